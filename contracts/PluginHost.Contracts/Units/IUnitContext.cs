@@ -1,0 +1,44 @@
+using Microsoft.Extensions.Logging;
+using PluginHost.Contracts.Events;
+using PluginHost.Contracts.Specs;
+
+namespace PluginHost.Contracts.Units;
+
+/// <summary>What the host gives a driver about one unit. Valid only during the call it is passed to.</summary>
+public interface IUnitContext
+{
+    string UnitName { get; }
+
+    string Kind { get; }
+
+    /// <summary>The unit's plugin-owned <c>spec</c> section.</summary>
+    SpecMapping Spec { get; }
+
+    /// <summary>The manifest's <c>env:</c> section (secrets included; never log it).</summary>
+    IReadOnlyDictionary<string, string> Environment { get; }
+
+    /// <summary>Ports allocated for this start, by name.</summary>
+    IReadOnlyDictionary<string, int> Ports { get; }
+
+    /// <summary>A directory private to this unit that survives restarts (caches, state files).</summary>
+    string DataDirectory { get; }
+
+    /// <summary>Every timeout and delay goes through this clock so tests can advance it.</summary>
+    TimeProvider Time { get; }
+
+    ILogger Logger { get; }
+
+    IEventPublisher Events { get; }
+
+    /// <summary>A small durable key/value store for this unit, kept across host restarts.</summary>
+    IUnitStateBag State { get; }
+
+    /// <summary>The unit's process when one runs.</summary>
+    RunningProcess? Process { get; }
+
+    /// <summary>The pseudo-terminal, when the launch plan asked for one and it runs.</summary>
+    IUnitTerminal? Terminal { get; }
+
+    /// <summary>The last <paramref name="maxLines"/> captured output lines, oldest first.</summary>
+    IReadOnlyList<OutputLine> RecentOutput(int maxLines);
+}

@@ -1,0 +1,39 @@
+using PluginHost.Contracts.Supervision;
+
+namespace PluginHost.Contracts.Units;
+
+/// <summary>
+/// What the host should start. Placeholders <c>{port:NAME}</c>, <c>{unit}</c> and <c>{data}</c> in
+/// arguments and environment values are replaced by the host with the allocated port, the unit's
+/// name and its data directory.
+/// </summary>
+public sealed record LaunchPlan(string Command)
+{
+    public IReadOnlyList<string> Arguments { get; init; } = [];
+
+    /// <summary>Added to (and overriding) the host's environment; the manifest's <c>env:</c> is already merged in.</summary>
+    public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Null means the unit's data directory.</summary>
+    public string? WorkingDirectory { get; init; }
+
+    /// <summary>Pipes (stdout/stderr captured per line) or a pseudo-terminal.</summary>
+    public LaunchIo Io { get; init; } = LaunchIo.Pipes;
+
+    /// <summary>Initial terminal size when <see cref="Io"/> is <see cref="LaunchIo.Pty"/>.</summary>
+    public TerminalSize TerminalSize { get; init; } = TerminalSize.Default;
+
+    /// <summary>Overrides the manifest's stop signal and grace for this launch, when set.</summary>
+    public StopSettings? Stop { get; init; }
+}
+
+public enum LaunchIo
+{
+    Pipes,
+    Pty,
+}
+
+public sealed record TerminalSize(int Columns, int Rows)
+{
+    public static TerminalSize Default { get; } = new(120, 40);
+}

@@ -1,0 +1,17 @@
+namespace PluginHost.Contracts.Units;
+
+/// <summary>The host's lifecycle states, the same for every unit kind.</summary>
+public enum UnitState
+{
+    Idle,
+    Starting,
+    Ready,
+    Backoff,
+    Restarting,
+    Stopping,
+    Stopped,
+    Failed,
+}
+
+/// <summary>One transition, with the reason it happened.</summary>
+public sealed record UnitStateChange(UnitState From, UnitState To, string Reason, DateTimeOffset Timestamp, UnitError? Error = null);

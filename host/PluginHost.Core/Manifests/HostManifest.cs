@@ -1,0 +1,35 @@
+namespace PluginHost.Core.Manifests;
+
+/// <summary>
+/// <c>manifests/host.yaml</c>: how the host itself runs. Relative paths are resolved against the
+/// folder of host.yaml.
+/// </summary>
+internal sealed record HostManifest
+{
+    public const string DefaultBind = "127.0.0.1";
+    public const int DefaultPort = 7171;
+
+    /// <summary>The host.yaml file, as shown in messages; empty when there is none.</summary>
+    public string File { get; init; } = "";
+
+    public string ApiBind { get; init; } = DefaultBind;
+
+    public int ApiPort { get; init; } = DefaultPort;
+
+    public required string DataDirectory { get; init; }
+
+    public IReadOnlyList<string> PluginDirectories { get; init; } = [];
+
+    public bool WatchPlugins { get; init; } = true;
+
+    /// <summary>Quiet time after the last change in a plugin folder before it is reloaded.</summary>
+    public TimeSpan PluginReloadDebounce { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    public bool WatchManifests { get; init; } = true;
+
+    public TimeSpan ManifestDebounce { get; init; } = TimeSpan.FromMilliseconds(300);
+
+    public string LogLevel { get; init; } = "information";
+
+    public string Fingerprint { get; init; } = "";
+}

@@ -1,0 +1,99 @@
+using PluginHost.Contracts.Specs;
+
+namespace PluginHost.Core.Manifests;
+
+/// <summary>Reads <c>host.yaml</c>. A missing file is allowed: every setting has a default.</summary>
+internal static class HostManifestReader
+{
+    public const string FileName = "host.yaml";
+
+    public static (HostManifest? Manifest, IReadOnlyList<ManifestProblem> Problems) ReadDirectory(string manifestsDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(manifestsDirectory);
+        var path = Path.Combine(manifestsDirectory, FileName);
+        var display = ManifestPaths.Display(path);
+        if (!File.Exists(path))
+        {
+            return (Defaults(manifestsDirectory), []);
+        }
+
+        var (root, parseProblems) = YamlDocumentReader.ReadFile(path, display);
+        if (parseProblems.Count > 0 || root is null)
+        {
+            return (null, parseProblems);
+        }
+
+        return Read(root, display, manifestsDirectory);
+    }
+
+    public static HostManifest Defaults(string manifestsDirectory) => new()
+    {
+        DataDirectory = Path.GetFullPath(Path.Combine(manifestsDirectory, "..", "data")),
+    };
+
+    public static (HostManifest? Manifest, IReadOnlyList<ManifestProblem> Problems) Read(SpecNode root, string display, string manifestsDirectory)
+    {
+        var problems = new List<SpecProblem>();
+        var reader = SpecReader.ForNode(root, problems);
+        if (reader is null)
+        {
+            return (null, problems.Select(ManifestProblem.From).ToArray());
+        }
+
+        var defaults = Defaults(manifestsDirectory);
+        var apiVersion = reader.RequiredString("apiVersion");
+        if (apiVersion.Length > 0 && apiVersion != UnitManifestReader.ApiVersion)
+        {
+            reader.Report(reader.Mapping["apiVersion"]!, $"\"{apiVersion}\"", $"\"{UnitManifestReader.ApiVersion}\"");
+        }
+
+        var manifest = defaults with { File = display, Fingerprint = Manifests.Fingerprint.Of(root) };
+        if (reader.Section("api") is { } api)
+        {
+            manifest = manifest with
+            {
+                ApiBind = api.String("bind") ?? manifest.ApiBind,
+                ApiPort = api.Int("port", 0, 65535) ?? manifest.ApiPort,
+            };
+            api.RejectUnknownKeys();
+        }
+
+        if (reader.String("dataDir") is { } dataDir)
+        {
+            manifest = manifest with { DataDirectory = Resolve(manifestsDirectory, dataDir) };
+        }
+
+        if (reader.Section("plugins") is { } plugins)
+        {
+            manifest = manifest with
+            {
+                PluginDirectories = plugins.StringList("directories").Select(d => Resolve(manifestsDirectory, d)).ToArray(),
+                WatchPlugins = plugins.Bool("watch") ?? manifest.WatchPlugins,
+                PluginReloadDebounce = plugins.Duration("debounce") ?? manifest.PluginReloadDebounce,
+            };
+            plugins.RejectUnknownKeys();
+        }
+
+        if (reader.Section("manifests") is { } manifests)
+        {
+            manifest = manifest with
+            {
+                WatchManifests = manifests.Bool("watch") ?? manifest.WatchManifests,
+                ManifestDebounce = manifests.Duration("debounce") ?? manifest.ManifestDebounce,
+            };
+            manifests.RejectUnknownKeys();
+        }
+
+        if (reader.Section("logs") is { } logs)
+        {
+            manifest = manifest with { LogLevel = logs.OneOf("level", "verbose", "debug", "information", "warning", "error") ?? manifest.LogLevel };
+            logs.RejectUnknownKeys();
+        }
+
+        reader.RejectUnknownKeys();
+        return problems.Count > 0 ? (null, problems.Select(ManifestProblem.From).ToArray()) : (manifest, []);
+    }
+
+    private static string Resolve(string baseDirectory, string path) =>
+        Path.GetFullPath(Path.IsPathRooted(path) ? path : Path.Combine(baseDirectory, path));
+}

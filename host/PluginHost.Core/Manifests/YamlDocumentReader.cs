@@ -1,0 +1,175 @@
+using System.Text.RegularExpressions;
+using PluginHost.Contracts.Specs;
+using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
+
+namespace PluginHost.Core.Manifests;
+
+/// <summary>
+/// Reads one YAML file into a <see cref="SpecNode"/> tree that remembers file:line:column of every
+/// value. Built from the parser's events (not YamlDotNet's object model) so that a duplicate key is a
+/// reported problem, not an exception, and so that nothing here ever throws on bad input.
+/// </summary>
+internal static partial class YamlDocumentReader
+{
+    /// <summary>Larger manifests are refused: no operator writes one, and it bounds parsing work.</summary>
+    public const int MaxFileBytes = 1024 * 1024;
+
+    public static (SpecNode? Root, IReadOnlyList<ManifestProblem> Problems) ReadFile(string path, string displayPath)
+    {
+        string text;
+        try
+        {
+            var info = new FileInfo(path);
+            if (info.Length > MaxFileBytes)
+            {
+                return (null, [ManifestProblem.InFile(displayPath, $"a file of {info.Length} bytes", $"a manifest under {MaxFileBytes} bytes")]);
+            }
+
+            text = File.ReadAllText(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return (null, [ManifestProblem.InFile(displayPath, $"a file that cannot be read ({ex.Message})", "a readable file")]);
+        }
+
+        return Read(text, displayPath);
+    }
+
+    public static (SpecNode? Root, IReadOnlyList<ManifestProblem> Problems) Read(string text, string displayPath)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var problems = new List<ManifestProblem>();
+        try
+        {
+            var builder = new TreeBuilder(new Parser(new StringReader(text)), displayPath, problems);
+            var root = builder.ReadSingleDocument();
+            return (root, problems);
+        }
+        catch (YamlException ex)
+        {
+            problems.Add(new ManifestProblem(displayPath, (int)ex.Start.Line, (int)ex.Start.Column, "",
+                $"invalid YAML ({StripMark(ex.Message)})", "well-formed YAML"));
+            return (null, problems);
+        }
+    }
+
+    private static string StripMark(string message) => MarkPrefix().Replace(message, "").Trim();
+
+    [GeneratedRegex(@"^\(Line: \d+, Col: \d+, Idx: \d+\) - \(Line: \d+, Col: \d+, Idx: \d+\):\s*")]
+    private static partial Regex MarkPrefix();
+
+    private sealed class TreeBuilder(IParser parser, string file, List<ManifestProblem> problems)
+    {
+        private const int MaxDepth = 64;
+        private readonly Dictionary<string, SpecNode> _anchors = new(StringComparer.Ordinal);
+
+        public SpecNode? ReadSingleDocument()
+        {
+            parser.Consume<StreamStart>();
+            if (parser.TryConsume<StreamEnd>(out var end))
+            {
+                problems.Add(new ManifestProblem(file, (int)end.Start.Line, (int)end.Start.Column, "", "an empty file", "a YAML mapping"));
+                return null;
+            }
+
+            parser.Consume<DocumentStart>();
+            var root = ReadNode("", 0);
+            parser.Consume<DocumentEnd>();
+            if (parser.Accept<DocumentStart>(out var second))
+            {
+                problems.Add(new ManifestProblem(file, (int)second.Start.Line, (int)second.Start.Column, "",
+                    "a second YAML document (---)", "one document per file"));
+            }
+
+            return root;
+        }
+
+        private SourceLocation At(ParsingEvent e) => new(file, (int)e.Start.Line, (int)e.Start.Column);
+
+        private SpecNode ReadNode(string path, int depth)
+        {
+            if (depth > MaxDepth)
+            {
+                var current = parser.Current!;
+                throw new YamlException(current.Start, current.End, $"nesting deeper than {MaxDepth} levels");
+            }
+
+            if (parser.TryConsume<AnchorAlias>(out var alias))
+            {
+                if (_anchors.TryGetValue(alias.Value.Value, out var target))
+                {
+                    return target;
+                }
+
+                throw new YamlException(alias.Start, alias.End, $"unknown alias *{alias.Value}");
+            }
+
+            SpecNode node;
+            string? anchor;
+            if (parser.TryConsume<Scalar>(out var scalar))
+            {
+                anchor = scalar.Anchor.IsEmpty ? null : scalar.Anchor.Value;
+                node = new SpecScalar(path, At(scalar), IsNull(scalar) ? null : scalar.Value, scalar.Style != ScalarStyle.Plain);
+            }
+            else if (parser.TryConsume<SequenceStart>(out var sequenceStart))
+            {
+                anchor = sequenceStart.Anchor.IsEmpty ? null : sequenceStart.Anchor.Value;
+                var items = new List<SpecNode>();
+                while (!parser.TryConsume<SequenceEnd>(out _))
+                {
+                    items.Add(ReadNode($"{path}[{items.Count}]", depth + 1));
+                }
+
+                node = new SpecSequence(path, At(sequenceStart), items);
+            }
+            else
+            {
+                var mappingStart = parser.Consume<MappingStart>();
+                anchor = mappingStart.Anchor.IsEmpty ? null : mappingStart.Anchor.Value;
+                node = ReadMapping(path, mappingStart, depth);
+            }
+
+            if (anchor is not null)
+            {
+                _anchors[anchor] = node;
+            }
+
+            return node;
+        }
+
+        private SpecMapping ReadMapping(string path, MappingStart start, int depth)
+        {
+            var entries = new List<SpecEntry>();
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            while (!parser.TryConsume<MappingEnd>(out _))
+            {
+                var keyEvent = parser.Current!;
+                var keyNode = ReadNode(path, depth + 1);
+                if (keyNode is not SpecScalar { Value: { } key })
+                {
+                    problems.Add(new ManifestProblem(file, (int)keyEvent.Start.Line, (int)keyEvent.Start.Column, path,
+                        $"{keyNode.Describe()} used as a key", "a plain text key"));
+                    ReadNode(path, depth + 1);
+                    continue;
+                }
+
+                var childPath = SpecReader.Join(path, key);
+                var value = ReadNode(childPath, depth + 1);
+                if (!seen.Add(key))
+                {
+                    problems.Add(new ManifestProblem(file, (int)keyEvent.Start.Line, (int)keyEvent.Start.Column, childPath,
+                        $"a duplicate key \"{key}\"", "each key once per mapping"));
+                    continue;
+                }
+
+                entries.Add(new SpecEntry(key, new SourceLocation(file, (int)keyEvent.Start.Line, (int)keyEvent.Start.Column), value));
+            }
+
+            return new SpecMapping(path, At(start), entries);
+        }
+
+        private static bool IsNull(Scalar scalar) =>
+            scalar.Style == ScalarStyle.Plain && scalar.Value is "" or "~" or "null" or "Null" or "NULL";
+    }
+}

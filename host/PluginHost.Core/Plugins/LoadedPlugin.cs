@@ -1,0 +1,89 @@
+using System.Runtime.CompilerServices;
+using PluginHost.Contracts.Equipment;
+using PluginHost.Contracts.Plugins;
+using PluginHost.Contracts.Units;
+
+namespace PluginHost.Core.Plugins;
+
+/// <summary>
+/// One loaded version of a plugin. <see cref="Release"/> drops every reference this object holds
+/// into the plugin's load context, so that holding a stale <see cref="LoadedPlugin"/> (in a status
+/// snapshot, a test) can never keep an unloaded plugin alive.
+/// </summary>
+internal sealed class LoadedPlugin
+{
+    private IPlugin? _instance;
+    private PluginLoadContext? _context;
+
+    public LoadedPlugin(PluginDescriptor descriptor, string sourceDirectory, string shadowDirectory, int generation,
+        PluginLoadContext context, IPlugin instance, PluginBuilder registrations, string contentStamp, TimeSpan loadTime)
+    {
+        Descriptor = descriptor;
+        SourceDirectory = sourceDirectory;
+        ShadowDirectory = shadowDirectory;
+        Generation = generation;
+        _context = context;
+        _instance = instance;
+        Drivers = registrations.Kinds;
+        Equipment = registrations.Equipment;
+        ContentStamp = contentStamp;
+        LoadTime = loadTime;
+    }
+
+    public PluginDescriptor Descriptor { get; }
+
+    public string Name => Descriptor.Name;
+
+    public string SourceDirectory { get; }
+
+    public string ShadowDirectory { get; }
+
+    /// <summary>Counts loads of this plugin in this host: 1 for the first, +1 per reload.</summary>
+    public int Generation { get; }
+
+    public IReadOnlyDictionary<string, IUnitDriver> Drivers { get; private set; }
+
+    public IReadOnlyDictionary<string, Func<IEquipmentDriver>> Equipment { get; private set; }
+
+    public string ContentStamp { get; }
+
+    public TimeSpan LoadTime { get; }
+
+    public DateTimeOffset LoadedAt { get; } = DateTimeOffset.UtcNow;
+
+    /// <summary>Disposes the plugin instance, drops every reference into its context and unloads it.</summary>
+    /// <returns>A weak reference to the unloading context, to verify that it is collected.</returns>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public async Task<WeakReference> ReleaseAsync(Action<Exception> onDisposeError)
+    {
+        ArgumentNullException.ThrowIfNull(onDisposeError);
+        var instance = _instance;
+        var context = _context ?? throw new InvalidOperationException($"plugin {Name} generation {Generation} was already released");
+        _instance = null;
+        _context = null;
+        Drivers = new Dictionary<string, IUnitDriver>();
+        Equipment = new Dictionary<string, Func<IEquipmentDriver>>();
+        if (instance is not null)
+        {
+            try
+            {
+                await instance.DisposeAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                onDisposeError(ex);
+            }
+        }
+
+        return Unload(context);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static WeakReference Unload(PluginLoadContext context)
+    {
+        SerializerCaches.Clear();
+        var weak = new WeakReference(context, trackResurrection: false);
+        context.Unload();
+        return weak;
+    }
+}

@@ -1,0 +1,45 @@
+namespace PluginHost.Core.Plugins;
+
+/// <summary>
+/// Copies a plugin folder to a fresh, unique folder before loading it. Loading from the copy lets
+/// a new build overwrite the original while the old version runs, and a unique path per load keeps
+/// the runtime from handing back an old image of the same path.
+/// </summary>
+internal static class ShadowCopy
+{
+    public static string Create(string source, string root, int generation)
+    {
+        var target = Path.Combine(root, $"{generation:D4}-{Guid.NewGuid():N}"[..17]);
+        CopyDirectory(source, target);
+        return target;
+    }
+
+    public static void TryDelete(string path)
+    {
+        try
+        {
+            if (Directory.Exists(path))
+            {
+                Directory.Delete(path, recursive: true);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // A leftover shadow folder is harmless; the next host start cleans the root.
+        }
+    }
+
+    private static void CopyDirectory(string source, string target)
+    {
+        Directory.CreateDirectory(target);
+        foreach (var file in Directory.EnumerateFiles(source))
+        {
+            File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
+        }
+
+        foreach (var directory in Directory.EnumerateDirectories(source))
+        {
+            CopyDirectory(directory, Path.Combine(target, Path.GetFileName(directory)));
+        }
+    }
+}
