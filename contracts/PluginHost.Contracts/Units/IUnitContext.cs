@@ -11,6 +11,9 @@ public interface IUnitContext
 
     string Kind { get; }
 
+    /// <summary>The folder of the unit's manifest: relative paths in a spec start here.</summary>
+    string ManifestDirectory { get; }
+
     /// <summary>The unit's plugin-owned <c>spec</c> section.</summary>
     SpecMapping Spec { get; }
 

@@ -1,0 +1,94 @@
+using Microsoft.Extensions.Logging;
+using PluginHost.Core.Events;
+using PluginHost.Core.Manifests;
+using PluginHost.Core.Plugins;
+
+namespace PluginHost.Core.Hosting;
+
+/// <summary>
+/// Everything a host needs before it supervises anything: host.yaml (with command-line overrides),
+/// the loaded plugins, and a valid unit set. A first load that finds problems is fatal: the host
+/// refuses to start on a configuration it cannot fully understand.
+/// </summary>
+internal sealed class HostSetup : IAsyncDisposable
+{
+    private HostSetup(HostManifest host, string manifestsDirectory, EventBus events, PluginCatalog plugins, UnitSet units, string shadowRoot, bool ownsShadowRoot)
+    {
+        Host = host;
+        ManifestsDirectory = manifestsDirectory;
+        Events = events;
+        Plugins = plugins;
+        Units = units;
+        ShadowRoot = shadowRoot;
+        _ownsShadowRoot = ownsShadowRoot;
+    }
+
+    private readonly bool _ownsShadowRoot;
+
+    public HostManifest Host { get; }
+
+    public string ManifestsDirectory { get; }
+
+    public EventBus Events { get; }
+
+    public PluginCatalog Plugins { get; }
+
+    public UnitSet Units { get; }
+
+    public string ShadowRoot { get; }
+
+    /// <param name="temporary">True for one-shot commands (validate, plugins): plugins are shadow-copied to a temp folder removed afterwards.</param>
+    public static async Task<(HostSetup? Setup, IReadOnlyList<ManifestProblem> Problems)> LoadAsync(
+        HostOverrides options, TimeProvider time, ILoggerFactory loggers, bool temporary, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(loggers);
+        var manifests = Path.GetFullPath(options.ManifestsDirectory);
+        if (!Directory.Exists(manifests))
+        {
+            return (null, [ManifestProblem.InFile(ManifestPaths.Display(manifests), "no such folder", "the manifests folder (host.yaml and one YAML file per unit); pass it with --manifests")]);
+        }
+
+        var (host, hostProblems) = HostManifestReader.ReadDirectory(manifests);
+        if (host is null)
+        {
+            return (null, hostProblems);
+        }
+
+        host = options.Apply(host);
+        var shadowRoot = temporary
+            ? Path.Combine(Path.GetTempPath(), "pluginhost-shadow-" + Guid.NewGuid().ToString("N")[..12])
+            : Path.Combine(host.DataDirectory, "plugins-shadow");
+        ResetFolder(shadowRoot);
+
+        var events = new EventBus();
+        var plugins = new PluginCatalog(shadowRoot, events, time, loggers.CreateLogger<PluginCatalog>());
+        await plugins.LoadDirectoriesAsync(host.PluginDirectories, cancellationToken).ConfigureAwait(false);
+
+        var units = UnitSetLoader.Load(manifests, plugins);
+        var setup = new HostSetup(host, manifests, events, plugins, units.Units ?? UnitSet.Empty, shadowRoot, temporary);
+        if (!units.Ok)
+        {
+            await setup.DisposeAsync().ConfigureAwait(false);
+            return (null, units.Problems);
+        }
+
+        return (setup, []);
+    }
+
+    private static void ResetFolder(string path)
+    {
+        // Shadow copies of a previous run are never in use: a host owns its data folder.
+        ShadowCopy.TryDelete(path);
+        Directory.CreateDirectory(path);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Plugins.DisposeAsync().ConfigureAwait(false);
+        if (_ownsShadowRoot)
+        {
+            ShadowCopy.TryDelete(ShadowRoot);
+        }
+    }
+}

@@ -1,0 +1,48 @@
+using Microsoft.Extensions.Logging;
+using PluginHost.Contracts.Events;
+using PluginHost.Contracts.Specs;
+using PluginHost.Contracts.Units;
+using PluginHost.Core.Manifests;
+
+namespace PluginHost.Core.Units;
+
+/// <summary>The host's <see cref="IUnitContext"/> for one unit: built from its manifest plus what the host allocated.</summary>
+internal sealed class UnitContext(
+    UnitManifest manifest,
+    string dataDirectory,
+    TimeProvider time,
+    ILogger logger,
+    IEventPublisher events,
+    IUnitStateBag state) : IUnitContext
+{
+    public string UnitName => manifest.Name;
+
+    public string Kind => manifest.Kind;
+
+    public string ManifestDirectory { get; } = Path.GetDirectoryName(Path.GetFullPath(manifest.File)) ?? ".";
+
+    public SpecMapping Spec => manifest.Spec;
+
+    public IReadOnlyDictionary<string, string> Environment { get; } =
+        manifest.Env.ToDictionary(e => e.Key, e => e.Value.Value, StringComparer.Ordinal);
+
+    public IReadOnlyDictionary<string, int> Ports { get; set; } = new Dictionary<string, int>();
+
+    public string DataDirectory => dataDirectory;
+
+    public TimeProvider Time => time;
+
+    public ILogger Logger => logger;
+
+    public IEventPublisher Events => events;
+
+    public IUnitStateBag State => state;
+
+    public RunningProcess? Process { get; set; }
+
+    public IUnitTerminal? Terminal { get; set; }
+
+    public Func<int, IReadOnlyList<OutputLine>> Output { get; set; } = _ => [];
+
+    public IReadOnlyList<OutputLine> RecentOutput(int maxLines) => Output(maxLines);
+}

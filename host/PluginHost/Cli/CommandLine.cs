@@ -1,0 +1,37 @@
+using System.CommandLine;
+
+namespace PluginHost.Cli;
+
+/// <summary>The <c>pluginhost</c> command tree.</summary>
+internal static class CommandLine
+{
+    public static readonly Option<DirectoryInfo> Manifests = new("--manifests", "-m")
+    {
+        Description = "The manifests folder (host.yaml and one YAML file per unit).",
+        DefaultValueFactory = _ => new DirectoryInfo("manifests"),
+    };
+
+    public static async Task<int> InvokeAsync(string[] args)
+    {
+        var root = new RootCommand("PluginHost: supervises the processes apps and lab stations run beside them, each kind through a hot-reloadable plugin.")
+        {
+            RunCommand.Create(),
+            ValidateCommand.Create(),
+            PluginsCommand.Create(),
+        };
+
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            foreach (var error in parsed.Errors)
+            {
+                await Console.Error.WriteLineAsync($"pluginhost: {error.Message}").ConfigureAwait(false);
+            }
+
+            await Console.Error.WriteLineAsync("Run 'pluginhost --help' for usage.").ConfigureAwait(false);
+            return ExitCodes.Usage;
+        }
+
+        return await parsed.InvokeAsync().ConfigureAwait(false);
+    }
+}

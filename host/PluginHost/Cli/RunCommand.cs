@@ -1,0 +1,136 @@
+using System.CommandLine;
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using PluginHost.Api;
+using PluginHost.Core.Hosting;
+using PluginHost.Core.Manifests;
+using PluginHost.Core.Plugins;
+using Serilog;
+using Serilog.Events;
+using Serilog.Extensions.Logging;
+
+namespace PluginHost.Cli;
+
+/// <summary>
+/// <c>pluginhost run</c>: the host in the foreground. Loads host.yaml, the plugins and the units
+/// (refusing to start on any problem), serves the HTTP API, and watches plugin folders (hot reload)
+/// and the manifests folder (validated diffs) until Ctrl-C.
+/// </summary>
+internal static class RunCommand
+{
+    public static Command Create()
+    {
+        var data = new Option<DirectoryInfo?>("--data") { Description = "The data folder (overrides host.yaml dataDir)." };
+        var urls = new Option<Uri?>("--urls")
+        {
+            Description = "Where the API listens, e.g. http://127.0.0.1:7171 (overrides host.yaml api).",
+            CustomParser = result =>
+            {
+                var text = result.Tokens.Single().Value;
+                if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttp)
+                {
+                    return uri;
+                }
+
+                result.AddError($"--urls: \"{text}\" is not an http:// address such as http://127.0.0.1:7171");
+                return null;
+            },
+        };
+        var command = new Command("run", "Run the host in the foreground with the manifests folder and the built plugins.")
+        {
+            CommandLine.Manifests,
+            data,
+            urls,
+        };
+        command.SetAction((parse, cancellationToken) => RunAsync(
+            new HostOverrides(parse.GetValue(CommandLine.Manifests)!.FullName, parse.GetValue(data)?.FullName, parse.GetValue(urls)),
+            cancellationToken));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(HostOverrides options, CancellationToken cancellationToken)
+    {
+        using var serilog = new LoggerConfiguration()
+            .MinimumLevel.Information()
+            .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
+            .WriteTo.Console(outputTemplate: "{Timestamp:HH:mm:ss.fff} {Level:u3} {Message:lj}{NewLine}{Exception}")
+            .CreateLogger();
+        using var loggers = new SerilogLoggerFactory(serilog);
+        var log = loggers.CreateLogger("PluginHost");
+
+        var (setup, problems) = await HostSetup.LoadAsync(options, TimeProvider.System, loggers, temporary: false, cancellationToken).ConfigureAwait(false);
+        if (setup is null)
+        {
+            await Console.Error.WriteLineAsync("pluginhost: the configuration is invalid; nothing was started.").ConfigureAwait(false);
+            ProblemPrinter.Print(Console.Error, problems);
+            return ExitCodes.StartupFailed;
+        }
+
+        await using (setup.ConfigureAwait(false))
+        {
+            if (!IsLoopback(setup.Host.ApiBind))
+            {
+                await Console.Error.WriteLineAsync($"pluginhost: refusing to listen on {setup.Host.ApiBind}: binding beyond loopback needs a bearer token, which this version does not support yet. Bind to 127.0.0.1 (host.yaml api.bind or --urls).").ConfigureAwait(false);
+                return ExitCodes.StartupFailed;
+            }
+
+            var url = $"http://{(setup.Host.ApiBind.Contains(':', StringComparison.Ordinal) ? $"[{setup.Host.ApiBind}]" : setup.Host.ApiBind)}:{setup.Host.ApiPort}";
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.WebHost.UseUrls(url);
+            builder.Logging.ClearProviders();
+            builder.Logging.AddProvider(new SerilogLoggerProvider(serilog));
+            builder.Services.AddSingleton(setup);
+            var app = builder.Build();
+
+            using var manifests = new ManifestWatcher(setup.ManifestsDirectory, setup.Units, setup.Plugins, setup.Events, TimeProvider.System,
+                setup.Host.WatchManifests ? setup.Host.ManifestDebounce : null,
+                (diff, _, _) => Task.CompletedTask, // The supervision engine applies diffs; until then they are logged and published.
+                loggers.CreateLogger<ManifestWatcher>());
+            HostApi.Map(app, setup, manifests);
+            using var watcher = setup.Host.WatchPlugins
+                ? new PluginWatcher(setup.Plugins, setup.Host.PluginDirectories, setup.Host.PluginReloadDebounce, TimeProvider.System, loggers.CreateLogger<PluginWatcher>())
+                : null;
+
+            try
+            {
+                await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException ex)
+            {
+                await Console.Error.WriteLineAsync($"pluginhost: cannot listen on {url}: {ex.Message}. Stop whatever uses that port, or choose another with --urls http://127.0.0.1:PORT.").ConfigureAwait(false);
+                return ExitCodes.StartupFailed;
+            }
+
+            LogStarted(log, url, setup);
+            await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+            await app.DisposeAsync().ConfigureAwait(false);
+            log.LogInformation("Host stopped.");
+            return ExitCodes.Ok;
+        }
+    }
+
+    private static void LogStarted(Microsoft.Extensions.Logging.ILogger log, string url, HostSetup setup)
+    {
+        foreach (var plugin in setup.Plugins.List())
+        {
+            log.LogInformation("Plugin {Plugin} {Version}: {State} {Kinds}{Error}", plugin.Name, plugin.Version, plugin.State, string.Join(", ", plugin.Kinds),
+                plugin.Error is null ? "" : $" — {plugin.Error} {plugin.Remedy}");
+        }
+
+        foreach (var name in setup.Units.StartOrder)
+        {
+            var unit = setup.Units.Units[name];
+            log.LogInformation("Unit {Unit} ({Kind}) from {File}: {Enabled}", unit.Name, unit.Kind, unit.File,
+                unit.Enabled ? (unit.Autostart ? "enabled, autostart" : "enabled, starts on demand") : "disabled");
+        }
+
+        log.LogInformation("PluginHost listening on {Url} (data: {Data}). Press Ctrl-C to stop.", url, setup.Host.DataDirectory);
+    }
+
+    private static bool IsLoopback(string bind) =>
+        bind == "localhost" || (IPAddress.TryParse(bind, out var address) && IPAddress.IsLoopback(address));
+}

@@ -1,0 +1,3 @@
+using PluginHost.Cli;
+
+return await CommandLine.InvokeAsync(args);
