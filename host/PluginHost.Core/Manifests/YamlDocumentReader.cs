@@ -40,9 +40,9 @@ internal static partial class YamlDocumentReader
     {
         ArgumentNullException.ThrowIfNull(text);
         var problems = new List<ManifestProblem>();
+        var builder = new TreeBuilder(new Parser(new StringReader(text)), displayPath, problems);
         try
         {
-            var builder = new TreeBuilder(new Parser(new StringReader(text)), displayPath, problems);
             var root = builder.ReadSingleDocument();
             return (root, problems);
         }
@@ -50,6 +50,14 @@ internal static partial class YamlDocumentReader
         {
             problems.Add(new ManifestProblem(displayPath, (int)ex.Start.Line, (int)ex.Start.Column, "",
                 $"invalid YAML ({StripMark(ex.Message)})", "well-formed YAML"));
+            return (null, problems);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or IndexOutOfRangeException or FormatException or OverflowException)
+        {
+            // YamlDotNet's scanner fails this way on some malformed input (found by the property tests):
+            // it is still the file's fault, reported at the last position the parser reached.
+            problems.Add(new ManifestProblem(displayPath, builder.LastLine, builder.LastColumn, "",
+                "invalid YAML (the parser could not read past this point)", "well-formed YAML"));
             return (null, problems);
         }
     }
@@ -85,7 +93,15 @@ internal static partial class YamlDocumentReader
             return root;
         }
 
-        private SourceLocation At(ParsingEvent e) => new(file, (int)e.Start.Line, (int)e.Start.Column);
+        public int LastLine { get; private set; } = 1;
+
+        public int LastColumn { get; private set; } = 1;
+
+        private SourceLocation At(ParsingEvent e)
+        {
+            (LastLine, LastColumn) = ((int)e.End.Line, (int)e.End.Column);
+            return new(file, (int)e.Start.Line, (int)e.Start.Column);
+        }
 
         private SpecNode ReadNode(string path, int depth)
         {

@@ -1,0 +1,60 @@
+using PluginHost.Contracts.Testing;
+using PluginHost.Core.Manifests;
+using Xunit;
+
+namespace PluginHost.Core.Tests.Manifests;
+
+public sealed class HostManifestReaderTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void Relative_paths_start_at_the_manifests_folder()
+    {
+        _dir.Write("manifests/host.yaml", """
+            apiVersion: pluginhost/v1
+            api: { bind: 127.0.0.1, port: 9999 }
+            dataDir: ../state
+            plugins: { directories: [../plugins, /opt/more], watch: false, debounce: 1s }
+            manifests: { watch: false }
+            logs: { level: debug }
+            """);
+
+        var (host, problems) = HostManifestReader.ReadDirectory(_dir.Combine("manifests"));
+
+        Assert.Empty(problems);
+        Assert.Equal(9999, host!.ApiPort);
+        Assert.Equal(_dir.Combine("state"), host.DataDirectory);
+        Assert.Equal([_dir.Combine("plugins"), "/opt/more"], host.PluginDirectories);
+        Assert.False(host.WatchPlugins);
+        Assert.False(host.WatchManifests);
+        Assert.Equal(TimeSpan.FromSeconds(1), host.PluginReloadDebounce);
+        Assert.Equal("debug", host.LogLevel);
+    }
+
+    [Fact]
+    public void No_host_yaml_means_every_default()
+    {
+        Directory.CreateDirectory(_dir.Combine("manifests"));
+
+        var (host, problems) = HostManifestReader.ReadDirectory(_dir.Combine("manifests"));
+
+        Assert.Empty(problems);
+        Assert.Equal(HostManifest.DefaultPort, host!.ApiPort);
+        Assert.Equal(_dir.Combine("data"), host.DataDirectory);
+    }
+
+    [Fact]
+    public void Unknown_keys_and_bad_values_are_all_reported()
+    {
+        _dir.Write("manifests/host.yaml", "apiVersion: pluginhost/v1\napi: { port: http }\npluginz: {}\nlogs: { level: loud }\n");
+
+        var (host, problems) = HostManifestReader.ReadDirectory(_dir.Combine("manifests"));
+
+        Assert.Null(host);
+        Assert.Equal(["api.port", "logs.level", "pluginz"], problems.Select(p => p.Path).Order(StringComparer.Ordinal));
+        Assert.All(problems, p => Assert.EndsWith("host.yaml", p.File, StringComparison.Ordinal));
+    }
+}

@@ -1,0 +1,6 @@
+namespace PluginHost.Contracts.Plugins;
+
+public interface IPlugin
+{
+    void Configure(object builder);
+}
