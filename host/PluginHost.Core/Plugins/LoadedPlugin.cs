@@ -51,36 +51,23 @@ internal sealed class LoadedPlugin
 
     public DateTimeOffset LoadedAt { get; } = DateTimeOffset.UtcNow;
 
-    /// <summary>Disposes the plugin instance, drops every reference into its context and unloads it.</summary>
-    /// <returns>A weak reference to the unloading context, to verify that it is collected.</returns>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    public async Task<WeakReference> ReleaseAsync(Action<Exception> onDisposeError)
+    /// <summary>Takes the plugin instance out (to dispose it) and drops the registrations.</summary>
+    public IPlugin? TakeInstance()
     {
-        ArgumentNullException.ThrowIfNull(onDisposeError);
         var instance = _instance;
-        var context = _context ?? throw new InvalidOperationException($"plugin {Name} generation {Generation} was already released");
         _instance = null;
-        _context = null;
         Drivers = new Dictionary<string, IUnitDriver>();
         Equipment = new Dictionary<string, Func<IEquipmentDriver>>();
-        if (instance is not null)
-        {
-            try
-            {
-                await instance.DisposeAsync().ConfigureAwait(false);
-            }
-            catch (Exception ex)
-            {
-                onDisposeError(ex);
-            }
-        }
-
-        return Unload(context);
+        return instance;
     }
 
+    /// <summary>Drops the last reference to the load context and unloads it.</summary>
+    /// <returns>A weak reference to the unloading context, to verify that it is collected.</returns>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static WeakReference Unload(PluginLoadContext context)
+    public WeakReference Unload()
     {
+        var context = _context ?? throw new InvalidOperationException($"plugin {Name} generation {Generation} was already unloaded");
+        _context = null;
         SerializerCaches.Clear();
         var weak = new WeakReference(context, trackResurrection: false);
         context.Unload();

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
+using PluginHost.Contracts.Plugins;
 using PluginHost.Contracts.Units;
 using PluginHost.Core.Events;
 using PluginHost.Core.Manifests;
@@ -275,7 +276,7 @@ internal sealed partial class PluginCatalog : IUnitKindResolver, IAsyncDisposabl
     {
         ImmutableInterlocked.Update(ref _snapshot, s =>
         {
-            var plugins = s.Plugins.SetItem(loaded.Name, loaded);
+            var plugins = (old is null ? s.Plugins : s.Plugins.Remove(old.Name)).SetItem(loaded.Name, loaded);
             var kinds = s.Kinds.RemoveRange(old?.Drivers.Keys ?? []).SetItems(loaded.Drivers.Keys.Select(k => KeyValuePair.Create(k, loaded)));
             return new Snapshot(plugins, kinds, s.Failures.Remove(loaded.SourceDirectory));
         });
@@ -325,8 +326,12 @@ internal sealed partial class PluginCatalog : IUnitKindResolver, IAsyncDisposabl
         var name = plugin.Name;
         var version = plugin.Descriptor.Version;
         var shadow = plugin.ShadowDirectory;
-        var weak = await plugin.ReleaseAsync(ex => LogDisposeFailed(name, ex.Message)).ConfigureAwait(false);
-        var cycles = UnloadVerifier.WaitForCollection(weak);
+        await DisposeInstanceAsync(plugin.TakeInstance(), name).ConfigureAwait(false);
+        var weak = plugin.Unload();
+
+        // On another thread: no frame of this method (whose locals a debug build keeps alive) is on
+        // the stack while the collector decides whether the context is still reachable.
+        var cycles = await Task.Run(() => UnloadVerifier.WaitForCollection(weak)).ConfigureAwait(false);
         if (cycles is null)
         {
             _events.Publish(HostEventKinds.PluginUnloadLeak, new JsonObject
@@ -347,6 +352,24 @@ internal sealed partial class PluginCatalog : IUnitKindResolver, IAsyncDisposabl
         }
 
         return cycles;
+    }
+
+    private async Task DisposeInstanceAsync(IPlugin? instance, string name)
+    {
+        if (instance is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await instance.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // A plugin's failure to clean up is reported, never allowed to stop the unload of the others.
+            LogDisposeFailed(name, ex.Message);
+        }
     }
 
     public async ValueTask DisposeAsync()
