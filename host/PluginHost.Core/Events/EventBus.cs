@@ -11,11 +11,18 @@ namespace PluginHost.Core.Events;
 internal sealed class EventBus
 {
     public const int DefaultCapacity = 1024;
-    private const int RecentCapacity = 1000;
+    public const int DefaultRecentCapacity = 1000;
 
     private readonly Lock _gate = new();
     private readonly List<Subscription> _subscriptions = [];
     private readonly Queue<HostEvent> _recent = new();
+    private readonly int _recentCapacity;
+
+    /// <param name="recentCapacity">How many events <see cref="Recent"/> keeps.</param>
+    public EventBus(int recentCapacity = DefaultRecentCapacity)
+    {
+        _recentCapacity = recentCapacity;
+    }
 
     public void Publish(HostEvent hostEvent)
     {
@@ -24,7 +31,7 @@ internal sealed class EventBus
         lock (_gate)
         {
             _recent.Enqueue(hostEvent);
-            if (_recent.Count > RecentCapacity)
+            if (_recent.Count > _recentCapacity)
             {
                 _recent.Dequeue();
             }

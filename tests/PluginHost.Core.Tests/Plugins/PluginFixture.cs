@@ -10,13 +10,14 @@ internal sealed class PluginFixture : IAsyncDisposable
 {
     private readonly TempDirectory _temp = new("plugins");
 
-    public PluginFixture()
+    public PluginFixture(int recentEvents = EventBus.DefaultRecentCapacity)
     {
+        Events = new EventBus(recentEvents);
         Directory.CreateDirectory(PluginsRoot);
         Catalog = new PluginCatalog(_temp.Combine("shadow"), Events, TimeProvider.System, NullLogger<PluginCatalog>.Instance);
     }
 
-    public EventBus Events { get; } = new();
+    public EventBus Events { get; }
 
     public PluginCatalog Catalog { get; }
 
