@@ -181,22 +181,7 @@ internal sealed partial class PluginCatalog : IUnitKindResolver, IAsyncDisposabl
 
         Publish(loaded, old);
         var latency = Stopwatch.GetElapsedTime(started);
-        int? cycles = null;
-        if (old is not null)
-        {
-            cycles = await ReleaseAsync(old, reason: "replaced").ConfigureAwait(false);
-            _events.Publish(HostEventKinds.PluginReloaded, new JsonObject
-            {
-                ["plugin"] = loaded.Name,
-                ["from"] = old.Descriptor.Version,
-                ["to"] = loaded.Descriptor.Version,
-                ["latencyMs"] = Math.Round(latency.TotalMilliseconds, 3),
-                ["unitsHandedOver"] = handedOver,
-                ["unitsRestarted"] = restarted,
-            });
-            LogReloaded(loaded.Name, old.Descriptor.Version, loaded.Descriptor.Version, latency.TotalMilliseconds, handedOver, restarted);
-        }
-        else
+        if (old is null)
         {
             _events.Publish(HostEventKinds.PluginLoaded, new JsonObject
             {
@@ -205,9 +190,23 @@ internal sealed partial class PluginCatalog : IUnitKindResolver, IAsyncDisposabl
                 ["kinds"] = new JsonArray([.. loaded.Drivers.Keys.Order().Select(k => (JsonNode)k)]),
             });
             LogLoaded(loaded.Name, loaded.Descriptor.Version, string.Join(", ", loaded.Drivers.Keys.Order()), loaded.LoadTime.TotalMilliseconds);
+            return new ReloadOutcome(loaded.Name, true, null, loaded.Descriptor.Version, latency, 0, 0, null, null);
         }
 
-        return new ReloadOutcome(loaded.Name, true, old?.Descriptor.Version, loaded.Descriptor.Version, latency, handedOver, restarted, cycles, null);
+        _events.Publish(HostEventKinds.PluginReloaded, new JsonObject
+        {
+            ["plugin"] = loaded.Name,
+            ["from"] = old.Descriptor.Version,
+            ["to"] = loaded.Descriptor.Version,
+            ["latencyMs"] = Math.Round(latency.TotalMilliseconds, 3),
+            ["unitsHandedOver"] = handedOver,
+            ["unitsRestarted"] = restarted,
+        });
+        LogReloaded(loaded.Name, old.Descriptor.Version, loaded.Descriptor.Version, latency.TotalMilliseconds, handedOver, restarted);
+
+        // The new version serves from here on; the old one is unloaded and its collection verified.
+        var cycles = await ReleaseAsync(old, reason: "replaced").ConfigureAwait(false);
+        return new ReloadOutcome(loaded.Name, true, old.Descriptor.Version, loaded.Descriptor.Version, latency, handedOver, restarted, cycles, null);
     }
 
     private LoadedPlugin Load(string sourceDirectory)

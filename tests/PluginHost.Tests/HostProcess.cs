@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Text;
+using PluginHost.Contracts.Testing;
+
+namespace PluginHost.Tests;
+
+/// <summary>The real <c>pluginhost</c> executable started as a child process; always stopped by the test.</summary>
+internal sealed partial class HostProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    private HostProcess(Process process)
+    {
+        _process = process;
+        _process.OutputDataReceived += (_, e) => Append(e.Data);
+        _process.ErrorDataReceived += (_, e) => Append(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    /// <summary>pluginhost.dll as built next to this test assembly's configuration (Debug or Release).</summary>
+    public static string Executable { get; } = Path.Combine(RepositoryLayout.Root, "host", "PluginHost", "bin",
+        new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name, "net10.0", "pluginhost.dll");
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    public int Pid => _process.Id;
+
+    public static HostProcess Start(string workingDirectory, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet", ["exec", Executable, .. args])
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.Environment["NO_COLOR"] = "1";
+        return new HostProcess(Process.Start(start)!);
+    }
+
+    /// <summary>Runs a one-shot command to completion and returns its exit code and output.</summary>
+    public static async Task<(int ExitCode, string Output)> RunAsync(string workingDirectory, params string[] args)
+    {
+        await using var host = Start(workingDirectory, args);
+        var code = await host.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        return (code, host.Output);
+    }
+
+    public async Task<int> WaitForExitAsync(TimeSpan deadline)
+    {
+        using var timeout = new CancellationTokenSource(deadline);
+        await _process.WaitForExitAsync(timeout.Token);
+        _process.WaitForExit(); // drains the redirected output
+        return _process.ExitCode;
+    }
+
+    /// <summary>Sends SIGTERM, as a service manager or Ctrl-C would.</summary>
+    public void Terminate() => _ = Kill(_process.Id, 15);
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+    }
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
+}

@@ -1,0 +1,134 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using PluginHost.Contracts.Testing;
+using Xunit;
+
+namespace PluginHost.Tests;
+
+/// <summary>`pluginhost run` as an operator uses it: start, look, edit manifests, rebuild a plugin, stop.</summary>
+public sealed class RunTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+    private readonly TempDirectory _dir = new("run");
+    private readonly HttpClient _http = new();
+    private HostProcess? _host;
+    private int _port;
+
+    public Task InitializeAsync()
+    {
+        // A private copy of the process plugin, so the test can "rebuild" it.
+        RepositoryLayout.CopyPlugin(RepositoryLayout.Plugin("process"), _dir.Combine("plugins"));
+        _dir.Write("manifests/host.yaml", """
+            apiVersion: pluginhost/v1
+            plugins: { directories: [../plugins], debounce: 100ms }
+            manifests: { debounce: 100ms }
+            """);
+        _dir.Write("manifests/hello.yaml", "apiVersion: pluginhost/v1\nkind: process\nname: hello\nspec: { command: /bin/sleep, args: ['60'] }\n");
+        _port = HostProcess.FreePort();
+        _http.BaseAddress = new Uri($"http://127.0.0.1:{_port}");
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_host is not null)
+        {
+            await _host.DisposeAsync();
+        }
+
+        _http.Dispose();
+        _dir.Dispose();
+    }
+
+    private async Task StartAsync(params string[] extra)
+    {
+        _host = HostProcess.Start(_dir.Path, ["run", "--manifests", "manifests", "--data", "data", "--urls", $"http://127.0.0.1:{_port}", .. extra]);
+        await Eventually.TrueAsync(() => Healthy(), Deadline, "the host to answer /api/health\n" + _host.Output);
+    }
+
+    private bool Healthy()
+    {
+        try
+        {
+            return _http.GetAsync("/api/health").Result.IsSuccessStatusCode;
+        }
+        catch (AggregateException)
+        {
+            return false;
+        }
+    }
+
+    private async Task<JsonElement> GetAsync(string path) => await _http.GetFromJsonAsync<JsonElement>(path);
+
+    [Fact]
+    public async Task The_host_serves_its_configuration_and_stops_cleanly_on_SIGTERM()
+    {
+        await StartAsync();
+
+        var units = await GetAsync("/api/units");
+        var plugins = await GetAsync("/api/plugins");
+        _host!.Terminate();
+        var code = await _host.WaitForExitAsync(Deadline);
+
+        Assert.Equal("hello", units[0].GetProperty("name").GetString());
+        Assert.Equal("process", units[0].GetProperty("plugin").GetProperty("name").GetString());
+        Assert.Equal("loaded", plugins[0].GetProperty("state").GetString());
+        Assert.True(code == 0, _host.Output);
+        Assert.Contains("Host stopped.", _host.Output, StringComparison.Ordinal);
+        Assert.True(Directory.Exists(_dir.Combine("data", "plugins-shadow")));
+    }
+
+    [Fact]
+    public async Task A_rebuilt_plugin_is_hot_reloaded_while_the_host_runs()
+    {
+        await StartAsync();
+        var path = _dir.Combine("plugins", "process", "plugin.yaml");
+        File.WriteAllText(path, File.ReadAllText(path).Replace("version: 1.0.0", "version: 1.0.1", StringComparison.Ordinal));
+
+        await Eventually.TrueAsync(() => GetAsync("/api/events").Result.EnumerateArray().Any(e => e.GetProperty("kind").GetString() == "plugin_unloaded"), Deadline, "the old version to be unloaded");
+
+        var plugin = (await GetAsync("/api/plugins"))[0];
+        Assert.Equal(("1.0.1", 2), (plugin.GetProperty("version").GetString(), plugin.GetProperty("generation").GetInt32()));
+        var reloaded = (await GetAsync("/api/events")).EnumerateArray().Single(e => e.GetProperty("kind").GetString() == "plugin_reloaded");
+        Assert.Equal("1.0.1", reloaded.GetProperty("payload").GetProperty("to").GetString());
+    }
+
+    [Fact]
+    public async Task Manifest_edits_apply_when_valid_and_are_rejected_with_positions_when_not()
+    {
+        await StartAsync();
+
+        _dir.Write("manifests/second.yaml", "apiVersion: pluginhost/v1\nkind: process\nname: second\nspec: { command: /bin/true }\n");
+        await Eventually.TrueAsync(() => GetAsync("/api/units").Result.GetArrayLength() == 2, Deadline, "the added unit");
+
+        _dir.Write("manifests/second.yaml", "apiVersion: pluginhost/v1\nkind: process\nname: second\nspec: { command: /bin/true, argz: [] }\n");
+        await Eventually.TrueAsync(() => GetAsync("/api/events").Result.EnumerateArray().Any(e => e.GetProperty("kind").GetString() == "manifest_rejected"), Deadline, "the rejection");
+
+        var rejected = (await GetAsync("/api/events")).EnumerateArray().Last(e => e.GetProperty("kind").GetString() == "manifest_rejected");
+        Assert.Contains("second.yaml:4:29: spec.argz: found unknown key \"argz\" (did you mean \"args\"?)", rejected.GetProperty("payload").GetProperty("problems")[0].GetString(), StringComparison.Ordinal);
+        Assert.Equal(2, (await GetAsync("/api/units")).GetArrayLength());
+    }
+
+    [Fact]
+    public async Task An_invalid_configuration_stops_the_start_with_exit_3_and_every_problem()
+    {
+        _dir.Write("manifests/bad.yaml", "apiVersion: pluginhost/v1\nkind: process\nname: bad\nspec: {}\n");
+
+        _host = HostProcess.Start(_dir.Path, "run", "--manifests", "manifests", "--data", "data", "--urls", $"http://127.0.0.1:{_port}");
+        var code = await _host.WaitForExitAsync(Deadline);
+
+        Assert.Equal(3, code);
+        Assert.Contains("the configuration is invalid; nothing was started", _host.Output, StringComparison.Ordinal);
+        Assert.Contains("bad.yaml:4:7: spec.command: found no \"command\"; expected text", _host.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_bind_beyond_loopback_is_refused()
+    {
+        _host = HostProcess.Start(_dir.Path, "run", "--manifests", "manifests", "--data", "data", "--urls", $"http://0.0.0.0:{_port}");
+        var code = await _host.WaitForExitAsync(Deadline);
+
+        Assert.Equal(3, code);
+        Assert.Contains("binding beyond loopback needs a bearer token", _host.Output, StringComparison.Ordinal);
+    }
+}
