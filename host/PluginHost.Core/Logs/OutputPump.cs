@@ -1,0 +1,89 @@
+using System.IO.Pipes;
+using System.Text;
+using Microsoft.Win32.SafeHandles;
+using PluginHost.Contracts.Units;
+
+namespace PluginHost.Core.Logs;
+
+/// <summary>
+/// Reads one output pipe of a process until end of file, as fast as the process writes, and cuts
+/// it into lines (LF or CRLF) without ever splitting or merging one: a partial line waits for the
+/// rest of it; a line longer than <see cref="MaxLineBytes"/> is cut there (bounded memory).
+/// </summary>
+internal static class OutputPump
+{
+    public const int MaxLineBytes = 1024 * 1024;
+
+    public static async Task PumpAsync(SafePipeHandle pipe, OutputStream stream, UnitLog log, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(log);
+        ArgumentNullException.ThrowIfNull(time);
+        await using var reader = new AnonymousPipeClientStream(PipeDirection.In, pipe);
+        var buffer = new byte[64 * 1024];
+        var pending = new MemoryStream();
+        var decoder = new UTF8Encoding(false, throwOnInvalidBytes: false);
+        while (true)
+        {
+            int read;
+            try
+            {
+                read = await reader.ReadAsync(buffer).ConfigureAwait(false);
+            }
+            catch (IOException)
+            {
+                read = 0;
+            }
+
+            if (read == 0)
+            {
+                break;
+            }
+
+            var now = time.GetUtcNow();
+            var start = 0;
+            for (var i = 0; i < read; i++)
+            {
+                if (buffer[i] != (byte)'\n')
+                {
+                    continue;
+                }
+
+                Emit(buffer.AsSpan(start, i - start), pending, stream, now, log, decoder);
+                start = i + 1;
+            }
+
+            pending.Write(buffer, start, read - start);
+            if (pending.Length >= MaxLineBytes)
+            {
+                Emit([], pending, stream, now, log, decoder);
+            }
+
+            log.Flush();
+        }
+
+        if (pending.Length > 0)
+        {
+            Emit([], pending, stream, time.GetUtcNow(), log, decoder);
+            log.Flush();
+        }
+    }
+
+    private static void Emit(ReadOnlySpan<byte> tail, MemoryStream pending, OutputStream stream, DateTimeOffset now, UnitLog log, UTF8Encoding decoder)
+    {
+        string text;
+        if (pending.Length == 0)
+        {
+            text = decoder.GetString(TrimCr(tail));
+        }
+        else
+        {
+            pending.Write(tail);
+            text = decoder.GetString(TrimCr(pending.GetBuffer().AsSpan(0, (int)pending.Length)));
+            pending.SetLength(0);
+        }
+
+        log.Append(new OutputLine(stream, text, now));
+    }
+
+    private static ReadOnlySpan<byte> TrimCr(ReadOnlySpan<byte> line) => line.Length > 0 && line[^1] == (byte)'\r' ? line[..^1] : line;
+}

@@ -1,0 +1,116 @@
+using System.Threading.Channels;
+using PluginHost.Contracts.Units;
+
+namespace PluginHost.Core.Logs;
+
+/// <summary>
+/// Everything captured from one unit, across its restarts: the rotating file, the in-memory tail,
+/// and live followers. A follower that does not keep up loses its oldest lines (counted), never
+/// slowing capture — the file and the tail still get every line.
+/// </summary>
+internal sealed class UnitLog : IDisposable
+{
+    private readonly RotatingLogFile _file;
+    private readonly LineRing _tail;
+    private readonly Lock _gate = new();
+    private readonly List<Follower> _followers = [];
+    private long _lines;
+
+    public UnitLog(string path, LogSettings settings)
+    {
+        _file = new RotatingLogFile(path, settings);
+        _tail = new LineRing(settings.TailLines);
+    }
+
+    public string FilePath => _file.Path;
+
+    public long LinesCaptured => Interlocked.Read(ref _lines);
+
+    /// <summary>Raised for every line (readiness by log pattern, plugin notifications). Handlers must be quick.</summary>
+    public event Action<OutputLine>? LineCaptured;
+
+    public void Append(OutputLine line)
+    {
+        Follower[] followers;
+        lock (_gate)
+        {
+            _file.Write(line);
+            followers = _followers.Count == 0 ? [] : [.. _followers];
+        }
+
+        _tail.Add(line);
+        Interlocked.Increment(ref _lines);
+        foreach (var follower in followers)
+        {
+            follower.Offer(line);
+        }
+
+        LineCaptured?.Invoke(line);
+    }
+
+    /// <summary>Writes buffered lines to the file (after each chunk read from the process).</summary>
+    public void Flush()
+    {
+        lock (_gate)
+        {
+            _file.Flush();
+        }
+    }
+
+    public IReadOnlyList<OutputLine> Tail(int maxLines) => _tail.Last(maxLines);
+
+    public Follower Follow(int capacity = 10_000)
+    {
+        var follower = new Follower(this, capacity);
+        lock (_gate)
+        {
+            _followers.Add(follower);
+        }
+
+        return follower;
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _file.Dispose();
+            foreach (var follower in _followers)
+            {
+                follower.Complete();
+            }
+        }
+    }
+
+    internal sealed class Follower : IDisposable
+    {
+        private readonly UnitLog _log;
+        private readonly Channel<OutputLine> _channel;
+        private long _dropped;
+
+        public Follower(UnitLog log, int capacity)
+        {
+            _log = log;
+            _channel = Channel.CreateBounded<OutputLine>(new BoundedChannelOptions(capacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true },
+                _ => Interlocked.Increment(ref _dropped));
+        }
+
+        public ChannelReader<OutputLine> Lines => _channel.Reader;
+
+        public long Dropped => Interlocked.Read(ref _dropped);
+
+        internal void Offer(OutputLine line) => _channel.Writer.TryWrite(line);
+
+        internal void Complete() => _channel.Writer.TryComplete();
+
+        public void Dispose()
+        {
+            lock (_log._gate)
+            {
+                _log._followers.Remove(this);
+            }
+
+            Complete();
+        }
+    }
+}

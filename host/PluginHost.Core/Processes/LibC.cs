@@ -1,0 +1,112 @@
+using System.Runtime.InteropServices;
+
+namespace PluginHost.Core.Processes;
+
+/// <summary>
+/// The few libc calls .NET does not offer: spawning into a new session with exact file
+/// descriptors and default signal dispositions, signalling a process group, pidfds, and reaping.
+/// Linux (glibc) first; constants are glibc's.
+/// </summary>
+internal static unsafe partial class LibC
+{
+    private const string Lib = "libc";
+
+    public const int SIGKILL = 9;
+    public const int SIGTERM = 15;
+    public const int ESRCH = 3;
+    public const int EINTR = 4;
+    public const int ECHILD = 10;
+    public const int ENOENT = 2;
+    public const int EACCES = 13;
+
+    public const int O_RDONLY = 0;
+    public const int O_RDWR = 2;
+    public const int O_CLOEXEC = 0x80000;
+    public const int O_NONBLOCK = 0x800;
+    public const int F_SETPIPE_SZ = 1031;
+
+    public const short POSIX_SPAWN_SETSIGDEF = 0x04;
+    public const short POSIX_SPAWN_SETSIGMASK = 0x08;
+    public const short POSIX_SPAWN_SETSID = 0x80;
+
+    public const short POLLIN = 0x001;
+    public const int WNOHANG = 1;
+
+    /// <summary>glibc's opaque spawn structures are 80 and 336 bytes on 64-bit; these buffers leave room.</summary>
+    public const int SpawnStructSize = 512;
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int pipe2(int* fds, int flags);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int close(int fd);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int fcntl(int fd, int command, int argument);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int kill(int pid, int signal);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int waitpid(int pid, int* status, int options);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int poll(PollFd* fds, ulong count, int timeoutMilliseconds);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial long syscall(long number, long arg1, long arg2);
+
+    [LibraryImport(Lib)]
+    public static partial int posix_spawn_file_actions_init(void* actions);
+
+    [LibraryImport(Lib)]
+    public static partial int posix_spawn_file_actions_destroy(void* actions);
+
+    [LibraryImport(Lib)]
+    public static partial int posix_spawn_file_actions_adddup2(void* actions, int fd, int newFd);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int posix_spawn_file_actions_addopen(void* actions, int fd, string path, int flags, int mode);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int posix_spawn_file_actions_addchdir_np(void* actions, string path);
+
+    [LibraryImport(Lib)]
+    public static partial int posix_spawnattr_init(void* attributes);
+
+    [LibraryImport(Lib)]
+    public static partial int posix_spawnattr_destroy(void* attributes);
+
+    [LibraryImport(Lib)]
+    public static partial int posix_spawnattr_setflags(void* attributes, short flags);
+
+    [LibraryImport(Lib)]
+    public static partial int posix_spawnattr_setsigdefault(void* attributes, void* signals);
+
+    [LibraryImport(Lib)]
+    public static partial int posix_spawnattr_setsigmask(void* attributes, void* signals);
+
+    [LibraryImport(Lib)]
+    public static partial int sigemptyset(void* set);
+
+    [LibraryImport(Lib)]
+    public static partial int sigfillset(void* set);
+
+    [LibraryImport(Lib)]
+    public static partial int posix_spawn(int* pid, byte* path, void* fileActions, void* attributes, byte** argv, byte** envp);
+
+    /// <summary>pidfd_open(2): a file descriptor that becomes readable when the process exits (Linux ≥ 5.3).</summary>
+    public static int PidFdOpen(int pid)
+    {
+        const long SysPidFdOpen = 434; // the same number on x86_64 and aarch64
+        return (int)syscall(SysPidFdOpen, pid, 0);
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short Revents;
+    }
+}

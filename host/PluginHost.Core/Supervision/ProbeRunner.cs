@@ -1,0 +1,92 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using PluginHost.Contracts.Supervision;
+using PluginHost.Contracts.Units;
+
+namespace PluginHost.Core.Supervision;
+
+/// <summary>
+/// Runs one attempt of a manifest probe: http (2xx within the timeout), tcp (connection accepted),
+/// exec (exit code 0 within the timeout; the probe process is killed otherwise). Log-line probes
+/// are not polled: the unit watches its captured lines for them.
+/// </summary>
+internal sealed class ProbeRunner(HttpClient http)
+{
+    public async Task<ProbeResult> RunAsync(ProbeDefinition probe, IReadOnlyDictionary<string, int> ports, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(probe);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(probe.Timeout);
+        try
+        {
+            return probe switch
+            {
+                HttpProbe h => await HttpAsync(h, Port(h.Port, ports), timeout.Token).ConfigureAwait(false),
+                TcpProbe t => await TcpAsync(Port(t.Port, ports), timeout.Token).ConfigureAwait(false),
+                ExecProbe e => await ExecAsync(e, timeout.Token).ConfigureAwait(false),
+                _ => ProbeResult.Unsupported,
+            };
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return ProbeResult.Unhealthy($"no answer within {PluginHost.Contracts.Specs.Duration.Format(probe.Timeout)}");
+        }
+    }
+
+    private static int Port(string name, IReadOnlyDictionary<string, int> ports) =>
+        ports.TryGetValue(name, out var port) ? port : throw new InvalidOperationException($"port {name} was not allocated");
+
+    private async Task<ProbeResult> HttpAsync(HttpProbe probe, int port, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var response = await http.GetAsync(new Uri($"http://127.0.0.1:{port}{probe.Path}"), HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            var code = (int)response.StatusCode;
+            return code is >= 200 and < 300 ? ProbeResult.Healthy : ProbeResult.Unhealthy($"GET {probe.Path} on port {port} answered {code}");
+        }
+        catch (HttpRequestException ex)
+        {
+            return ProbeResult.Unhealthy($"GET {probe.Path} on port {port} failed: {ex.Message}");
+        }
+    }
+
+    private static async Task<ProbeResult> TcpAsync(int port, CancellationToken cancellationToken)
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), cancellationToken).ConfigureAwait(false);
+            return ProbeResult.Healthy;
+        }
+        catch (SocketException ex)
+        {
+            return ProbeResult.Unhealthy($"connection to port {port} failed: {ex.SocketErrorCode}");
+        }
+    }
+
+    private static async Task<ProbeResult> ExecAsync(ExecProbe probe, CancellationToken cancellationToken)
+    {
+        using var process = new Process { StartInfo = new ProcessStartInfo(probe.Command, probe.Arguments) { UseShellExecute = false } };
+        try
+        {
+            process.Start();
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            return ProbeResult.Unhealthy($"{probe.Command} could not be started: {ex.Message}");
+        }
+
+        try
+        {
+            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+
+        return process.ExitCode == 0 ? ProbeResult.Healthy : ProbeResult.Unhealthy($"{probe.Command} exited with {process.ExitCode}");
+    }
+}

@@ -1,0 +1,141 @@
+using System.Collections.Immutable;
+using Microsoft.Extensions.Logging;
+using PluginHost.Contracts.Units;
+using PluginHost.Core.Manifests;
+using PluginHost.Core.Plugins;
+
+namespace PluginHost.Core.Supervision;
+
+/// <summary>
+/// The engine: one <see cref="UnitSupervisor"/> per unit, started in dependency order, stopped in
+/// reverse; applies manifest diffs (only the units that changed are touched) and lends its units
+/// to plugin hot reloads.
+/// </summary>
+internal sealed partial class Supervisor : ISupervisedUnits, IAsyncDisposable
+{
+    private readonly PluginCatalog _plugins;
+    private readonly UnitServices _services;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly UsageSampler _usage;
+    private ImmutableDictionary<string, UnitSupervisor> _units = ImmutableDictionary.Create<string, UnitSupervisor>(StringComparer.Ordinal);
+    private IReadOnlyList<string> _order = [];
+
+    public Supervisor(PluginCatalog plugins, UnitServices services, TimeSpan usageInterval, ILogger<Supervisor> logger)
+    {
+        ArgumentNullException.ThrowIfNull(plugins);
+        ArgumentNullException.ThrowIfNull(services);
+        _plugins = plugins;
+        _services = services;
+        _logger = logger;
+        _usage = new UsageSampler(() => Volatile.Read(ref _units).Values, services.Time, usageInterval);
+        plugins.AttachUnits(this);
+    }
+
+    public UnitSupervisor? Find(string name) => Volatile.Read(ref _units).GetValueOrDefault(name);
+
+    /// <summary>Status records in start order.</summary>
+    public IReadOnlyList<UnitStatus> Statuses()
+    {
+        var units = Volatile.Read(ref _units);
+        return Volatile.Read(ref _order).Where(units.ContainsKey).Select(n => units[n].Status()).ToArray();
+    }
+
+    /// <summary>Creates every unit and starts the enabled, autostart ones (each waits for what it follows).</summary>
+    public async Task StartAsync(UnitSet set, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            Volatile.Write(ref _order, set.StartOrder);
+            foreach (var name in set.StartOrder)
+            {
+                Add(set.Units[name]);
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Applies a validated manifest diff: removed units stop, changed ones restart with their new manifest, added ones start.</summary>
+    public async Task ApplyAsync(ManifestDiff diff, UnitSet set, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(diff);
+        ArgumentNullException.ThrowIfNull(set);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            foreach (var removed in diff.Removed.Concat(diff.Changed).Reverse())
+            {
+                if (Find(removed.Name) is { } unit)
+                {
+                    ImmutableInterlocked.TryRemove(ref _units, removed.Name, out _);
+                    await unit.DisposeAsync().ConfigureAwait(false);
+                }
+            }
+
+            Volatile.Write(ref _order, set.StartOrder);
+            foreach (var name in set.StartOrder)
+            {
+                if (diff.Added.Concat(diff.Changed).Any(u => u.Name == name))
+                {
+                    Add(set.Units[name]);
+                }
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private void Add(UnitManifest manifest)
+    {
+        var driver = _plugins.FindDriver(manifest.Kind)
+            ?? throw new InvalidOperationException($"no driver for kind {manifest.Kind} (validated manifests guarantee one)");
+        var unit = new UnitSupervisor(manifest, driver, _services, WaitForReadyAsync, () => PluginOf(manifest.Kind));
+        ImmutableInterlocked.Update(ref _units, u => u.SetItem(manifest.Name, unit));
+        if (manifest.Enabled && manifest.Autostart)
+        {
+            unit.Start("autostart");
+        }
+    }
+
+    private PluginRef? PluginOf(string kind) => _plugins.PluginOfKind(kind) is { } plugin ? new PluginRef(plugin.Name, plugin.Descriptor.Version) : null;
+
+    private Task WaitForReadyAsync(string unit, CancellationToken cancellationToken) =>
+        Find(unit)?.WhenReadyAsync(cancellationToken) ?? Task.CompletedTask;
+
+    public IReadOnlyList<ISupervisedUnit> UnitsOfKinds(IReadOnlySet<string> kinds) =>
+        Volatile.Read(ref _units).Values.Where(u => kinds.Contains(u.Kind)).ToArray();
+
+    /// <summary>Stops every unit, dependents before what they depend on.</summary>
+    public async Task StopAllAsync()
+    {
+        await _gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            var units = Volatile.Read(ref _units);
+            foreach (var name in Volatile.Read(ref _order).Reverse().Where(units.ContainsKey))
+            {
+                await units[name].DisposeAsync().ConfigureAwait(false);
+            }
+
+            Volatile.Write(ref _units, _units.Clear());
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _usage.Dispose();
+        await StopAllAsync().ConfigureAwait(false);
+        _gate.Dispose();
+    }
+}

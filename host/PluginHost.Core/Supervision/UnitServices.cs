@@ -1,0 +1,21 @@
+using Microsoft.Extensions.Logging;
+using PluginHost.Core.Events;
+using PluginHost.Core.Logs;
+
+namespace PluginHost.Core.Supervision;
+
+/// <summary>What every unit of a host shares: clock, events, ports, probes, folders, settings.</summary>
+internal sealed record UnitServices(
+    TimeProvider Time,
+    EventBus Events,
+    PortAllocator Ports,
+    ProbeRunner Probes,
+    string DataDirectory,
+    LogSettings Logs,
+    ILoggerFactory Loggers,
+    Func<double> Random)
+{
+    public string UnitDataDirectory(string unit) => Path.Combine(DataDirectory, "units", unit);
+
+    public string UnitLogPath(string unit) => Path.Combine(DataDirectory, "logs", unit + ".log");
+}

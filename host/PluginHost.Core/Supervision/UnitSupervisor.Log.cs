@@ -1,0 +1,18 @@
+using Microsoft.Extensions.Logging;
+
+namespace PluginHost.Core.Supervision;
+
+internal sealed partial class UnitSupervisor
+{
+    [LoggerMessage(EventId = 300, Level = LogLevel.Information, Message = "Unit {Unit}: {From} -> {To} ({Reason})")]
+    private partial void LogTransition(string unit, string from, string to, string reason);
+
+    [LoggerMessage(EventId = 301, Level = LogLevel.Debug, Message = "Unit {Unit}: {Request}")]
+    private partial void LogRequest(string unit, string request);
+
+    [LoggerMessage(EventId = 302, Level = LogLevel.Warning, Message = "Unit {Unit}: the plugin's {Method} failed: {Message}")]
+    private partial void LogDriverFailed(string unit, string method, string message);
+
+    [LoggerMessage(EventId = 303, Level = LogLevel.Error, Message = "Unit {Unit}: supervision loop error: {Error}")]
+    private partial void LogLoopFailed(string unit, string error);
+}

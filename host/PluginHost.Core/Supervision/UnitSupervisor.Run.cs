@@ -1,0 +1,423 @@
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using PluginHost.Contracts.Supervision;
+using PluginHost.Contracts.Units;
+using PluginHost.Core.Logs;
+using PluginHost.Core.Processes;
+
+namespace PluginHost.Core.Supervision;
+
+internal sealed partial class UnitSupervisor
+{
+    private async Task RunAsync()
+    {
+        while (!_shutdown.IsCancellationRequested)
+        {
+            await _wake.WaitAsync(_shutdown.Token).ConfigureAwait(false);
+            CancellationToken phase;
+            lock (_gate)
+            {
+                phase = _phase.Token;
+            }
+
+            try
+            {
+                await ReconcileAsync(phase).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (phase.IsCancellationRequested && !_shutdown.IsCancellationRequested)
+            {
+                // A newer request changed the goal; the next wake reconciles toward it.
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // A bug here must not kill supervision of this unit silently.
+                LogLoopFailed(Name, ex.ToString());
+                _lastError = new UnitError("HOST_ERROR", $"The host failed while supervising this unit: {ex.Message}", "Report this host bug; restart the unit.");
+            }
+        }
+    }
+
+    /// <summary>Drives the unit toward what was asked until it rests (stopped, failed, or ready and watched).</summary>
+    private async Task ReconcileAsync(CancellationToken phase)
+    {
+        while (true)
+        {
+            bool wantRunning, restart;
+            lock (_gate)
+            {
+                wantRunning = _wantRunning;
+                restart = _restartRequested;
+                _restartRequested = false;
+            }
+
+            if (!wantRunning)
+            {
+                await StopAsync("stopped on request").ConfigureAwait(false);
+                return;
+            }
+
+            if (restart && _child is not null)
+            {
+                Move(UnitState.Restarting, "restart requested");
+                await StopChildAsync().ConfigureAwait(false);
+            }
+
+            switch (State)
+            {
+                case UnitState.Ready when _child is not null:
+                    await WatchReadyAsync(_child, phase).ConfigureAwait(false);
+                    break;
+                case UnitState.Backoff:
+                    var wait = _nextStartAt - _services.Time.GetUtcNow();
+                    if (wait > TimeSpan.Zero)
+                    {
+                        await Task.Delay(wait, _services.Time, phase).ConfigureAwait(false);
+                    }
+
+                    await StartOnceAsync("backoff elapsed", phase).ConfigureAwait(false);
+                    break;
+                default:
+                    await StartOnceAsync(restart ? "restart requested" : "start requested", phase).ConfigureAwait(false);
+                    break;
+            }
+
+            if (State is UnitState.Stopped or UnitState.Failed && !WantsRunning())
+            {
+                return;
+            }
+        }
+    }
+
+    private bool WantsRunning()
+    {
+        lock (_gate)
+        {
+            return _wantRunning;
+        }
+    }
+
+    private async Task StopAsync(string reason)
+    {
+        if (_child is not null)
+        {
+            Move(UnitState.Stopping, reason);
+            await StopChildAsync().ConfigureAwait(false);
+        }
+
+        if (State is not (UnitState.Stopped or UnitState.Idle or UnitState.Failed))
+        {
+            Move(UnitState.Stopped, reason);
+        }
+    }
+
+    private async Task StartOnceAsync(string reason, CancellationToken phase)
+    {
+        Move(UnitState.Starting, reason);
+        RunningChild child;
+        try
+        {
+            foreach (var dependency in Manifest.After)
+            {
+                lock (_gate)
+                {
+                    _reason = $"waiting for {dependency} to be ready";
+                }
+
+                await _waitForReady(dependency, phase).ConfigureAwait(false);
+            }
+
+            child = await LaunchAsync(phase).ConfigureAwait(false);
+        }
+        catch (UnitErrorException ex)
+        {
+            await EndedAsync(null, new UnitFailure(FailureKind.PreflightFailed, ex.Error.Message), ex.Error).ConfigureAwait(false);
+            return;
+        }
+        catch (PortUnavailableException ex)
+        {
+            await EndedAsync(null, new UnitFailure(FailureKind.PortUnavailable, ex.Message), null).ConfigureAwait(false);
+            return;
+        }
+        catch (SpawnException ex)
+        {
+            await EndedAsync(null, new UnitFailure(FailureKind.SpawnFailed, ex.Message), null).ConfigureAwait(false);
+            return;
+        }
+
+        var readiness = await WaitForReadinessAsync(child, phase).ConfigureAwait(false);
+        if (readiness is null)
+        {
+            Move(UnitState.Ready, Manifest.Health.Readiness is null ? "process started" : "readiness probe passed");
+            return;
+        }
+
+        await EndedAsync(child, readiness, null).ConfigureAwait(false);
+    }
+
+    private async Task<RunningChild> LaunchAsync(CancellationToken phase)
+    {
+        _context.Ports = _services.Ports.Allocate(Name, Manifest.Ports);
+        var plan = await Driver.PrepareAsync(_context, phase).ConfigureAwait(false);
+        var request = Placeholders.Resolve(plan, _context);
+        var spawned = ProcessSpawner.Spawn(request);
+        var now = _services.Time.GetUtcNow();
+        var process = new RunningProcess(spawned.Pid, spawned.Pid, spawned.StartTimeTicks, now, plan.Io);
+        var drained = Task.WhenAll(
+            OutputPump.PumpAsync(spawned.Stdout, OutputStream.Stdout, Log, _services.Time),
+            OutputPump.PumpAsync(spawned.Stderr, OutputStream.Stderr, Log, _services.Time));
+        var child = new RunningChild(process, plan.Stop ?? Manifest.Stop, ExitWatch.WhenExited(spawned.Pid, isChild: true), drained);
+        lock (_gate)
+        {
+            _child = child;
+            _startedAt = now;
+        }
+
+        _context.Process = process;
+        _planner.OnStarted(now);
+        return child;
+    }
+
+    /// <returns>Null when ready; otherwise the failure that ended the start.</returns>
+    private async Task<UnitFailure?> WaitForReadinessAsync(RunningChild child, CancellationToken phase)
+    {
+        var health = Manifest.Health;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(phase);
+        var deadline = Task.Delay(health.StartTimeout, _services.Time, timeout.Token);
+        var ready = ReadinessAsync(health.Readiness, timeout.Token);
+        var first = await Task.WhenAny(ready, child.Exited, deadline).ConfigureAwait(false);
+        await timeout.CancelAsync().ConfigureAwait(false);
+        phase.ThrowIfCancellationRequested();
+        if (first == ready && await ready.ConfigureAwait(false))
+        {
+            return null;
+        }
+
+        if (child.Exited.IsCompleted)
+        {
+            var status = await child.Exited.ConfigureAwait(false);
+            return new UnitFailure(FailureKind.ExitedDuringStart, status.ToString(), status.Code, status.Signal);
+        }
+
+        await StopChildAsync().ConfigureAwait(false);
+        return new UnitFailure(FailureKind.ReadinessTimeout, $"not ready within {PluginHost.Contracts.Specs.Duration.Format(health.StartTimeout)}");
+    }
+
+    /// <summary>Polls readiness (driver probe, else the manifest's) until healthy; true when ready.</summary>
+    private async Task<bool> ReadinessAsync(ProbeDefinition? probe, CancellationToken cancellationToken)
+    {
+        if (probe is LogLineProbe logLine)
+        {
+            return await LogLineAsync(logLine, cancellationToken).ConfigureAwait(false);
+        }
+
+        var interval = probe?.Interval ?? TimeSpan.FromMilliseconds(200);
+        while (true)
+        {
+            var result = await ProbeOnceAsync(ProbeKind.Readiness, probe, cancellationToken).ConfigureAwait(false);
+            if (result.Status == ProbeStatus.Healthy || (result.Status == ProbeStatus.Unsupported && probe is null))
+            {
+                return true;
+            }
+
+            await Task.Delay(Min(interval, TimeSpan.FromMilliseconds(250)), _services.Time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<bool> LogLineAsync(LogLineProbe probe, CancellationToken cancellationToken)
+    {
+        var regex = new Regex(probe.Pattern, RegexOptions.None, TimeSpan.FromMilliseconds(100));
+        var seen = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        void OnLine(OutputLine line)
+        {
+            try
+            {
+                if (regex.IsMatch(line.Text))
+                {
+                    seen.TrySetResult(true);
+                }
+            }
+            catch (RegexMatchTimeoutException)
+            {
+            }
+        }
+
+        Log.LineCaptured += OnLine;
+        try
+        {
+            return await seen.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Log.LineCaptured -= OnLine;
+        }
+    }
+
+    private async Task<ProbeResult> ProbeOnceAsync(ProbeKind kind, ProbeDefinition? probe, CancellationToken cancellationToken)
+    {
+        ProbeResult result;
+        try
+        {
+            result = await Driver.ProbeAsync(_context, kind, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            result = ProbeResult.Unhealthy($"the plugin's probe failed: {ex.Message}");
+        }
+
+        if (result.Status != ProbeStatus.Unsupported || probe is null)
+        {
+            return result;
+        }
+
+        return await _services.Probes.RunAsync(probe, _context.Ports, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>A ready unit: waits for its exit, or for its liveness probe to fail too often.</summary>
+    private async Task WatchReadyAsync(RunningChild child, CancellationToken phase)
+    {
+        using var watch = CancellationTokenSource.CreateLinkedTokenSource(phase);
+        var liveness = LivenessAsync(Manifest.Health.Liveness, watch.Token);
+        var cancelled = Task.Delay(Timeout.InfiniteTimeSpan, _services.Time, phase);
+        var first = await Task.WhenAny(child.Exited, liveness, cancelled).ConfigureAwait(false);
+        await watch.CancelAsync().ConfigureAwait(false);
+        phase.ThrowIfCancellationRequested();
+        if (first == child.Exited)
+        {
+            var status = await child.Exited.ConfigureAwait(false);
+            var failure = new UnitFailure(FailureKind.Crashed, status.ToString(), status.Code, status.Signal);
+            await EndedAsync(child, failure, null, failed: !status.Succeeded).ConfigureAwait(false);
+            return;
+        }
+
+        var detail = await liveness.ConfigureAwait(false);
+        await StopChildAsync().ConfigureAwait(false);
+        await EndedAsync(null, new UnitFailure(FailureKind.LivenessFailed, detail ?? "liveness probe failed"), null).ConfigureAwait(false);
+    }
+
+    /// <returns>The last failure once the threshold is reached; never completes while healthy.</returns>
+    private async Task<string?> LivenessAsync(ProbeDefinition? probe, CancellationToken cancellationToken)
+    {
+        var failures = 0;
+        var interval = probe?.Interval ?? TimeSpan.FromSeconds(10);
+        var threshold = probe?.FailureThreshold ?? 3;
+        while (true)
+        {
+            await Task.Delay(interval, _services.Time, cancellationToken).ConfigureAwait(false);
+            var result = await ProbeOnceAsync(ProbeKind.Liveness, probe, cancellationToken).ConfigureAwait(false);
+            failures = result.Status == ProbeStatus.Unhealthy ? failures + 1 : 0;
+            if (failures >= threshold)
+            {
+                return $"{failures} consecutive failures: {result.Detail}";
+            }
+        }
+    }
+
+    /// <summary>The unit's process ended (or never started): clean up, classify, and decide what comes next.</summary>
+    private async Task EndedAsync(RunningChild? child, UnitFailure failure, UnitError? error, bool failed = true)
+    {
+        if (child is not null)
+        {
+            // Whatever the main process left behind goes before anything else can start.
+            await StopChildAsync().ConfigureAwait(false);
+        }
+
+        var now = _services.Time.GetUtcNow();
+        var uptime = _startedAt is { } started ? now - started : TimeSpan.Zero;
+        if (failed)
+        {
+            error ??= Classify(failure with { RecentOutput = Log.Tail(20) });
+            _lastError = error;
+        }
+
+        var decision = _planner.OnEnded(now, failed, uptime);
+        switch (decision.Action)
+        {
+            case RestartAction.Restart:
+                lock (_gate)
+                {
+                    _restarts++;
+                    _nextStartAt = now + decision.Delay;
+                }
+
+                Move(UnitState.Backoff, $"{failure.Message}; starting again in {PluginHost.Contracts.Specs.Duration.Format(RoundMs(decision.Delay))}", error);
+                break;
+            case RestartAction.GiveUp:
+                var gaveUp = Classify(new UnitFailure(FailureKind.GaveUp, $"{decision.Reason}; last: {error?.Message ?? failure.Message}", RecentOutput: Log.Tail(20)));
+                _lastError = gaveUp;
+                lock (_gate)
+                {
+                    _wantRunning = false;
+                }
+
+                Move(UnitState.Failed, $"gave up: {decision.Reason}", gaveUp);
+                _events.Publish("unit_gave_up", new JsonObject { ["code"] = gaveUp.Code, ["message"] = gaveUp.Message, ["remedy"] = gaveUp.Remedy });
+                break;
+            default:
+                lock (_gate)
+                {
+                    _wantRunning = false;
+                }
+
+                Move(failed ? UnitState.Failed : UnitState.Stopped, failed ? failure.Message : $"exited ({failure.Message}); restart policy {Manifest.Restart.Policy}", error);
+                break;
+        }
+    }
+
+    private UnitError Classify(UnitFailure failure)
+    {
+        try
+        {
+            return Driver.Classify(failure);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogDriverFailed(Name, nameof(IUnitDriver.Classify), ex.Message);
+            return UnitError.FromFailure(failure);
+        }
+    }
+
+    /// <summary>Stops the current process and everything in its session: driver hook, stop signal, grace, SIGKILL.</summary>
+    private async Task StopChildAsync()
+    {
+        var child = _child;
+        if (child is null)
+        {
+            return;
+        }
+
+        if (!child.Exited.IsCompleted)
+        {
+            using var hook = new CancellationTokenSource(child.Stop.Grace);
+            try
+            {
+                await Driver.StopAsync(_context, hook.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                LogDriverFailed(Name, nameof(IUnitDriver.StopAsync), ex.Message);
+            }
+        }
+
+        var graceful = await ProcessGroupStopper.StopAsync(child.Session, (int)child.Stop.Signal, child.Stop.Grace, _services.Time).ConfigureAwait(false);
+        var status = await child.Exited.ConfigureAwait(false);
+        await Task.WhenAny(child.OutputDrained, Task.Delay(TimeSpan.FromSeconds(5))).ConfigureAwait(false);
+        lock (_gate)
+        {
+            _child = null;
+        }
+
+        _context.Process = null;
+        _services.Ports.Release(Name);
+        _events.Publish("unit_exited", new JsonObject
+        {
+            ["pid"] = child.Pid,
+            ["code"] = status.Code,
+            ["signal"] = status.Signal,
+            ["forced"] = !graceful,
+        });
+    }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    private static TimeSpan RoundMs(TimeSpan t) => TimeSpan.FromMilliseconds(Math.Round(t.TotalMilliseconds));
+}

@@ -1,0 +1,304 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using PluginHost.Contracts.Units;
+using PluginHost.Core.Events;
+using PluginHost.Core.Logs;
+using PluginHost.Core.Manifests;
+using PluginHost.Core.Plugins;
+using PluginHost.Core.Units;
+
+namespace PluginHost.Core.Supervision;
+
+/// <summary>
+/// Supervises one unit. Requests (start, stop, restart) only change what the unit should be doing
+/// and wake its loop; the loop alone moves the unit through the lifecycle table, so requests are
+/// answered at once and idempotently, whatever the unit is in the middle of.
+/// </summary>
+internal sealed partial class UnitSupervisor : ISupervisedUnit, IAsyncDisposable
+{
+    private readonly UnitServices _services;
+    private readonly Func<string, CancellationToken, Task> _waitForReady;
+    private readonly Func<PluginRef?> _plugin;
+    private readonly ILogger _logger;
+    private readonly EventPublisher _events;
+    private readonly UnitContext _context;
+    private readonly RestartPlanner _planner;
+    private readonly Lock _gate = new();
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly CancellationTokenSource _shutdown = new();
+    private readonly Task _loop;
+    private CancellationTokenSource _phase = new();
+    private TaskCompletionSource _ready = NewSignal();
+    private IUnitDriver _driver;
+    private UnitState _state = UnitState.Idle;
+    private string? _reason;
+    private bool _wantRunning;
+    private bool _restartRequested;
+    private DateTimeOffset _nextStartAt;
+    private RunningChild? _child;
+    private DateTimeOffset? _startedAt;
+    private int _restarts;
+    private UnitError? _lastError;
+
+    public UnitSupervisor(UnitManifest manifest, IUnitDriver driver, UnitServices services, Func<string, CancellationToken, Task> waitForReady, Func<PluginRef?> plugin)
+    {
+        Manifest = manifest;
+        _driver = driver;
+        _services = services;
+        _waitForReady = waitForReady;
+        _plugin = plugin;
+        _logger = services.Loggers.CreateLogger("PluginHost.Unit." + manifest.Name);
+        _events = new EventPublisher(services.Events, services.Time, manifest.Name, plugin: null);
+        Log = new UnitLog(services.UnitLogPath(manifest.Name), services.Logs);
+        var dataDirectory = services.UnitDataDirectory(manifest.Name);
+        Directory.CreateDirectory(dataDirectory);
+        _context = new UnitContext(manifest, dataDirectory, services.Time, _logger,
+            new EventPublisher(services.Events, services.Time, manifest.Name, plugin()?.Name), new MemoryStateBag())
+        {
+            Output = Log.Tail,
+        };
+        _planner = new RestartPlanner(manifest.Restart, services.Random);
+        _loop = Task.Run(RunAsync);
+    }
+
+    public UnitManifest Manifest { get; }
+
+    public UnitLog Log { get; }
+
+    public string Name => Manifest.Name;
+
+    public string Kind => Manifest.Kind;
+
+    public IUnitContext Context => _context;
+
+    public RunningProcess? Process => _context.Process;
+
+    public UnitState State
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _state;
+            }
+        }
+    }
+
+    /// <summary>CPU and memory of the unit's whole process tree, set by the telemetry sampler.</summary>
+    public (double CpuPercent, long RssBytes)? Usage { get; set; }
+
+    public UnitCommandResult Start(string reason = "start requested")
+    {
+        lock (_gate)
+        {
+            if (!Manifest.Enabled)
+            {
+                return Answer(false, $"{Name} is disabled in its manifest ({Manifest.File}); set enabled: true to run it");
+            }
+
+            if (_wantRunning && Lifecycle.WantsToRun(_state) && _state != UnitState.Backoff)
+            {
+                return Answer(true, $"{Name} is already {Lifecycle.Name(_state)}");
+            }
+
+            if (_state is UnitState.Failed or UnitState.Stopped or UnitState.Idle)
+            {
+                _planner.Reset(); // an operator's start forgets past failures
+            }
+
+            _wantRunning = true;
+            _nextStartAt = _services.Time.GetUtcNow();
+            Poke(reason);
+            return Answer(true, $"starting {Name}");
+        }
+    }
+
+    public UnitCommandResult Stop(string reason = "stop requested")
+    {
+        lock (_gate)
+        {
+            if (!_wantRunning && _child is null && _state is UnitState.Stopped or UnitState.Idle or UnitState.Failed)
+            {
+                return Answer(true, $"{Name} is already {Lifecycle.Name(_state)}");
+            }
+
+            _wantRunning = false;
+            _restartRequested = false;
+            Poke(reason);
+            return Answer(true, $"stopping {Name}");
+        }
+    }
+
+    public UnitCommandResult Restart(string reason = "restart requested")
+    {
+        lock (_gate)
+        {
+            _planner.Reset();
+            _wantRunning = true;
+            _restartRequested = true;
+            _nextStartAt = _services.Time.GetUtcNow();
+            Poke(reason);
+            return Answer(true, $"restarting {Name}");
+        }
+    }
+
+    /// <summary>Completes when the unit is ready (now, or the next time it becomes ready).</summary>
+    public Task WhenReadyAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return _ready.Task.WaitAsync(cancellationToken);
+        }
+    }
+
+    public UnitStatus Status()
+    {
+        lock (_gate)
+        {
+            return StatusLocked();
+        }
+    }
+
+    public void UseDriver(IUnitDriver driver)
+    {
+        lock (_gate)
+        {
+            _driver = driver;
+        }
+    }
+
+    public ValueTask RestartWithAsync(IUnitDriver driver, string reason, CancellationToken cancellationToken)
+    {
+        UseDriver(driver);
+        Restart("plugin reload: " + reason);
+        return ValueTask.CompletedTask;
+    }
+
+    private IUnitDriver Driver
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _driver;
+            }
+        }
+    }
+
+    private UnitCommandResult Answer(bool success, string message) => new(success, message, StatusLocked());
+
+    private UnitStatus StatusLocked()
+    {
+        var now = _services.Time.GetUtcNow();
+        var running = _child is not null && _startedAt is { } started;
+        var usage = running ? Usage : null;
+        return new UnitStatus(Name, Kind, Lifecycle.Name(_state), _reason, Manifest.Enabled, _child?.Pid,
+            _context.Ports, running ? _startedAt : null, running ? Math.Round((now - _startedAt!.Value).TotalSeconds, 3) : null,
+            _restarts, usage?.CpuPercent, usage?.RssBytes, _lastError, _plugin());
+    }
+
+    /// <summary>Wakes the loop and cancels whatever it is waiting on (backoff, readiness, a ready unit's watch).</summary>
+    private void Poke(string reason)
+    {
+        LogRequest(Name, reason);
+        _phase.Cancel();
+        _phase = new CancellationTokenSource();
+        _wake.Release();
+    }
+
+    private void Move(UnitState to, string reason, UnitError? error = null)
+    {
+        UnitState from;
+        lock (_gate)
+        {
+            from = _state;
+            if (from == to)
+            {
+                _reason = reason;
+                return;
+            }
+
+            Lifecycle.Check(from, to);
+            _state = to;
+            _reason = reason;
+            if (to == UnitState.Ready)
+            {
+                _ready.TrySetResult();
+            }
+            else if (from == UnitState.Ready)
+            {
+                _ready = NewSignal();
+            }
+        }
+
+        var payload = new JsonObject
+        {
+            ["from"] = Lifecycle.Name(from),
+            ["to"] = Lifecycle.Name(to),
+            ["reason"] = reason,
+            ["pid"] = _child?.Pid,
+        };
+        if (error is not null)
+        {
+            payload["error"] = new JsonObject { ["code"] = error.Code, ["message"] = error.Message, ["remedy"] = error.Remedy };
+        }
+
+        _events.Publish("unit_state", payload);
+        LogTransition(Name, Lifecycle.Name(from), Lifecycle.Name(to), reason);
+        _ = NotifyDriverAsync(new UnitStateChange(from, to, reason, _services.Time.GetUtcNow(), error));
+    }
+
+    private async Task NotifyDriverAsync(UnitStateChange change)
+    {
+        try
+        {
+            await Driver.OnStateChangedAsync(_context, change, _shutdown.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // A plugin's failure to react to a transition must not disturb supervision.
+            LogDriverFailed(Name, nameof(IUnitDriver.OnStateChangedAsync), ex.Message);
+        }
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public async ValueTask DisposeAsync()
+    {
+        Stop("unit removed or host stopping");
+        await WaitUntilAsync(s => s is UnitState.Stopped or UnitState.Idle or UnitState.Failed && _child is null, TimeSpan.FromMinutes(2)).ConfigureAwait(false);
+        _shutdown.Cancel();
+        lock (_gate)
+        {
+            _phase.Cancel();
+        }
+
+        _wake.Release();
+        try
+        {
+            await _loop.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        Log.Dispose();
+    }
+
+    /// <summary>Waits until the state satisfies <paramref name="condition"/> (tests, shutdown).</summary>
+    public async Task<bool> WaitUntilAsync(Func<UnitState, bool> condition, TimeSpan deadline)
+    {
+        var start = System.Diagnostics.Stopwatch.StartNew();
+        while (!condition(State))
+        {
+            if (start.Elapsed > deadline)
+            {
+                return false;
+            }
+
+            await Task.Delay(10).ConfigureAwait(false);
+        }
+
+        return true;
+    }
+}

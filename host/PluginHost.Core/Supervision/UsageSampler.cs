@@ -1,0 +1,57 @@
+using PluginHost.Core.Processes;
+
+namespace PluginHost.Core.Supervision;
+
+/// <summary>
+/// CPU% and RSS of each unit's whole process tree (every process of its session), from /proc, at an
+/// interval. CPU% is the share of one core over the last interval (200 % = two cores busy).
+/// </summary>
+internal sealed class UsageSampler : IDisposable
+{
+    /// <summary>USER_HZ: the unit of /proc/PID/stat times; 100 on every mainstream Linux.</summary>
+    private const double TicksPerSecond = 100;
+
+    private readonly Func<IEnumerable<UnitSupervisor>> _units;
+    private readonly TimeProvider _time;
+    private readonly Dictionary<string, (int Session, long Ticks, long At)> _previous = new(StringComparer.Ordinal);
+    private readonly ITimer _timer;
+
+    public UsageSampler(Func<IEnumerable<UnitSupervisor>> units, TimeProvider time, TimeSpan interval)
+    {
+        _units = units;
+        _time = time;
+        _timer = time.CreateTimer(_ => Sample(), null, interval, interval);
+    }
+
+    public void Sample()
+    {
+        lock (_previous)
+        {
+            foreach (var unit in _units())
+            {
+                if (unit.Process is not { } process)
+                {
+                    unit.Usage = null;
+                    _previous.Remove(unit.Name);
+                    continue;
+                }
+
+                var members = ProcStat.SessionMembers(process.ProcessGroupId);
+                var ticks = members.Sum(m => m.UserTicks + m.SystemTicks);
+                var rss = members.Sum(m => m.RssPages) * ProcStat.PageSize;
+                var now = _time.GetTimestamp();
+                double? cpu = null;
+                if (_previous.TryGetValue(unit.Name, out var last) && last.Session == process.ProcessGroupId)
+                {
+                    var seconds = _time.GetElapsedTime(last.At, now).TotalSeconds;
+                    cpu = seconds > 0 ? Math.Round(Math.Max(0, ticks - last.Ticks) / TicksPerSecond / seconds * 100, 1) : null;
+                }
+
+                _previous[unit.Name] = (process.ProcessGroupId, ticks, now);
+                unit.Usage = (cpu ?? 0, rss);
+            }
+        }
+    }
+
+    public void Dispose() => _timer.Dispose();
+}

@@ -1,0 +1,109 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging.Abstractions;
+using PluginHost.Contracts.Events;
+using PluginHost.Contracts.Testing;
+using PluginHost.Contracts.Units;
+using PluginHost.Core.Events;
+using PluginHost.Core.Logs;
+using PluginHost.Core.Manifests;
+using PluginHost.Core.Plugins;
+using PluginHost.Core.Processes;
+using PluginHost.Core.Supervision;
+
+namespace PluginHost.Core.Tests.Supervision;
+
+/// <summary>A real engine over the real process plugin, in a temp data folder; every unit is stopped at the end.</summary>
+internal sealed class EngineFixture : IAsyncDisposable
+{
+    public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+    private readonly TempDirectory _temp = new("engine");
+
+    private EngineFixture(PluginCatalog plugins, Supervisor supervisor, EventBus events)
+    {
+        Plugins = plugins;
+        Supervisor = supervisor;
+        Events = events;
+    }
+
+    public PluginCatalog Plugins { get; }
+
+    public Supervisor Supervisor { get; }
+
+    public EventBus Events { get; }
+
+    public string DataDirectory => _temp.Combine("data");
+
+    public string ManifestsDirectory => _temp.Combine("manifests");
+
+    public static async Task<EngineFixture> StartAsync(LogSettings? logs = null, int recentEvents = 5000)
+    {
+        var temp = new TempDirectory("engine");
+        var events = new EventBus(recentEvents);
+        RepositoryLayout.CopyPlugin(RepositoryLayout.Plugin("process"), temp.Combine("plugins"));
+        RepositoryLayout.CopyPlugin(RepositoryLayout.TestPlugin("sample"), temp.Combine("plugins"));
+        var plugins = new PluginCatalog(temp.Combine("shadow"), events, TimeProvider.System, NullLogger<PluginCatalog>.Instance);
+        await plugins.LoadDirectoriesAsync([temp.Combine("plugins")], CancellationToken.None);
+        var services = new UnitServices(TimeProvider.System, events, new PortAllocator(), new ProbeRunner(new HttpClient()), temp.Combine("data"),
+            logs ?? LogSettings.Default, NullLoggerFactory.Instance, Random.Shared.NextDouble);
+        var supervisor = new Supervisor(plugins, services, TimeSpan.FromMilliseconds(200), NullLogger<Supervisor>.Instance);
+        Directory.CreateDirectory(temp.Combine("manifests"));
+        var fixture = new EngineFixture(plugins, supervisor, events);
+        fixture._ownTemp = temp;
+        return fixture;
+    }
+
+    private TempDirectory? _ownTemp;
+
+    /// <summary>Writes unit manifests, validates them together and starts the engine on them.</summary>
+    public async Task<UnitSet> RunAsync(params string[] manifests)
+    {
+        var set = Write(manifests);
+        await Supervisor.StartAsync(set, CancellationToken.None);
+        return set;
+    }
+
+    public UnitSet Write(params string[] manifests)
+    {
+        foreach (var manifest in manifests)
+        {
+            var name = manifest.Split('\n').First(l => l.StartsWith("name:", StringComparison.Ordinal))[5..].Trim();
+            File.WriteAllText(Path.Combine(Dir, name + ".yaml"), manifest);
+        }
+
+        var result = UnitSetLoader.Load(Dir, Plugins);
+        return result.Units ?? throw new Xunit.Sdk.XunitException(string.Join("\n", result.Problems));
+    }
+
+    private string Dir => _ownTemp!.Combine("manifests");
+
+    public string Data => _ownTemp!.Combine("data");
+
+    public UnitSupervisor Unit(string name) => Supervisor.Find(name) ?? throw new Xunit.Sdk.XunitException($"no unit {name}");
+
+    public async Task<UnitStatus> WaitForAsync(string unit, Func<UnitStatus, bool> condition, string what)
+    {
+        UnitStatus? last = null;
+        try
+        {
+            return await Eventually.WaitAsync(() => { last = Supervisor.Find(unit)?.Status(); return last is not null && condition(last) ? last : null; }, Deadline, what);
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"{ex.Message}; last status: {last}; events: {string.Join(" | ", EventsOf(unit).TakeLast(10).Select(e => $"{e.Kind} {e.Payload}"))}", ex);
+        }
+    }
+
+    public Task<UnitStatus> WaitForStateAsync(string unit, string state) => WaitForAsync(unit, s => s.State == state, $"{unit} to be {state}");
+
+    public IReadOnlyList<HostEvent> EventsOf(string unit) => Events.Recent().Where(e => e.Unit == unit).ToArray();
+
+    public static bool IsAlive(int pid) => ProcStat.Read(pid) is { IsZombie: false };
+
+    public async ValueTask DisposeAsync()
+    {
+        await Supervisor.DisposeAsync();
+        await Plugins.DisposeAsync();
+        _ownTemp?.Dispose();
+        _temp.Dispose();
+    }
+}

@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using PluginHost.Contracts.Testing;
+using PluginHost.Core.Processes;
+using Xunit;
+
+namespace PluginHost.Core.Tests.Supervision;
+
+public sealed class ProcessLifecycleTests : IAsyncLifetime
+{
+    private EngineFixture _engine = null!;
+
+    public async Task InitializeAsync() => _engine = await EngineFixture.StartAsync();
+
+    public async Task DisposeAsync() => await _engine.DisposeAsync();
+
+    private static string Unit(string name, string script, string extra = "") => $"""
+        apiVersion: pluginhost/v1
+        kind: process
+        name: {name}
+        {extra}
+        spec:
+          command: /bin/bash
+          args: [-c, '{script.Replace("'", "''", StringComparison.Ordinal)}']
+        """;
+
+    [Fact]
+    public async Task A_unit_runs_as_the_leader_of_its_own_session()
+    {
+        await _engine.RunAsync(Unit("solo", "sleep 300"));
+
+        var status = await _engine.WaitForStateAsync("solo", "ready");
+
+        var stat = ProcStat.Read(status.Pid!.Value)!;
+        Assert.Equal(status.Pid, stat.Session);
+        Assert.Equal(status.Pid, stat.ProcessGroup);
+        Assert.NotEqual(Environment.ProcessId, stat.Session);
+    }
+
+    [Fact]
+    public async Task Stop_ends_the_whole_group_grandchildren_and_TERM_ignorers_included_after_the_grace()
+    {
+        await _engine.RunAsync(Unit("tree", "trap \"\" TERM; (trap \"\" TERM; sleep 300) & sleep 300 & while true; do sleep 1; done",
+            "stop: { signal: SIGTERM, grace: 1s }"));
+        var status = await _engine.WaitForStateAsync("tree", "ready");
+        var session = status.Pid!.Value;
+        await Eventually.TrueAsync(() => ProcStat.SessionMembers(session).Count >= 4, EngineFixture.Deadline, "the grandchildren to start");
+
+        var clock = Stopwatch.StartNew();
+        _engine.Unit("tree").Stop();
+        await _engine.WaitForStateAsync("tree", "stopped");
+        clock.Stop();
+
+        Assert.Empty(ProcStat.SessionMembers(session));
+        Assert.InRange(clock.Elapsed.TotalSeconds, 0.95, 3.0);
+        var exited = _engine.EventsOf("tree").Last(e => e.Kind == "unit_exited");
+        Assert.True(exited.Payload.GetProperty("forced").GetBoolean());
+    }
+
+    [Fact]
+    public async Task After_kill_9_of_the_main_process_its_group_is_emptied_before_the_new_process_starts()
+    {
+        await _engine.RunAsync(Unit("crashy", "sleep 300 & echo child $!; wait", "restart: { policy: always, backoff: { initial: 10ms } }"));
+        var first = await _engine.WaitForStateAsync("crashy", "ready");
+        var oldSession = first.Pid!.Value;
+        var grandchild = int.Parse((await Eventually.WaitAsync(() => _engine.Unit("crashy").Log.Tail(10).FirstOrDefault(l => l.Text.StartsWith("child ", StringComparison.Ordinal))?.Text, EngineFixture.Deadline, "the child's pid"))[6..], System.Globalization.CultureInfo.InvariantCulture);
+
+        Processes.LibC.kill(first.Pid.Value, 9);
+        var second = await _engine.WaitForAsync("crashy", s => s.State == "ready" && s.Pid != first.Pid, "a new process");
+
+        Assert.False(EngineFixture.IsAlive(grandchild));
+        Assert.Empty(ProcStat.SessionMembers(oldSession));
+        Assert.Equal(1, second.Restarts);
+        var kinds = _engine.EventsOf("crashy").Select(e => e.Kind == "unit_state" ? "state:" + e.Payload.GetProperty("to").GetString() : e.Kind).ToList();
+        var exitedAt = kinds.IndexOf("unit_exited");
+        Assert.True(exitedAt >= 0 && exitedAt < kinds.LastIndexOf("state:starting"), string.Join(", ", kinds));
+        Assert.Equal("CRASHED", _engine.Unit("crashy").Status().LastError!.Code);
+        Assert.Contains("signal 9", _engine.Unit("crashy").Status().LastError!.Message, StringComparison.Ordinal);
+    }
+}
