@@ -376,10 +376,14 @@ internal sealed partial class PluginCatalog : IUnitKindResolver, IAsyncDisposabl
         await _gate.WaitAsync().ConfigureAwait(false);
         try
         {
+            // The host is stopping: plugins are disposed and unloaded, but not watched for collection
+            // (whatever still references them goes away with the process).
             var snapshot = Interlocked.Exchange(ref _snapshot, Snapshot.Empty);
             foreach (var plugin in snapshot.Plugins.Values)
             {
-                await ReleaseAsync(plugin, reason: "host stopping").ConfigureAwait(false);
+                await DisposeInstanceAsync(plugin.TakeInstance(), plugin.Name).ConfigureAwait(false);
+                plugin.Unload();
+                ShadowCopy.TryDelete(plugin.ShadowDirectory);
             }
         }
         finally

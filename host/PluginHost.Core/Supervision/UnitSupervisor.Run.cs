@@ -43,8 +43,10 @@ internal sealed partial class UnitSupervisor
         while (true)
         {
             bool wantRunning, restart;
+            string request;
             lock (_gate)
             {
+                request = _request;
                 wantRunning = _wantRunning;
                 restart = _restartRequested;
                 _restartRequested = false;
@@ -52,13 +54,13 @@ internal sealed partial class UnitSupervisor
 
             if (!wantRunning)
             {
-                await StopAsync("stopped on request").ConfigureAwait(false);
+                await StopAsync(request).ConfigureAwait(false);
                 return;
             }
 
             if (restart && _child is not null)
             {
-                Move(UnitState.Restarting, "restart requested");
+                Move(UnitState.Restarting, request);
                 await StopChildAsync().ConfigureAwait(false);
             }
 
@@ -77,7 +79,7 @@ internal sealed partial class UnitSupervisor
                     await StartOnceAsync("backoff elapsed", phase).ConfigureAwait(false);
                     break;
                 default:
-                    await StartOnceAsync(restart ? "restart requested" : "start requested", phase).ConfigureAwait(false);
+                    await StartOnceAsync(request, phase).ConfigureAwait(false);
                     break;
             }
 

@@ -34,6 +34,7 @@ internal sealed partial class UnitSupervisor : ISupervisedUnit, IAsyncDisposable
     private string? _reason;
     private bool _wantRunning;
     private bool _restartRequested;
+    private string _request = "start requested";
     private DateTimeOffset _nextStartAt;
     private RunningChild? _child;
     private DateTimeOffset? _startedAt;
@@ -201,6 +202,7 @@ internal sealed partial class UnitSupervisor : ISupervisedUnit, IAsyncDisposable
     private void Poke(string reason)
     {
         LogRequest(Name, reason);
+        _request = reason;
         _phase.Cancel();
         _phase = new CancellationTokenSource();
         _wake.Release();

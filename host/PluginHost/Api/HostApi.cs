@@ -3,18 +3,30 @@ using Microsoft.AspNetCore.Http;
 using PluginHost.Core.Hosting;
 using PluginHost.Core.Manifests;
 using PluginHost.Core.Plugins;
+using PluginHost.Core.Supervision;
 
 namespace PluginHost.Api;
 
 /// <summary>
-/// The first routes of the HTTP API (DESIGN.md §7): health, plugins (list, reload), units as
-/// configured, recent events. Unit control arrives with the supervision engine.
+/// The HTTP API (DESIGN.md §7): health, units (status, start/stop/restart, logs), plugins (list,
+/// reload), recent events. Errors are application/problem+json.
 /// </summary>
 internal static class HostApi
 {
-    public static void Map(WebApplication app, HostSetup setup, ManifestWatcher manifests)
+    public static void Map(WebApplication app, HostSetup setup, Supervisor supervisor)
     {
         app.MapGet("/api/health", () => Results.Ok(new { status = "ok", version = typeof(HostApi).Assembly.GetName().Version?.ToString(3) }));
+
+        app.MapGet("/api/units", () => Results.Ok(supervisor.Statuses()));
+
+        app.MapGet("/api/units/{name}", (string name) => WithUnit(supervisor, name, unit => Results.Ok(unit.Status())));
+
+        app.MapPost("/api/units/{name}/start", (string name) => WithUnit(supervisor, name, unit => Answer(unit.Start())));
+        app.MapPost("/api/units/{name}/stop", (string name) => WithUnit(supervisor, name, unit => Answer(unit.Stop())));
+        app.MapPost("/api/units/{name}/restart", (string name) => WithUnit(supervisor, name, unit => Answer(unit.Restart())));
+
+        app.MapGet("/api/units/{name}/logs", (string name, int? tail) => WithUnit(supervisor, name, unit =>
+            Results.Ok(unit.Log.Tail(Math.Clamp(tail ?? 100, 1, 10_000)).Select(l => new { stream = l.Stream.ToString().ToLowerInvariant(), text = l.Text, timestamp = l.Timestamp }))));
 
         app.MapGet("/api/plugins", () => Results.Ok(setup.Plugins.List().Select(PluginView.From)));
 
@@ -26,26 +38,23 @@ internal static class HostApi
                 : Results.Problem(title: "Plugin reload failed", detail: outcome.Error, statusCode: StatusCodes.Status409Conflict);
         });
 
-        app.MapGet("/api/units", () => Results.Ok(manifests.Current.StartOrder.Select(n => UnitView.From(manifests.Current.Units[n], setup.Plugins))));
-
         app.MapGet("/api/events", () => Results.Ok(setup.Events.Recent()));
     }
+
+    private static IResult WithUnit(Supervisor supervisor, string name, Func<UnitSupervisor, IResult> action) =>
+        UnitNames.IsValid(name) && supervisor.Find(name) is { } unit
+            ? action(unit)
+            : Results.Problem(title: "Unknown unit", detail: $"There is no unit named \"{name}\".", statusCode: StatusCodes.Status404NotFound,
+                extensions: new Dictionary<string, object?> { ["code"] = "UNIT_NOT_FOUND", ["remedy"] = "GET /api/units lists the units." });
+
+    private static IResult Answer(UnitCommandResult result) => result.Success
+        ? Results.Ok(new { success = true, message = result.Message, status = result.Status })
+        : Results.Problem(title: "Request refused", detail: result.Message, statusCode: StatusCodes.Status409Conflict,
+            extensions: new Dictionary<string, object?> { ["code"] = "UNIT_REQUEST_REFUSED", ["status"] = result.Status });
 
     private sealed record PluginView(string Name, string? Version, string? Contracts, IReadOnlyList<string> Kinds, string State, int Generation, string? Error, string? Remedy)
     {
         public static PluginView From(PluginStatus status) => new(status.Name, status.Version, status.ContractsVersion?.ToString(), status.Kinds,
             status.State.ToString().ToLowerInvariant(), status.Generation, status.Error, status.Remedy);
     }
-
-    private sealed record UnitView(string Name, string Kind, string State, bool Enabled, bool Autostart, string File, PluginRef? Plugin)
-    {
-        public static UnitView From(UnitManifest unit, PluginCatalog plugins)
-        {
-            var plugin = plugins.PluginOfKind(unit.Kind);
-            return new(unit.Name, unit.Kind, "idle", unit.Enabled, unit.Autostart, unit.File,
-                plugin is null ? null : new PluginRef(plugin.Name, plugin.Descriptor.Version));
-        }
-    }
-
-    private sealed record PluginRef(string Name, string Version);
 }

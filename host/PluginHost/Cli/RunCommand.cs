@@ -8,7 +8,9 @@ using Microsoft.Extensions.Logging;
 using PluginHost.Api;
 using PluginHost.Core.Hosting;
 using PluginHost.Core.Manifests;
+using PluginHost.Core.Logs;
 using PluginHost.Core.Plugins;
+using PluginHost.Core.Supervision;
 using Serilog;
 using Serilog.Events;
 using Serilog.Extensions.Logging;
@@ -86,11 +88,15 @@ internal static class RunCommand
             builder.Services.AddSingleton(setup);
             var app = builder.Build();
 
+            var services = new UnitServices(TimeProvider.System, setup.Events, new PortAllocator(), new ProbeRunner(new HttpClient()),
+                setup.Host.DataDirectory, LogSettings.Default, loggers, Random.Shared.NextDouble);
+            var supervisor = new Supervisor(setup.Plugins, services, TimeSpan.FromSeconds(2), loggers.CreateLogger<Supervisor>());
+            await using var stopUnits = supervisor.ConfigureAwait(false);
             using var manifests = new ManifestWatcher(setup.ManifestsDirectory, setup.Units, setup.Plugins, setup.Events, TimeProvider.System,
                 setup.Host.WatchManifests ? setup.Host.ManifestDebounce : null,
-                (diff, _, _) => Task.CompletedTask, // The supervision engine applies diffs; until then they are logged and published.
+                supervisor.ApplyAsync,
                 loggers.CreateLogger<ManifestWatcher>());
-            HostApi.Map(app, setup, manifests);
+            HostApi.Map(app, setup, supervisor);
             using var watcher = setup.Host.WatchPlugins
                 ? new PluginWatcher(setup.Plugins, setup.Host.PluginDirectories, setup.Host.PluginReloadDebounce, TimeProvider.System, loggers.CreateLogger<PluginWatcher>())
                 : null;
@@ -106,7 +112,10 @@ internal static class RunCommand
             }
 
             LogStarted(log, url, setup);
+            await supervisor.StartAsync(setup.Units, cancellationToken).ConfigureAwait(false);
             await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+            log.LogInformation("Stopping units…");
+            await supervisor.StopAllAsync().ConfigureAwait(false);
             await app.DisposeAsync().ConfigureAwait(false);
             log.LogInformation("Host stopped.");
             return ExitCodes.Ok;

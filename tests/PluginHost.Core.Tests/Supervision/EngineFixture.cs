@@ -35,16 +35,17 @@ internal sealed class EngineFixture : IAsyncDisposable
 
     public string ManifestsDirectory => _temp.Combine("manifests");
 
-    public static async Task<EngineFixture> StartAsync(LogSettings? logs = null, int recentEvents = 5000)
+    public static async Task<EngineFixture> StartAsync(LogSettings? logs = null, int recentEvents = 5000, TimeProvider? time = null)
     {
+        var clock = time ?? TimeProvider.System;
         var temp = new TempDirectory("engine");
         var events = new EventBus(recentEvents);
         RepositoryLayout.CopyPlugin(RepositoryLayout.Plugin("process"), temp.Combine("plugins"));
         RepositoryLayout.CopyPlugin(RepositoryLayout.TestPlugin("sample"), temp.Combine("plugins"));
         var plugins = new PluginCatalog(temp.Combine("shadow"), events, TimeProvider.System, NullLogger<PluginCatalog>.Instance);
         await plugins.LoadDirectoriesAsync([temp.Combine("plugins")], CancellationToken.None);
-        var services = new UnitServices(TimeProvider.System, events, new PortAllocator(), new ProbeRunner(new HttpClient()), temp.Combine("data"),
-            logs ?? LogSettings.Default, NullLoggerFactory.Instance, Random.Shared.NextDouble);
+        var services = new UnitServices(clock, events, new PortAllocator(), new ProbeRunner(new HttpClient()), temp.Combine("data"),
+            logs ?? LogSettings.Default, NullLoggerFactory.Instance, () => 0.5);
         var supervisor = new Supervisor(plugins, services, TimeSpan.FromMilliseconds(200), NullLogger<Supervisor>.Instance);
         Directory.CreateDirectory(temp.Combine("manifests"));
         var fixture = new EngineFixture(plugins, supervisor, events);
