@@ -16,10 +16,11 @@ namespace PluginHost.Core.Tests.Supervision;
 internal sealed class EngineFixture : IAsyncDisposable
 {
     public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
-    private readonly TempDirectory _temp = new("engine");
+    private readonly TempDirectory _temp;
 
-    private EngineFixture(PluginCatalog plugins, Supervisor supervisor, EventBus events)
+    private EngineFixture(TempDirectory temp, PluginCatalog plugins, Supervisor supervisor, EventBus events)
     {
+        _temp = temp;
         Plugins = plugins;
         Supervisor = supervisor;
         Events = events;
@@ -31,9 +32,9 @@ internal sealed class EngineFixture : IAsyncDisposable
 
     public EventBus Events { get; }
 
-    public string DataDirectory => _temp.Combine("data");
+    public string Data => _temp.Combine("data");
 
-    public string ManifestsDirectory => _temp.Combine("manifests");
+    private string Dir => _temp.Combine("manifests");
 
     public static async Task<EngineFixture> StartAsync(LogSettings? logs = null, int recentEvents = 5000, TimeProvider? time = null)
     {
@@ -48,12 +49,9 @@ internal sealed class EngineFixture : IAsyncDisposable
             logs ?? LogSettings.Default, NullLoggerFactory.Instance, () => 0.5);
         var supervisor = new Supervisor(plugins, services, TimeSpan.FromMilliseconds(200), NullLogger<Supervisor>.Instance);
         Directory.CreateDirectory(temp.Combine("manifests"));
-        var fixture = new EngineFixture(plugins, supervisor, events);
-        fixture._ownTemp = temp;
-        return fixture;
+        Directory.CreateDirectory(temp.Combine("data"));
+        return new EngineFixture(temp, plugins, supervisor, events);
     }
-
-    private TempDirectory? _ownTemp;
 
     /// <summary>Writes unit manifests, validates them together and starts the engine on them.</summary>
     public async Task<UnitSet> RunAsync(params string[] manifests)
@@ -74,10 +72,6 @@ internal sealed class EngineFixture : IAsyncDisposable
         var result = UnitSetLoader.Load(Dir, Plugins);
         return result.Units ?? throw new Xunit.Sdk.XunitException(string.Join("\n", result.Problems));
     }
-
-    private string Dir => _ownTemp!.Combine("manifests");
-
-    public string Data => _ownTemp!.Combine("data");
 
     public UnitSupervisor Unit(string name) => Supervisor.Find(name) ?? throw new Xunit.Sdk.XunitException($"no unit {name}");
 
@@ -104,7 +98,6 @@ internal sealed class EngineFixture : IAsyncDisposable
     {
         await Supervisor.DisposeAsync();
         await Plugins.DisposeAsync();
-        _ownTemp?.Dispose();
         _temp.Dispose();
     }
 }

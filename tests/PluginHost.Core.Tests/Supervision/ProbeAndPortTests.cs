@@ -1,0 +1,171 @@
+using System.Net;
+using System.Net.Sockets;
+using PluginHost.Contracts.Testing;
+using PluginHost.Core.Processes;
+using Xunit;
+
+namespace PluginHost.Core.Tests.Supervision;
+
+public sealed class ProbeAndPortTests : IAsyncLifetime
+{
+    private EngineFixture _engine = null!;
+    private readonly List<TcpListener> _squatters = [];
+
+    public async Task InitializeAsync() => _engine = await EngineFixture.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        await _engine.DisposeAsync();
+        _squatters.ForEach(l => l.Stop());
+    }
+
+    private static string Unit(string name, string script, string extra = "") => $"""
+        apiVersion: pluginhost/v1
+        kind: process
+        name: {name}
+        {extra}
+        spec:
+          command: /bin/bash
+          args: [-c, '{script.Replace("'", "''", StringComparison.Ordinal)}']
+        """;
+
+    /// <summary>A free block of ports [p, p+count) at the time of the call.</summary>
+    private static int FreeBlock(int count)
+    {
+        for (var attempt = 0; attempt < 50; attempt++)
+        {
+            var start = Random.Shared.Next(20000, 60000);
+            if (Enumerable.Range(start, count).All(IsFree))
+            {
+                return start;
+            }
+        }
+
+        throw new InvalidOperationException("no free port block");
+    }
+
+    private static bool IsFree(int port)
+    {
+        try
+        {
+            var l = new TcpListener(IPAddress.Loopback, port);
+            l.Start();
+            l.Stop();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private void Squat(int port)
+    {
+        var listener = new TcpListener(IPAddress.Loopback, port);
+        listener.Start();
+        _squatters.Add(listener);
+    }
+
+    private const string HttpServer = "exec /usr/bin/env python3 -m http.server --bind 127.0.0.1 {port:http}";
+
+    [Fact]
+    public async Task Readiness_waits_for_the_http_probe_and_the_chosen_port_reaches_args_and_status()
+    {
+        var port = FreeBlock(3);
+        await _engine.RunAsync(Unit("web", "sleep 1; " + HttpServer,
+            $"ports: {{ http: {port} }}\nhealth: {{ startTimeout: 20s, readiness: {{ http: {{ path: /, port: http }}, interval: 100ms }} }}"));
+
+        Assert.Equal("starting", (await _engine.WaitForStateAsync("web", "starting")).State);
+        var ready = await _engine.WaitForStateAsync("web", "ready");
+
+        Assert.Equal(port, ready.Ports["http"]);
+        using var http = new HttpClient();
+        Assert.True((await http.GetAsync(new Uri($"http://127.0.0.1:{port}/"))).IsSuccessStatusCode);
+    }
+
+    [Fact]
+    public async Task A_taken_preferred_port_moves_the_unit_to_the_next_free_one()
+    {
+        var port = FreeBlock(3);
+        Squat(port);
+
+        await _engine.RunAsync(Unit("web", HttpServer, $"ports: {{ http: {{ preferred: {port}, scan: 2 }} }}\nhealth: {{ readiness: {{ tcp: http, interval: 100ms }} }}"));
+        var ready = await _engine.WaitForStateAsync("web", "ready");
+
+        Assert.Equal(port + 1, ready.Ports["http"]);
+    }
+
+    [Fact]
+    public async Task When_every_port_of_the_scan_is_taken_the_error_is_PORT_IN_USE()
+    {
+        var port = FreeBlock(2);
+        Squat(port);
+        Squat(port + 1);
+
+        await _engine.RunAsync(Unit("web", HttpServer, $"ports: {{ http: {{ preferred: {port}, scan: 1 }} }}\nrestart: never"));
+        var failed = await _engine.WaitForStateAsync("web", "failed");
+
+        Assert.Equal("PORT_IN_USE", failed.LastError!.Code);
+        Assert.Contains($"{port}–{port + 1}", failed.LastError.Message, StringComparison.Ordinal);
+        Assert.Null(failed.Pid);
+    }
+
+    [Fact]
+    public async Task A_port_held_by_a_leftover_of_a_crash_is_freed_before_the_restart_so_the_unit_keeps_its_port()
+    {
+        var port = FreeBlock(3);
+
+        // The server runs as a grandchild; the main process is what crashes.
+        await _engine.RunAsync(Unit("web", "/usr/bin/env python3 -m http.server --bind 127.0.0.1 {port:http} & wait",
+            $"ports: {{ http: {{ preferred: {port}, scan: 2 }} }}\nrestart: {{ policy: always, backoff: {{ initial: 10ms }} }}\nhealth: {{ readiness: {{ tcp: http, interval: 100ms }} }}"));
+        var first = await _engine.WaitForStateAsync("web", "ready");
+
+        LibC.kill(first.Pid!.Value, 9);
+        var second = await _engine.WaitForAsync("web", s => s.State == "ready" && s.Pid != first.Pid, "the restarted unit");
+
+        Assert.Equal(port, second.Ports["http"]);
+        Assert.Equal(1, second.Restarts);
+    }
+
+    [Fact]
+    public async Task A_log_line_can_signal_readiness()
+    {
+        await _engine.RunAsync(Unit("logready", "sleep 0.5; echo \"server listening on :8080\"; sleep 300",
+            "health: { readiness: { log: { pattern: \"listening on :\\\\d+\" } } }"));
+
+        Assert.Equal("starting", (await _engine.WaitForStateAsync("logready", "starting")).State);
+        await _engine.WaitForStateAsync("logready", "ready");
+        Assert.Contains(_engine.Unit("logready").Log.Tail(5), l => l.Text.Contains("listening", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_unit_that_never_becomes_ready_fails_its_start_with_START_TIMEOUT_and_leaves_no_process()
+    {
+        await _engine.RunAsync(Unit("slow", "sleep 300", "restart: never\nhealth: { startTimeout: 500ms, readiness: { log: { pattern: never-printed } } }\nstop: { grace: 200ms }"));
+
+        var failed = await _engine.WaitForStateAsync("slow", "failed");
+
+        Assert.Equal("START_TIMEOUT", failed.LastError!.Code);
+        var started = _engine.EventsOf("slow").First(e => e.Kind == "unit_state" && e.Payload.GetProperty("to").GetString() == "starting");
+        var exited = _engine.EventsOf("slow").Single(e => e.Kind == "unit_exited");
+        Assert.False(EngineFixture.IsAlive(exited.Payload.GetProperty("pid").GetInt32()));
+        Assert.True(exited.Timestamp - started.Timestamp >= TimeSpan.FromMilliseconds(500));
+    }
+
+    [Fact]
+    public async Task A_failing_liveness_probe_restarts_a_ready_unit_with_HEALTHCHECK_FAILED()
+    {
+        var marker = Path.Combine(_engine.Data, "healthy");
+        File.WriteAllText(marker, "");
+        await _engine.RunAsync(Unit("live", "sleep 300",
+            $"restart: {{ policy: always, backoff: {{ initial: 10ms }} }}\nhealth: {{ liveness: {{ exec: {{ command: /bin/test, args: [-e, '{marker}'] }}, interval: 100ms, failureThreshold: 2 }} }}\nstop: {{ grace: 200ms }}"));
+        var first = await _engine.WaitForStateAsync("live", "ready");
+
+        File.Delete(marker);
+        var restarted = await _engine.WaitForAsync("live", s => s.Restarts == 1, "the liveness restart");
+
+        Assert.Equal("HEALTHCHECK_FAILED", restarted.LastError!.Code);
+        Assert.Contains("2 consecutive failures", restarted.LastError.Message, StringComparison.Ordinal);
+        Assert.False(EngineFixture.IsAlive(first.Pid!.Value));
+    }
+}
