@@ -71,6 +71,9 @@ internal sealed partial class HostProcess : IAsyncDisposable
     /// <summary>Sends SIGTERM, as a service manager or Ctrl-C would.</summary>
     public void Terminate() => _ = Kill(_process.Id, 15);
 
+    /// <summary>kill -9 of the host alone (its units, in sessions of their own, live on).</summary>
+    public void Crash() => _ = Kill(_process.Id, 9);
+
     public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);

@@ -27,6 +27,9 @@ internal sealed record UnitManifest
 
     public IReadOnlyList<string> After { get; init; } = [];
 
+    /// <summary>After a host crash, adopt the unit's still-running process (true) or terminate it and start afresh (false).</summary>
+    public bool Reattach { get; init; } = true;
+
     public RestartSettings Restart { get; init; } = RestartSettings.Default;
 
     public HealthSettings Health { get; init; } = HealthSettings.Default;

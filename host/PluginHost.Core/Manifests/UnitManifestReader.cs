@@ -45,6 +45,7 @@ internal static class UnitManifestReader
         var description = reader.String("description");
         var enabled = reader.Bool("enabled") ?? true;
         var autostart = reader.Bool("autostart");
+        var reattach = reader.Bool("reattach") ?? true;
         var after = ReadAfter(reader);
         var ports = ReadPorts(reader);
         var env = ReadEnv(reader);
@@ -83,6 +84,7 @@ internal static class UnitManifestReader
             Enabled = enabled,
             Autostart = autostart ?? defaults.Autostart ?? true,
             After = after,
+            Reattach = reattach,
             Restart = restart,
             Health = health,
             Stop = stop,

@@ -14,26 +14,67 @@ internal static unsafe class ProcessSpawner
     /// <summary>A pipe this large absorbs a burst while the reader catches up; the kernel caps it at /proc/sys/fs/pipe-max-size.</summary>
     private const int PipeBytes = 1024 * 1024;
 
+    /// <summary>Where the output holder's program is; `sleep infinity` holds file descriptors and does nothing else.</summary>
+    private static readonly string? SleepPath = new[] { "/bin/sleep", "/usr/bin/sleep" }.FirstOrDefault(File.Exists);
+
     public static SpawnedProcess Spawn(SpawnRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
         var stdout = CreatePipe();
         var stderr = CreatePipe();
+        try
+        {
+            var pid = SpawnRaw(request.Command, [request.Command, .. request.Arguments], Environment(request.Environment), request.WorkingDirectory,
+                [(stdout.Write, 1), (stderr.Write, 2)], [0]);
+            LibC.close(stdout.Write);
+            LibC.close(stderr.Write);
+            stdout.Write = stderr.Write = -1;
+            var startTime = ProcStat.Read(pid)?.StartTimeTicks ?? 0;
+
+            // A second process, in a session of its own, keeps the read ends open: if the host dies,
+            // the unit's writes wait in the pipe (nothing lost, no SIGPIPE) until a new host reopens
+            // them through /proc/HOLDER/fd/3 and /proc/HOLDER/fd/4.
+            var holder = SleepPath is null ? 0 : SpawnRaw(SleepPath, ["pluginhost-output-holder", "infinity"], [], "/",
+                [(stdout.Read, OutputHolder.StdoutFd), (stderr.Read, OutputHolder.StderrFd)], [0, 1, 2]);
+            var holderStart = holder == 0 ? 0 : ProcStat.Read(holder)?.StartTimeTicks ?? 0;
+            return new SpawnedProcess(pid, startTime, new SafePipeHandle(stdout.Read, ownsHandle: true), new SafePipeHandle(stderr.Read, ownsHandle: true), holder, holderStart);
+        }
+        catch
+        {
+            foreach (var fd in new[] { stdout.Read, stdout.Write, stderr.Read, stderr.Write }.Where(fd => fd >= 0))
+            {
+                LibC.close(fd);
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>posix_spawn into a new session: <paramref name="dups"/> become the child's descriptors, <paramref name="nullFds"/> /dev/null.</summary>
+    private static int SpawnRaw(string command, IEnumerable<string> argvList, IEnumerable<string> environment, string workingDirectory, (int From, int To)[] dups, int[] nullFds)
+    {
         var actions = NativeMemory.AllocZeroed(LibC.SpawnStructSize);
         var attributes = NativeMemory.AllocZeroed(LibC.SpawnStructSize);
         var defaults = NativeMemory.AllocZeroed(LibC.SpawnStructSize);
         var mask = NativeMemory.AllocZeroed(LibC.SpawnStructSize);
-        var argv = Strings.ToNative([request.Command, .. request.Arguments]);
-        var envp = Strings.ToNative(Environment(request.Environment));
-        var path = Strings.ToNative([request.Command]);
+        var argv = Strings.ToNative(argvList);
+        var envp = Strings.ToNative(environment);
+        var path = Strings.ToNative([command]);
         try
         {
             Check(LibC.posix_spawn_file_actions_init(actions), "posix_spawn_file_actions_init");
             Check(LibC.posix_spawnattr_init(attributes), "posix_spawnattr_init");
-            Check(LibC.posix_spawn_file_actions_addopen(actions, 0, "/dev/null", LibC.O_RDONLY, 0), "addopen");
-            Check(LibC.posix_spawn_file_actions_adddup2(actions, stdout.Write, 1), "adddup2");
-            Check(LibC.posix_spawn_file_actions_adddup2(actions, stderr.Write, 2), "adddup2");
-            Check(LibC.posix_spawn_file_actions_addchdir_np(actions, request.WorkingDirectory), "addchdir");
+            foreach (var fd in nullFds)
+            {
+                Check(LibC.posix_spawn_file_actions_addopen(actions, fd, "/dev/null", fd == 0 ? LibC.O_RDONLY : LibC.O_RDWR, 0), "addopen");
+            }
+
+            foreach (var (from, to) in dups)
+            {
+                Check(LibC.posix_spawn_file_actions_adddup2(actions, from, to), "adddup2");
+            }
+
+            Check(LibC.posix_spawn_file_actions_addchdir_np(actions, workingDirectory), "addchdir");
             LibC.sigfillset(defaults);
             LibC.sigemptyset(mask);
             Check(LibC.posix_spawnattr_setsigdefault(attributes, defaults), "setsigdefault");
@@ -44,23 +85,10 @@ internal static unsafe class ProcessSpawner
             var error = LibC.posix_spawn(&pid, path[0], actions, attributes, argv, envp);
             if (error != 0)
             {
-                throw new SpawnException(error, Describe(error, request));
+                throw new SpawnException(error, Describe(error, command, workingDirectory));
             }
 
-            LibC.close(stdout.Write);
-            LibC.close(stderr.Write);
-            stdout.Write = stderr.Write = -1;
-            var startTime = ProcStat.Read(pid)?.StartTimeTicks ?? 0;
-            return new SpawnedProcess(pid, startTime, new SafePipeHandle(stdout.Read, ownsHandle: true), new SafePipeHandle(stderr.Read, ownsHandle: true));
-        }
-        catch
-        {
-            foreach (var fd in new[] { stdout.Read, stdout.Write, stderr.Read, stderr.Write }.Where(fd => fd >= 0))
-            {
-                LibC.close(fd);
-            }
-
-            throw;
+            return pid;
         }
         finally
         {
@@ -112,11 +140,11 @@ internal static unsafe class ProcessSpawner
         }
     }
 
-    private static string Describe(int errno, SpawnRequest request) => errno switch
+    private static string Describe(int errno, string command, string workingDirectory) => errno switch
     {
-        LibC.ENOENT => $"{request.Command}: no such file, or the working directory {request.WorkingDirectory} does not exist",
-        LibC.EACCES => $"{request.Command}: permission denied (not executable, or the working directory is not accessible)",
-        _ => $"{request.Command}: posix_spawn failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})",
+        LibC.ENOENT => $"{command}: no such file, or the working directory {workingDirectory} does not exist",
+        LibC.EACCES => $"{command}: permission denied (not executable, or the working directory is not accessible)",
+        _ => $"{command}: posix_spawn failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})",
     };
 
     private struct PipeFds
@@ -151,5 +179,5 @@ internal static unsafe class ProcessSpawner
     }
 }
 
-/// <summary>A just-spawned process: its pid (= process group = session id) and the read ends of its output.</summary>
-internal sealed record SpawnedProcess(int Pid, long StartTimeTicks, SafePipeHandle Stdout, SafePipeHandle Stderr);
+/// <summary>A just-spawned process: its pid (= process group = session id), the read ends of its output, and the output holder (0 if none).</summary>
+internal sealed record SpawnedProcess(int Pid, long StartTimeTicks, SafePipeHandle Stdout, SafePipeHandle Stderr, int HolderPid, long HolderStartTimeTicks);

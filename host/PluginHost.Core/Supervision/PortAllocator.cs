@@ -32,6 +32,19 @@ internal sealed class PortAllocator
         }
     }
 
+    /// <summary>Marks ports as taken by a unit whose process already runs (re-attached after a host restart).</summary>
+    public void Reserve(string unit, IReadOnlyDictionary<string, int> ports)
+    {
+        ArgumentNullException.ThrowIfNull(ports);
+        lock (_gate)
+        {
+            foreach (var port in ports.Values)
+            {
+                _reserved[port] = unit;
+            }
+        }
+    }
+
     public void Release(string unit)
     {
         lock (_gate)

@@ -5,9 +5,12 @@ using PluginHost.Core.Processes;
 namespace PluginHost.Core.Supervision;
 
 /// <summary>One process the unit started: its identity, how to stop it, and tasks for its exit and for the end of its output.</summary>
-internal sealed record RunningChild(RunningProcess Process, StopSettings Stop, Task<ExitStatus> Exited, Task OutputDrained)
+internal sealed record RunningChild(RunningProcess Process, StopSettings Stop, Task<ExitStatus> Exited, Task OutputDrained, OutputHolderRef Holder)
 {
     public int Pid => Process.Pid;
 
     public int Session => Process.ProcessGroupId;
 }
+
+/// <summary>The process keeping the unit's pipes open; <paramref name="IsChild"/> when this host started it (and must reap it).</summary>
+internal sealed record OutputHolderRef(int Pid, long StartTimeTicks, bool IsChild);

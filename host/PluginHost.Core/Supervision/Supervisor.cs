@@ -3,6 +3,8 @@ using Microsoft.Extensions.Logging;
 using PluginHost.Contracts.Units;
 using PluginHost.Core.Manifests;
 using PluginHost.Core.Plugins;
+using PluginHost.Core.Processes;
+using PluginHost.Core.Storage;
 
 namespace PluginHost.Core.Supervision;
 
@@ -41,17 +43,38 @@ internal sealed partial class Supervisor : ISupervisedUnits, IAsyncDisposable
         return Volatile.Read(ref _order).Where(units.ContainsKey).Select(n => units[n].Status()).ToArray();
     }
 
-    /// <summary>Creates every unit and starts the enabled, autostart ones (each waits for what it follows).</summary>
+    /// <summary>
+    /// Creates every unit. A unit whose process survived a host crash (journal) is re-attached to it
+    /// when its manifest allows and has not changed; any other survivor is terminated. The rest of
+    /// the enabled, autostart units start (each waits for what it follows).
+    /// </summary>
     public async Task StartAsync(UnitSet set, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(set);
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            var survivors = (_services.Journal?.Processes() ?? []).ToDictionary(r => r.Unit, StringComparer.Ordinal);
+            foreach (var orphan in survivors.Values.Where(r => !CanAdopt(r, set)))
+            {
+                await TerminateAsync(orphan).ConfigureAwait(false);
+                survivors.Remove(orphan.Unit);
+            }
+
             Volatile.Write(ref _order, set.StartOrder);
             foreach (var name in set.StartOrder)
             {
-                Add(set.Units[name]);
+                var unit = Add(set.Units[name], autostart: false);
+                var adopted = survivors.TryGetValue(name, out var record) && await unit.AdoptAsync(record, cancellationToken).ConfigureAwait(false);
+                if (record is not null && !adopted)
+                {
+                    await TerminateAsync(record).ConfigureAwait(false);
+                }
+
+                if (!adopted && unit.Manifest is { Enabled: true, Autostart: true })
+                {
+                    unit.Start("autostart");
+                }
             }
         }
         finally
@@ -59,6 +82,25 @@ internal sealed partial class Supervisor : ISupervisedUnits, IAsyncDisposable
             _gate.Release();
         }
     }
+
+    private static bool CanAdopt(ProcessRecord record, UnitSet set) =>
+        set.Units.TryGetValue(record.Unit, out var manifest) && manifest.Enabled && manifest.Reattach && manifest.Fingerprint == record.Fingerprint;
+
+    /// <summary>Stops a process left by a previous host that this host will not adopt.</summary>
+    private async Task TerminateAsync(ProcessRecord record)
+    {
+        if (ProcStat.Read(record.Pid) is { IsZombie: false } stat && stat.StartTimeTicks == record.StartTimeTicks)
+        {
+            LogTerminating(record.Unit, record.Pid);
+            await ProcessGroupStopper.StopAsync(record.Session, LibC.SIGTERM, TimeSpan.FromSeconds(5), _services.Time).ConfigureAwait(false);
+        }
+
+        OutputHolder.Release(record.HolderPid, record.HolderStartTimeTicks, isChild: false);
+        _services.Journal?.ForgetProcess(record.Unit);
+    }
+
+    [LoggerMessage(EventId = 400, Level = LogLevel.Warning, Message = "Unit {Unit}: terminating pid {Pid} left by a previous host (unit removed, changed, disabled or reattach: false)")]
+    private partial void LogTerminating(string unit, int pid);
 
     /// <summary>Applies a validated manifest diff: removed units stop, changed ones restart with their new manifest, added ones start.</summary>
     public async Task ApplyAsync(ManifestDiff diff, UnitSet set, CancellationToken cancellationToken)
@@ -92,16 +134,18 @@ internal sealed partial class Supervisor : ISupervisedUnits, IAsyncDisposable
         }
     }
 
-    private void Add(UnitManifest manifest)
+    private UnitSupervisor Add(UnitManifest manifest, bool autostart = true)
     {
         var driver = _plugins.FindDriver(manifest.Kind)
             ?? throw new InvalidOperationException($"no driver for kind {manifest.Kind} (validated manifests guarantee one)");
         var unit = new UnitSupervisor(manifest, driver, _services, WaitForReadyAsync, () => PluginOf(manifest.Kind));
         ImmutableInterlocked.Update(ref _units, u => u.SetItem(manifest.Name, unit));
-        if (manifest.Enabled && manifest.Autostart)
+        if (autostart && manifest.Enabled && manifest.Autostart)
         {
             unit.Start("autostart");
         }
+
+        return unit;
     }
 
     private PluginRef? PluginOf(string kind) => _plugins.PluginOfKind(kind) is { } plugin ? new PluginRef(plugin.Name, plugin.Descriptor.Version) : null;

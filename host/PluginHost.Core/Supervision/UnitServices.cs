@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using PluginHost.Core.Events;
 using PluginHost.Core.Logs;
+using PluginHost.Core.Storage;
 
 namespace PluginHost.Core.Supervision;
 
@@ -13,7 +14,8 @@ internal sealed record UnitServices(
     string DataDirectory,
     LogSettings Logs,
     ILoggerFactory Loggers,
-    Func<double> Random)
+    Func<double> Random,
+    Journal? Journal = null)
 {
     public string UnitDataDirectory(string unit) => Path.Combine(DataDirectory, "units", unit);
 

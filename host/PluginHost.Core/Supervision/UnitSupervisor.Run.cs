@@ -4,6 +4,7 @@ using PluginHost.Contracts.Supervision;
 using PluginHost.Contracts.Units;
 using PluginHost.Core.Logs;
 using PluginHost.Core.Processes;
+using PluginHost.Core.Storage;
 
 namespace PluginHost.Core.Supervision;
 
@@ -167,7 +168,8 @@ internal sealed partial class UnitSupervisor
         var drained = Task.WhenAll(
             OutputPump.PumpAsync(spawned.Stdout, OutputStream.Stdout, Log, _services.Time),
             OutputPump.PumpAsync(spawned.Stderr, OutputStream.Stderr, Log, _services.Time));
-        var child = new RunningChild(process, plan.Stop ?? Manifest.Stop, ExitWatch.WhenExited(spawned.Pid, isChild: true), drained);
+        var child = new RunningChild(process, plan.Stop ?? Manifest.Stop, ExitWatch.WhenExited(spawned.Pid, isChild: true), drained,
+            new OutputHolderRef(spawned.HolderPid, spawned.HolderStartTimeTicks, IsChild: true));
         lock (_gate)
         {
             _child = child;
@@ -176,6 +178,8 @@ internal sealed partial class UnitSupervisor
 
         _context.Process = process;
         _planner.OnStarted(now);
+        _services.Journal?.RecordProcess(new ProcessRecord(Name, process.Pid, process.ProcessGroupId, process.StartTimeTicks,
+            spawned.HolderPid, spawned.HolderStartTimeTicks, now, _context.Ports, Manifest.Fingerprint));
         return child;
     }
 
@@ -403,6 +407,8 @@ internal sealed partial class UnitSupervisor
         var graceful = await ProcessGroupStopper.StopAsync(child.Session, (int)child.Stop.Signal, child.Stop.Grace, _services.Time).ConfigureAwait(false);
         var status = await child.Exited.ConfigureAwait(false);
         await Task.WhenAny(child.OutputDrained, Task.Delay(TimeSpan.FromSeconds(5))).ConfigureAwait(false);
+        OutputHolder.Release(child.Holder.Pid, child.Holder.StartTimeTicks, child.Holder.IsChild);
+        _services.Journal?.ForgetProcess(Name);
         lock (_gate)
         {
             _child = null;

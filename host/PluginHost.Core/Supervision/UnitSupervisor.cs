@@ -246,6 +246,7 @@ internal sealed partial class UnitSupervisor : ISupervisedUnit, IAsyncDisposable
         }
 
         _events.Publish("unit_state", payload);
+        _services.Journal?.RecordTransition(Name, Lifecycle.Name(from), Lifecycle.Name(to), reason, _child?.Pid, _services.Time.GetUtcNow());
         LogTransition(Name, Lifecycle.Name(from), Lifecycle.Name(to), reason);
         _ = NotifyDriverAsync(new UnitStateChange(from, to, reason, _services.Time.GetUtcNow(), error));
     }

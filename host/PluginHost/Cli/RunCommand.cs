@@ -10,6 +10,7 @@ using PluginHost.Core.Hosting;
 using PluginHost.Core.Manifests;
 using PluginHost.Core.Logs;
 using PluginHost.Core.Plugins;
+using PluginHost.Core.Storage;
 using PluginHost.Core.Supervision;
 using Serilog;
 using Serilog.Events;
@@ -88,8 +89,9 @@ internal static class RunCommand
             builder.Services.AddSingleton(setup);
             var app = builder.Build();
 
+            using var journal = new Journal(Path.Combine(setup.Host.DataDirectory, "journal.db"));
             var services = new UnitServices(TimeProvider.System, setup.Events, new PortAllocator(), new ProbeRunner(new HttpClient()),
-                setup.Host.DataDirectory, LogSettings.Default, loggers, Random.Shared.NextDouble);
+                setup.Host.DataDirectory, LogSettings.Default, loggers, Random.Shared.NextDouble, journal);
             var supervisor = new Supervisor(setup.Plugins, services, TimeSpan.FromSeconds(2), loggers.CreateLogger<Supervisor>());
             await using var stopUnits = supervisor.ConfigureAwait(false);
             using var manifests = new ManifestWatcher(setup.ManifestsDirectory, setup.Units, setup.Plugins, setup.Events, TimeProvider.System,
