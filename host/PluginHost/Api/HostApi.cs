@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Builder;
+using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using PluginHost.Contracts.Units;
 using PluginHost.Core.Hosting;
 using PluginHost.Core.Manifests;
 using PluginHost.Core.Plugins;
@@ -25,8 +27,10 @@ internal static class HostApi
         app.MapPost("/api/units/{name}/stop", (string name) => WithUnit(supervisor, name, unit => Answer(unit.Stop())));
         app.MapPost("/api/units/{name}/restart", (string name) => WithUnit(supervisor, name, unit => Answer(unit.Restart())));
 
-        app.MapGet("/api/units/{name}/logs", (string name, int? tail) => WithUnit(supervisor, name, unit =>
-            Results.Ok(unit.Log.Tail(Math.Clamp(tail ?? 100, 1, 10_000)).Select(l => new { stream = l.Stream.ToString().ToLowerInvariant(), text = l.Text, timestamp = l.Timestamp }))));
+        app.MapGet("/api/units/{name}/logs", (string name, int? tail, bool? follow, HttpContext http) => WithUnit(supervisor, name, unit =>
+            follow == true
+                ? Results.Stream(stream => FollowAsync(unit, tail ?? 0, stream, http.RequestAborted), "text/event-stream")
+                : Results.Ok(unit.Log.Tail(Math.Clamp(tail ?? 100, 1, 10_000)).Select(LineView.From))));
 
         app.MapGet("/api/plugins", () => Results.Ok(setup.Plugins.List().Select(PluginView.From)));
 
@@ -39,6 +43,39 @@ internal static class HostApi
         });
 
         app.MapGet("/api/events", () => Results.Ok(setup.Events.Recent()));
+    }
+
+    /// <summary>Server-sent events: the last <paramref name="tail"/> lines, then every new line until the client leaves.</summary>
+    private static async Task FollowAsync(UnitSupervisor unit, int tail, Stream stream, CancellationToken cancellationToken)
+    {
+        using var follower = unit.Log.Follow();
+        await using var writer = new StreamWriter(stream, leaveOpen: true) { AutoFlush = false };
+        foreach (var line in tail > 0 ? unit.Log.Tail(Math.Min(tail, 10_000)) : [])
+        {
+            await writer.WriteAsync($"data: {JsonSerializer.Serialize(LineView.From(line), JsonSerializerOptions.Web)}\n\n").ConfigureAwait(false);
+        }
+
+        await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await foreach (var line in follower.Lines.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                await writer.WriteAsync($"data: {JsonSerializer.Serialize(LineView.From(line), JsonSerializerOptions.Web)}\n\n").ConfigureAwait(false);
+                if (follower.Lines.Count == 0)
+                {
+                    await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The client went away.
+        }
+    }
+
+    private sealed record LineView(string Stream, string Text, DateTimeOffset Timestamp)
+    {
+        public static LineView From(OutputLine line) => new(line.Stream.ToString().ToLowerInvariant(), line.Text, line.Timestamp);
     }
 
     private static IResult WithUnit(Supervisor supervisor, string name, Func<UnitSupervisor, IResult> action) =>
