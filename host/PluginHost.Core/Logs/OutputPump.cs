@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.Pipes;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
@@ -19,14 +20,17 @@ internal static class OutputPump
         ArgumentNullException.ThrowIfNull(log);
         ArgumentNullException.ThrowIfNull(time);
         await using var reader = new AnonymousPipeClientStream(PipeDirection.In, pipe);
-        var buffer = new byte[64 * 1024];
         var pending = new MemoryStream();
         var decoder = new UTF8Encoding(false, throwOnInvalidBytes: false);
         while (true)
         {
+            // Wait for data without holding a buffer (an idle unit costs no buffer), then read a pooled one.
             int read;
+            var buffer = Array.Empty<byte>();
             try
             {
+                await reader.ReadAsync(Memory<byte>.Empty).ConfigureAwait(false);
+                buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
                 read = await reader.ReadAsync(buffer).ConfigureAwait(false);
             }
             catch (IOException)
@@ -36,6 +40,7 @@ internal static class OutputPump
 
             if (read == 0)
             {
+                ArrayPool<byte>.Shared.Return(buffer);
                 break;
             }
 
@@ -53,6 +58,7 @@ internal static class OutputPump
             }
 
             pending.Write(buffer, start, read - start);
+            ArrayPool<byte>.Shared.Return(buffer);
             if (pending.Length >= MaxLineBytes)
             {
                 Emit([], pending, stream, now, log, decoder);

@@ -14,7 +14,7 @@ internal sealed class RotatingLogFile : IDisposable
     private readonly string _path;
     private readonly LogSettings _settings;
     private FileStream _file;
-    private readonly byte[] _buffer = new byte[64 * 1024];
+    private readonly byte[] _buffer = new byte[16 * 1024];
     private int _buffered;
 
     public RotatingLogFile(string path, LogSettings settings)

@@ -1,0 +1,359 @@
+#!/usr/bin/env python3
+"""PluginHost vs supervisord vs pm2 on this machine, side by side in one run.
+
+Each system supervises the same programs with its restart-on-crash setting on; every figure is
+measured from outside (processes found through /proc by a marker in their command line), so no
+tool's own API latency is counted. Prints a markdown table with ratios.
+"""
+import argparse, json, shlex, os, re, shutil, signal, socket, statistics, subprocess, sys, tempfile, time, urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HOST_DLL = os.path.join(ROOT, "host", "PluginHost", "bin", "Release", "net10.0", "pluginhost.dll")
+PM2 = os.path.join(ROOT, "bench", "node_modules", ".bin", "pm2")
+LINES, LINE_BYTES = 50_000, 200
+
+
+def procs(marker):
+    """PIDs of live processes whose command line contains the marker argument."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+            with open(f"/proc/{entry}/stat") as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if marker.encode() in argv and state != "Z":
+            found.append(int(entry))
+    return found
+
+
+def rss_kb(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
+    except (OSError, StopIteration):
+        return 0
+
+
+def pss_kb(pid):
+    """Proportional set size: shared pages (libc…) divided among the processes sharing them."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            return next(int(l.split()[1]) for l in f if l.startswith("Pss:"))
+    except (OSError, StopIteration):
+        return 0
+
+
+def wait(cond, timeout=60, interval=0.001):
+    end = time.perf_counter() + timeout
+    while time.perf_counter() < end:
+        value = cond()
+        if value:
+            return value
+        time.sleep(interval)
+    raise TimeoutError("condition not met")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class System:
+    def __init__(self, work):
+        self.work = work
+        os.makedirs(work, exist_ok=True)
+
+
+class PluginHost(System):
+    name = "PluginHost"
+
+    def start(self, units):
+        self.port = free_port()
+        m = os.path.join(self.work, "manifests")
+        os.makedirs(m, exist_ok=True)
+        with open(os.path.join(m, "host.yaml"), "w") as f:
+            f.write(f"apiVersion: pluginhost/v1\nplugins: {{ directories: ['{ROOT}/artifacts/plugins'], watch: false }}\nmanifests: {{ watch: false }}\n")
+        for name, argv in units:
+            with open(os.path.join(m, name + ".yaml"), "w") as f:
+                f.write(f"apiVersion: pluginhost/v1\nkind: process\nname: {name}\n"
+                        "restart: { policy: always, backoff: { initial: 0s }, minInterval: 0s, limit: { restarts: 1000, window: 1m } }\n"
+                        f"spec: {{ command: {json.dumps(argv[0])}, args: {json.dumps(argv[1:])} }}\n")
+        self.log = open(os.path.join(self.work, "host.out"), "w")
+        self.proc = subprocess.Popen(["dotnet", "exec", HOST_DLL, "run", "--manifests", m, "--data", os.path.join(self.work, "data"),
+                                      "--urls", f"http://127.0.0.1:{self.port}"], stdout=self.log, stderr=subprocess.STDOUT)
+
+    def ready(self):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{self.port}/api/health", timeout=1)
+            return True
+        except OSError:
+            return False
+
+    def stop_unit(self, name):
+        urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{self.port}/api/units/{name}/stop", method="POST"), timeout=10)
+
+    def daemon_pids(self):
+        return [self.proc.pid]
+
+    def extra_pids(self):
+        return procs("infinity")  # output holders: `sleep infinity` named pluginhost-output-holder
+
+    def log_lines(self, name):
+        # NAME.log.K (oldest) … NAME.log.1, NAME.log: the rotated files in order.
+        base = os.path.join(self.work, "data", "logs", name + ".log")
+        rotated = sorted((p for p in os.listdir(os.path.dirname(base)) if p.startswith(name + ".log.")), key=lambda p: -int(p.rsplit(".", 1)[1])) if os.path.isdir(os.path.dirname(base)) else []
+        lines = []
+        for path in [os.path.join(os.path.dirname(base), p) for p in rotated] + [base]:
+            if os.path.exists(path):
+                with open(path, errors="replace") as f:
+                    lines += [l.rstrip("\n").split(" ", 2)[2] for l in f if l.count(" ") >= 2]
+        return lines
+
+    def shutdown(self):
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(60)
+
+
+class Supervisord(System):
+    name = "supervisord"
+
+    def start(self, units):
+        self.conf = os.path.join(self.work, "supervisord.conf")
+        sock = os.path.join(self.work, "s.sock")
+        with open(self.conf, "w") as f:
+            f.write(f"[unix_http_server]\nfile={sock}\n[supervisord]\nnodaemon=true\nlogfile={self.work}/supervisord.log\npidfile={self.work}/s.pid\n"
+                    f"childlogdir={self.work}\n[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n"
+                    f"[supervisorctl]\nserverurl=unix://{sock}\n")
+            for name, argv in units:
+                f.write(f"[program:{name}]\ncommand={shlex.join(argv).replace('%', '%%')}\nautorestart=true\nredirect_stderr=true\n"
+                        f"stdout_logfile={self.work}/{name}.log\nstdout_logfile_maxbytes=0\n")
+        self.proc = subprocess.Popen(["supervisord", "-c", self.conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def ready(self):
+        return subprocess.run(["supervisorctl", "-c", self.conf, "pid"], capture_output=True).returncode == 0
+
+    def stop_unit(self, name):
+        subprocess.run(["supervisorctl", "-c", self.conf, "stop", name], capture_output=True, timeout=60)
+
+    def daemon_pids(self):
+        return [self.proc.pid]
+
+    def extra_pids(self):
+        return []
+
+    def log_lines(self, name):
+        path = os.path.join(self.work, name + ".log")
+        if not os.path.exists(path):
+            return []
+        with open(path, errors="replace") as f:
+            return [l.rstrip("\n") for l in f]
+
+    def shutdown(self):
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(60)
+
+
+class Pm2(System):
+    name = "pm2"
+
+    def env(self):
+        return dict(os.environ, PM2_HOME=os.path.join(self.work, "pm2"))
+
+    def start(self, units):
+        apps = [{"name": n, "script": a[0], "args": a[1:], "interpreter": "none", "autorestart": True, "restart_delay": 0,
+                 "out_file": f"{self.work}/{n}.log", "error_file": f"{self.work}/{n}.err.log"} for n, a in units]
+        eco = os.path.join(self.work, "ecosystem.config.js")
+        with open(eco, "w") as f:
+            f.write("module.exports = " + json.dumps({"apps": apps}))
+        subprocess.run([PM2, "ping"] if not units else [PM2, "start", eco], env=self.env(), capture_output=True, timeout=120)
+
+    def ready(self):
+        return os.path.exists(os.path.join(self.work, "pm2", "pm2.pid"))
+
+    def stop_unit(self, name):
+        subprocess.run([PM2, "stop", name], env=self.env(), capture_output=True, timeout=60)
+
+    def daemon_pids(self):
+        with open(os.path.join(self.work, "pm2", "pm2.pid")) as f:
+            return [int(f.read().strip())]
+
+    def extra_pids(self):
+        return []
+
+    def log_lines(self, name):
+        path = os.path.join(self.work, name + ".log")
+        if not os.path.exists(path):
+            return []
+        with open(path, errors="replace") as f:
+            return [l.rstrip("\n") for l in f]
+
+    def shutdown(self):
+        subprocess.run([PM2, "kill"], env=self.env(), capture_output=True, timeout=60)
+
+
+def run(system_class, base, units, body):
+    system = system_class(tempfile.mkdtemp(prefix=system_class.name + "-", dir=base))
+    system.start(units)
+    try:
+        wait(system.ready, 60, 0.01)
+        return body(system)
+    finally:
+        system.shutdown()
+
+
+def restart_latency(cls, base, tag, samples):
+    marker = f"100000.{tag}"
+
+    def body(s):
+        latencies = []
+        pid = wait(lambda: procs(marker), 60)[0]
+        for _ in range(samples):
+            time.sleep(1.2)  # every tool counts a process that lived over 1 s as started (supervisord's startsecs)
+            t0 = time.perf_counter()
+            os.kill(pid, signal.SIGKILL)
+            pid = wait(lambda: [p for p in procs(marker) if p != pid], 30)[0]
+            latencies.append((time.perf_counter() - t0) * 1000)
+        return latencies
+    return run(cls, base, [("crash", ["/bin/sleep", marker])], body)
+
+
+def start_and_rss(cls, base, tag, n):
+    marker = f"20000{tag}"
+    units = [(f"u{i:03d}", ["/bin/sleep", f"{marker}.{i:03d}"]) for i in range(n)]
+    t0 = time.perf_counter()
+
+    def body(s):
+        wait(lambda: count_prefix(marker + ".") >= n, 120, 0.005)
+        elapsed = time.perf_counter() - t0
+        time.sleep(3)
+        return elapsed, sum(rss_kb(p) for p in s.daemon_pids()), sum(pss_kb(p) for p in s.extra_pids())
+    return run(cls, base, units, body)
+
+
+def count_prefix(prefix):
+    """How many live processes have a first argument starting with the prefix."""
+    count = 0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    argv = f.read().split(b"\0")
+            except OSError:
+                continue
+            if len(argv) > 1 and argv[1].startswith(prefix.encode()):
+                count += 1
+    return count
+
+
+def log_burst(cls, base, tag):
+    script = (f"awk 'BEGIN {{ pad = sprintf(\"%193s\", \"\"); gsub(/ /, \"x\", pad); for (i = 1; i <= {LINES}; i++) printf \"%06d %s\\n\", i, pad }}'; "
+              f"exec sleep 400000.{tag}")
+    pattern = re.compile(r"^(\d{6}) x{193}$")
+
+    def body(s):
+        t0 = time.perf_counter()
+        try:
+            wait(lambda: len(s.log_lines("burst")) >= LINES, 60, 0.05)
+        except TimeoutError:
+            pass
+        elapsed = time.perf_counter() - t0
+        time.sleep(1)
+        lines = s.log_lines("burst")
+        good = [int(m.group(1)) for m in map(pattern.match, lines) if m]
+        intact = len(set(good) & set(range(1, LINES + 1)))
+        return LINES - intact, len(lines) - len(good), LINES * LINE_BYTES / 1e6 / elapsed
+    return run(cls, base, [("burst", ["/bin/bash", "-c", script])], body)
+
+
+def orphans(cls, base, tag):
+    marker = f"300000.{tag}"
+
+    def body(s):
+        wait(lambda: len(procs(marker)) == 2, 60)
+        s.stop_unit("tree")
+        time.sleep(2)
+        left = procs(marker)
+        for p in left:
+            os.kill(p, signal.SIGKILL)
+        return len(left)
+    return run(cls, base, [("tree", ["/bin/bash", "-c", f"sleep {marker} & sleep {marker} & wait"])], body)
+
+
+def versions():
+    v = {}
+    v["PluginHost"] = "main @ " + subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    v["supervisord"] = subprocess.run(["supervisord", "--version"], capture_output=True, text=True).stdout.strip()
+    v["pm2"] = subprocess.run([PM2, "--version"], capture_output=True, text=True, env=dict(os.environ, PM2_HOME=tempfile.mkdtemp())).stdout.strip().splitlines()[-1]
+    return v
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--samples", type=int, default=30)
+    parser.add_argument("--units", type=int, default=100)
+    args = parser.parse_args()
+    base = tempfile.mkdtemp(prefix="bench-")
+    systems = [PluginHost, Supervisord, Pm2]
+    results = {}
+    for tag, cls in enumerate(systems, start=1):
+        print(f"== {cls.name}", file=sys.stderr)
+        r = {}
+        lat = restart_latency(cls, base, tag, args.samples)
+        r["restart_median"], r["restart_p90"] = statistics.median(lat), statistics.quantiles(lat, n=10)[-1]
+        for n in (0, 10, args.units):
+            elapsed, rss, extra = start_and_rss(cls, base, tag, n)
+            r[f"rss_{n}"], r[f"extra_{n}"] = rss / 1024, extra / 1024
+            if n == args.units:
+                r["start_all"] = elapsed
+        r["lost"], r["mangled"], r["mbps"] = log_burst(cls, base, tag)
+        r["orphans"] = orphans(cls, base, tag)
+        results[cls.name] = r
+        print(json.dumps(r), file=sys.stderr)
+    shutil.rmtree(base, ignore_errors=True)
+    print_table(results, versions(), args)
+
+
+def print_table(results, versions, args):
+    ph = results["PluginHost"]
+
+    def ratio(key, other, lower_better=True):
+        a, b = ph[key], results[other][key]
+        if a == 0 or b == 0:
+            return ""
+        return f" ({b / a:.1f}×)" if lower_better else f" ({a / b:.1f}×)"
+
+    rows = [
+        ("crash → restart, median (ms)", "restart_median", "{:.1f}", True),
+        ("crash → restart, p90 (ms)", "restart_p90", "{:.1f}", True),
+        (f"start {args.units} units (s)", "start_all", "{:.2f}", True),
+        ("supervisor RSS, 0 units (MB)", "rss_0", "{:.1f}", True),
+        ("supervisor RSS, 10 units (MB)", "rss_10", "{:.1f}", True) if args.units != 10 else None,
+        (f"supervisor RSS, {args.units} units (MB)", f"rss_{args.units}", "{:.1f}", True),
+        (f"+ output holders, {args.units} units (PSS, MB)", f"extra_{args.units}", "{:.1f}", None),
+        ("10 MB burst: lines lost of 50,000", "lost", "{}", None),
+        ("10 MB burst: lines split/merged", "mangled", "{}", None),
+        ("10 MB burst: MB/s to the log file", "mbps", "{:.1f}", False),
+        ("stop with grandchildren: orphans left", "orphans", "{}", None),
+    ]
+    print(f"Date: {time.strftime('%Y-%m-%d')} · machine: {os.cpu_count()} cores · " + " · ".join(f"{k} {v}" for k, v in versions.items()))
+    print()
+    print("| measure | PluginHost | supervisord (ratio) | pm2 (ratio) |")
+    print("| --- | --- | --- | --- |")
+    for label, key, fmt, lower in filter(None, rows):
+        cells = [fmt.format(ph[key])]
+        for other in ("supervisord", "pm2"):
+            v = fmt.format(results[other][key])
+            cells.append(v + (ratio(key, other, lower) if lower is not None else ""))
+        print(f"| {label} | " + " | ".join(cells) + " |")
+    print()
+    print("Ratios: how many times PluginHost is better (>1 = PluginHost better).")
+
+
+if __name__ == "__main__":
+    main()
