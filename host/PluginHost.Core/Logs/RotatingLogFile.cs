@@ -16,6 +16,9 @@ internal sealed class RotatingLogFile : IDisposable
     private FileStream _file;
     private readonly byte[] _buffer = new byte[16 * 1024];
     private int _buffered;
+    private byte[] _stamp = [];
+    private DateTimeOffset _stampTime;
+    private OutputStream _stampStream;
 
     public RotatingLogFile(string path, LogSettings settings)
     {
@@ -29,8 +32,15 @@ internal sealed class RotatingLogFile : IDisposable
 
     public void Write(OutputLine line)
     {
-        var text = $"{line.Timestamp:yyyy-MM-ddTHH:mm:ss.fffZ} {Stream(line.Stream)} {line.Text}\n";
-        var bytes = Utf8.GetByteCount(text);
+        // Lines read in one chunk share a timestamp: format it once per chunk, not once per line.
+        if (line.Timestamp != _stampTime || line.Stream != _stampStream)
+        {
+            _stampTime = line.Timestamp;
+            _stampStream = line.Stream;
+            _stamp = Utf8.GetBytes($"{line.Timestamp:yyyy-MM-ddTHH:mm:ss.fffZ} {Stream(line.Stream)} ");
+        }
+
+        var bytes = _stamp.Length + Utf8.GetByteCount(line.Text) + 1;
         if (_file.Length + _buffered + bytes > _settings.MaxFileBytes && _file.Length + _buffered > 0)
         {
             Rotate();
@@ -43,11 +53,15 @@ internal sealed class RotatingLogFile : IDisposable
 
         if (bytes > _buffer.Length)
         {
-            _file.Write(Utf8.GetBytes(text));
+            _file.Write(_stamp);
+            _file.Write(Utf8.GetBytes(line.Text + "\n"));
             return;
         }
 
-        _buffered += Utf8.GetBytes(text, 0, text.Length, _buffer, _buffered);
+        _stamp.CopyTo(_buffer, _buffered);
+        _buffered += _stamp.Length;
+        _buffered += Utf8.GetBytes(line.Text, 0, line.Text.Length, _buffer, _buffered);
+        _buffer[_buffered++] = (byte)'\n';
     }
 
     public void Flush()

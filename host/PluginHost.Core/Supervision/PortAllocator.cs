@@ -23,7 +23,7 @@ internal sealed class PortAllocator
             var chosen = new Dictionary<string, int>(StringComparer.Ordinal);
             foreach (var request in requests)
             {
-                var port = Find(request) ?? throw new PortUnavailableException(request, chosen.Count > 0 ? chosen : null);
+                var port = Find(request) ?? throw new PortUnavailableException(request);
                 chosen[request.Name] = port;
                 _reserved[port] = unit;
             }
@@ -91,8 +91,8 @@ internal sealed class PortAllocator
 
 internal sealed class PortUnavailableException : Exception
 {
-    public PortUnavailableException(PortRequest request, object? _)
-        : base(request.Preferred == 0
+    public PortUnavailableException(PortRequest request)
+        : base(request is null ? "no free port" : request.Preferred == 0
             ? $"no free port for \"{request.Name}\""
             : $"ports {request.Preferred}–{Math.Min(65535, request.Preferred + request.Scan)} for \"{request.Name}\" are all in use")
     {
