@@ -39,6 +39,13 @@ def rss_kb(pid):
         return 0
 
 
+def read_lines(path):
+    if not os.path.exists(path):
+        return []
+    with open(path, errors="replace") as f:
+        return [l.rstrip("\n") for l in f]
+
+
 def pss_kb(pid):
     """Proportional set size: shared pages (libc…) divided among the processes sharing them."""
     try:
@@ -148,11 +155,7 @@ class Supervisord(System):
         return []
 
     def log_lines(self, name):
-        path = os.path.join(self.work, name + ".log")
-        if not os.path.exists(path):
-            return []
-        with open(path, errors="replace") as f:
-            return [l.rstrip("\n") for l in f]
+        return read_lines(os.path.join(self.work, name + ".log"))
 
     def shutdown(self):
         self.proc.send_signal(signal.SIGTERM)
@@ -187,11 +190,7 @@ class Pm2(System):
         return []
 
     def log_lines(self, name):
-        path = os.path.join(self.work, name + ".log")
-        if not os.path.exists(path):
-            return []
-        with open(path, errors="replace") as f:
-            return [l.rstrip("\n") for l in f]
+        return read_lines(os.path.join(self.work, name + ".log"))
 
     def shutdown(self):
         subprocess.run([PM2, "kill"], env=self.env(), capture_output=True, timeout=60)

@@ -13,15 +13,6 @@ public sealed class EngineBehaviourTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _engine.DisposeAsync();
 
-    private static string Unit(string name, string script, string extra = "") => $"""
-        apiVersion: pluginhost/v1
-        kind: process
-        name: {name}
-        {extra}
-        spec:
-          command: /bin/bash
-          args: [-c, '{script.Replace("'", "''", StringComparison.Ordinal)}']
-        """;
 
     private static string Sample(string name) => $"apiVersion: pluginhost/v1\nkind: sample\nname: {name}\nspec: {{ message: hi }}\n";
 
@@ -32,9 +23,9 @@ public sealed class EngineBehaviourTests : IAsyncLifetime
     public async Task Units_start_after_what_they_follow_is_ready_and_stop_in_reverse()
     {
         await _engine.RunAsync(
-            Unit("db", "sleep 0.5; echo ready; sleep 300", "health: { readiness: { log: { pattern: ready } } }"),
-            Unit("api", "sleep 300", "after: [db]"),
-            Unit("web", "sleep 300", "after: [api]"));
+            UnitYaml.Bash("db", "sleep 0.5; echo ready; sleep 300", "health: { readiness: { log: { pattern: ready } } }"),
+            UnitYaml.Bash("api", "sleep 300", "after: [db]"),
+            UnitYaml.Bash("web", "sleep 300", "after: [api]"));
         await _engine.WaitForStateAsync("web", "ready");
 
         var readyAt = Transitions().Where(t => t.To == "ready").ToDictionary(t => t.Unit, t => t.At);
@@ -51,7 +42,7 @@ public sealed class EngineBehaviourTests : IAsyncLifetime
     [Fact]
     public async Task Requests_that_do_not_fit_the_state_are_answered_cleanly_and_change_nothing()
     {
-        await _engine.RunAsync(Unit("idem", "sleep 300"));
+        await _engine.RunAsync(UnitYaml.Bash("idem", "sleep 300"));
         var ready = await _engine.WaitForStateAsync("idem", "ready");
         var unit = _engine.Unit("idem");
 
@@ -71,7 +62,7 @@ public sealed class EngineBehaviourTests : IAsyncLifetime
     [Fact]
     public async Task A_stop_during_a_long_start_cancels_it_and_leaves_no_process()
     {
-        await _engine.RunAsync(Unit("hang", "sleep 300", "health: { startTimeout: 5m, readiness: { log: { pattern: never } } }\nstop: { grace: 200ms }"));
+        await _engine.RunAsync(UnitYaml.Bash("hang", "sleep 300", "health: { startTimeout: 5m, readiness: { log: { pattern: never } } }\nstop: { grace: 200ms }"));
         await _engine.WaitForAsync("hang", s => s is { State: "starting", Pid: not null }, "the process to be spawned");
         var pid = _engine.Unit("hang").Status().Pid!.Value;
 
@@ -84,7 +75,7 @@ public sealed class EngineBehaviourTests : IAsyncLifetime
     [Fact]
     public async Task A_crash_loop_gives_up_after_the_intensity_limit_with_an_alert_and_the_last_output()
     {
-        await _engine.RunAsync(Unit("loop", "echo \"fatal: config missing\" >&2; exit 3", "restart: { policy: on-failure, backoff: { initial: 10ms, max: 20ms }, limit: { restarts: 3, window: 1m }, minInterval: 0s }"));
+        await _engine.RunAsync(UnitYaml.Bash("loop", "echo \"fatal: config missing\" >&2; exit 3", "restart: { policy: on-failure, backoff: { initial: 10ms, max: 20ms }, limit: { restarts: 3, window: 1m }, minInterval: 0s }"));
 
         var failed = await _engine.WaitForStateAsync("loop", "failed");
 
@@ -102,7 +93,7 @@ public sealed class EngineBehaviourTests : IAsyncLifetime
     [Fact]
     public async Task A_clean_exit_under_on_failure_stops_the_unit_without_restart()
     {
-        await _engine.RunAsync(Unit("oneshot", "echo done", "restart: on-failure"));
+        await _engine.RunAsync(UnitYaml.Bash("oneshot", "echo done", "restart: on-failure"));
 
         var stopped = await _engine.WaitForStateAsync("oneshot", "stopped");
 
@@ -113,13 +104,13 @@ public sealed class EngineBehaviourTests : IAsyncLifetime
     [Fact]
     public async Task Manifest_changes_touch_only_the_units_that_changed()
     {
-        var before = await _engine.RunAsync(Unit("keep", "sleep 300"), Unit("change", "sleep 300"), Unit("remove", "sleep 300"));
+        var before = await _engine.RunAsync(UnitYaml.Bash("keep", "sleep 300"), UnitYaml.Bash("change", "sleep 300"), UnitYaml.Bash("remove", "sleep 300"));
         var keep = (await _engine.WaitForStateAsync("keep", "ready")).Pid;
         var change = (await _engine.WaitForStateAsync("change", "ready")).Pid;
         var remove = (await _engine.WaitForStateAsync("remove", "ready")).Pid!.Value;
 
         File.Delete(Path.Combine(Path.GetDirectoryName(_engine.Unit("remove").Manifest.File)!, "remove.yaml"));
-        var after = _engine.Write(Unit("change", "sleep 301"), Unit("added", "sleep 300"));
+        var after = _engine.Write(UnitYaml.Bash("change", "sleep 301"), UnitYaml.Bash("added", "sleep 300"));
         await _engine.Supervisor.ApplyAsync(ManifestDiff.Between(before, after), after, CancellationToken.None);
 
         Assert.Equal(keep, _engine.Unit("keep").Status().Pid);
@@ -151,7 +142,7 @@ public sealed class EngineBehaviourTests : IAsyncLifetime
     [Fact]
     public async Task Cpu_and_memory_of_the_whole_process_tree_are_on_the_status()
     {
-        await _engine.RunAsync(Unit("busy", "(while :; do :; done) & sleep 300"));
+        await _engine.RunAsync(UnitYaml.Bash("busy", "(while :; do :; done) & sleep 300"));
 
         var busy = await _engine.WaitForAsync("busy", s => s.CpuPercent > 50, "CPU to be measured");
 

@@ -18,22 +18,13 @@ public sealed class OutputCaptureTests(ITestOutputHelper output) : IAsyncLifetim
 
     public async Task DisposeAsync() => await _engine.DisposeAsync();
 
-    private static string Unit(string name, string script) => $"""
-        apiVersion: pluginhost/v1
-        kind: process
-        name: {name}
-        restart: never
-        spec:
-          command: /bin/bash
-          args: [-c, '{script.Replace("'", "''", StringComparison.Ordinal)}']
-        """;
 
     [Fact]
     public async Task A_10_MB_burst_of_50000_lines_loses_none_and_splits_or_merges_none_across_rotations()
     {
         // 50,000 lines of 200 bytes, written as fast as awk can.
         var clock = Stopwatch.StartNew();
-        await _engine.RunAsync(Unit("burst", $"awk 'BEGIN {{ pad = sprintf(\"%193s\", \"\"); gsub(/ /, \"x\", pad); for (i = 1; i <= {Lines}; i++) printf \"%06d %s\\n\", i, pad }}'"));
+        await _engine.RunAsync(UnitYaml.Bash("burst", $"awk 'BEGIN {{ pad = sprintf(\"%193s\", \"\"); gsub(/ /, \"x\", pad); for (i = 1; i <= {Lines}; i++) printf \"%06d %s\\n\", i, pad }}'", "restart: never"));
         await _engine.WaitForStateAsync("burst", "stopped");
         clock.Stop();
 
@@ -61,7 +52,7 @@ public sealed class OutputCaptureTests(ITestOutputHelper output) : IAsyncLifetim
     [Fact]
     public async Task Stdout_and_stderr_are_told_apart_and_odd_lines_survive_intact()
     {
-        await _engine.RunAsync(Unit("mixed", "printf \"out one\\r\\n\"; printf \"err one\\n\" >&2; printf \"caf\\xc3\\xa9 \\xe2\\x82\\xac\\n\"; printf \"no newline at the end\""));
+        await _engine.RunAsync(UnitYaml.Bash("mixed", "printf \"out one\\r\\n\"; printf \"err one\\n\" >&2; printf \"caf\\xc3\\xa9 \\xe2\\x82\\xac\\n\"; printf \"no newline at the end\"", "restart: never"));
         await _engine.WaitForStateAsync("mixed", "stopped");
 
         var lines = _engine.Unit("mixed").Log.Tail(10);
@@ -75,7 +66,7 @@ public sealed class OutputCaptureTests(ITestOutputHelper output) : IAsyncLifetim
     [Fact]
     public async Task A_follower_sees_new_lines_live_and_a_slow_one_loses_only_its_own_oldest_lines()
     {
-        await _engine.RunAsync(Unit("live", "for i in $(seq 1 300); do echo line $i; done; sleep 300"));
+        await _engine.RunAsync(UnitYaml.Bash("live", "for i in $(seq 1 300); do echo line $i; done; sleep 300"));
         var unit = _engine.Unit("live");
         await Eventually.TrueAsync(() => unit.Log.LinesCaptured == 300, EngineFixture.Deadline, "the first run's lines");
         using var slow = unit.Log.Follow(capacity: 10);

@@ -19,15 +19,6 @@ public sealed class ProbeAndPortTests : IAsyncLifetime
         _squatters.ForEach(l => l.Stop());
     }
 
-    private static string Unit(string name, string script, string extra = "") => $"""
-        apiVersion: pluginhost/v1
-        kind: process
-        name: {name}
-        {extra}
-        spec:
-          command: /bin/bash
-          args: [-c, '{script.Replace("'", "''", StringComparison.Ordinal)}']
-        """;
 
     /// <summary>A free block of ports [p, p+count) at the time of the call.</summary>
     private static int FreeBlock(int count)
@@ -72,7 +63,7 @@ public sealed class ProbeAndPortTests : IAsyncLifetime
     public async Task Readiness_waits_for_the_http_probe_and_the_chosen_port_reaches_args_and_status()
     {
         var port = FreeBlock(3);
-        await _engine.RunAsync(Unit("web", "sleep 1; " + HttpServer,
+        await _engine.RunAsync(UnitYaml.Bash("web", "sleep 1; " + HttpServer,
             $"ports: {{ http: {port} }}\nhealth: {{ startTimeout: 20s, readiness: {{ http: {{ path: /, port: http }}, interval: 100ms }} }}"));
 
         Assert.Equal("starting", (await _engine.WaitForStateAsync("web", "starting")).State);
@@ -89,7 +80,7 @@ public sealed class ProbeAndPortTests : IAsyncLifetime
         var port = FreeBlock(3);
         Squat(port);
 
-        await _engine.RunAsync(Unit("web", HttpServer, $"ports: {{ http: {{ preferred: {port}, scan: 2 }} }}\nhealth: {{ readiness: {{ tcp: http, interval: 100ms }} }}"));
+        await _engine.RunAsync(UnitYaml.Bash("web", HttpServer, $"ports: {{ http: {{ preferred: {port}, scan: 2 }} }}\nhealth: {{ readiness: {{ tcp: http, interval: 100ms }} }}"));
         var ready = await _engine.WaitForStateAsync("web", "ready");
 
         Assert.Equal(port + 1, ready.Ports["http"]);
@@ -102,7 +93,7 @@ public sealed class ProbeAndPortTests : IAsyncLifetime
         Squat(port);
         Squat(port + 1);
 
-        await _engine.RunAsync(Unit("web", HttpServer, $"ports: {{ http: {{ preferred: {port}, scan: 1 }} }}\nrestart: never"));
+        await _engine.RunAsync(UnitYaml.Bash("web", HttpServer, $"ports: {{ http: {{ preferred: {port}, scan: 1 }} }}\nrestart: never"));
         var failed = await _engine.WaitForStateAsync("web", "failed");
 
         Assert.Equal("PORT_IN_USE", failed.LastError!.Code);
@@ -116,7 +107,7 @@ public sealed class ProbeAndPortTests : IAsyncLifetime
         var port = FreeBlock(3);
 
         // The server runs as a grandchild; the main process is what crashes.
-        await _engine.RunAsync(Unit("web", "/usr/bin/env python3 -m http.server --bind 127.0.0.1 {port:http} & wait",
+        await _engine.RunAsync(UnitYaml.Bash("web", "/usr/bin/env python3 -m http.server --bind 127.0.0.1 {port:http} & wait",
             $"ports: {{ http: {{ preferred: {port}, scan: 2 }} }}\nrestart: {{ policy: always, backoff: {{ initial: 10ms }} }}\nhealth: {{ readiness: {{ tcp: http, interval: 100ms }} }}"));
         var first = await _engine.WaitForStateAsync("web", "ready");
 
@@ -130,7 +121,7 @@ public sealed class ProbeAndPortTests : IAsyncLifetime
     [Fact]
     public async Task A_log_line_can_signal_readiness()
     {
-        await _engine.RunAsync(Unit("logready", "sleep 0.5; echo \"server listening on :8080\"; sleep 300",
+        await _engine.RunAsync(UnitYaml.Bash("logready", "sleep 0.5; echo \"server listening on :8080\"; sleep 300",
             "health: { readiness: { log: { pattern: \"listening on :\\\\d+\" } } }"));
 
         Assert.Equal("starting", (await _engine.WaitForStateAsync("logready", "starting")).State);
@@ -141,7 +132,7 @@ public sealed class ProbeAndPortTests : IAsyncLifetime
     [Fact]
     public async Task A_unit_that_never_becomes_ready_fails_its_start_with_START_TIMEOUT_and_leaves_no_process()
     {
-        await _engine.RunAsync(Unit("slow", "sleep 300", "restart: never\nhealth: { startTimeout: 500ms, readiness: { log: { pattern: never-printed } } }\nstop: { grace: 200ms }"));
+        await _engine.RunAsync(UnitYaml.Bash("slow", "sleep 300", "restart: never\nhealth: { startTimeout: 500ms, readiness: { log: { pattern: never-printed } } }\nstop: { grace: 200ms }"));
 
         var failed = await _engine.WaitForStateAsync("slow", "failed");
 
@@ -157,7 +148,7 @@ public sealed class ProbeAndPortTests : IAsyncLifetime
     {
         var marker = Path.Combine(_engine.Data, "healthy");
         File.WriteAllText(marker, "");
-        await _engine.RunAsync(Unit("live", "sleep 300",
+        await _engine.RunAsync(UnitYaml.Bash("live", "sleep 300",
             $"restart: {{ policy: always, backoff: {{ initial: 10ms }} }}\nhealth: {{ liveness: {{ exec: {{ command: /bin/test, args: [-e, '{marker}'] }}, interval: 100ms, failureThreshold: 2 }} }}\nstop: {{ grace: 200ms }}"));
         var first = await _engine.WaitForStateAsync("live", "ready");
 

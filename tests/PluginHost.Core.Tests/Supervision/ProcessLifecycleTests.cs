@@ -13,20 +13,11 @@ public sealed class ProcessLifecycleTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _engine.DisposeAsync();
 
-    private static string Unit(string name, string script, string extra = "") => $"""
-        apiVersion: pluginhost/v1
-        kind: process
-        name: {name}
-        {extra}
-        spec:
-          command: /bin/bash
-          args: [-c, '{script.Replace("'", "''", StringComparison.Ordinal)}']
-        """;
 
     [Fact]
     public async Task A_unit_runs_as_the_leader_of_its_own_session()
     {
-        await _engine.RunAsync(Unit("solo", "sleep 300"));
+        await _engine.RunAsync(UnitYaml.Bash("solo", "sleep 300"));
 
         var status = await _engine.WaitForStateAsync("solo", "ready");
 
@@ -39,7 +30,7 @@ public sealed class ProcessLifecycleTests : IAsyncLifetime
     [Fact]
     public async Task Stop_ends_the_whole_group_grandchildren_and_TERM_ignorers_included_after_the_grace()
     {
-        await _engine.RunAsync(Unit("tree", "trap \"\" TERM; (trap \"\" TERM; sleep 300) & sleep 300 & while true; do sleep 1; done",
+        await _engine.RunAsync(UnitYaml.Bash("tree", "trap \"\" TERM; (trap \"\" TERM; sleep 300) & sleep 300 & while true; do sleep 1; done",
             "stop: { signal: SIGTERM, grace: 1s }"));
         var status = await _engine.WaitForStateAsync("tree", "ready");
         var session = status.Pid!.Value;
@@ -59,7 +50,7 @@ public sealed class ProcessLifecycleTests : IAsyncLifetime
     [Fact]
     public async Task After_kill_9_of_the_main_process_its_group_is_emptied_before_the_new_process_starts()
     {
-        await _engine.RunAsync(Unit("crashy", "sleep 300 & echo child $!; wait", "restart: { policy: always, backoff: { initial: 10ms } }"));
+        await _engine.RunAsync(UnitYaml.Bash("crashy", "sleep 300 & echo child $!; wait", "restart: { policy: always, backoff: { initial: 10ms } }"));
         var first = await _engine.WaitForStateAsync("crashy", "ready");
         var oldSession = first.Pid!.Value;
         var grandchild = int.Parse((await Eventually.WaitAsync(() => _engine.Unit("crashy").Log.Tail(10).FirstOrDefault(l => l.Text.StartsWith("child ", StringComparison.Ordinal))?.Text, EngineFixture.Deadline, "the child's pid"))[6..], System.Globalization.CultureInfo.InvariantCulture);
