@@ -1,48 +1,86 @@
+using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 
 namespace PluginHost.Core.Processes;
 
 /// <summary>
-/// Observes a process's exit as an event, not by polling: a pidfd becomes readable when the
-/// process ends (a blocked poll on a small dedicated thread), then the host's own child is reaped
-/// with waitpid so no zombie is left and its exit code or signal is known.
+/// Observes process exits as events, not by polling: each watched process gets a pidfd, which
+/// becomes readable when the process ends; one thread blocked in epoll_wait serves every unit of
+/// the host. The host's own child is then reaped with waitpid (no zombie, exit code or signal
+/// known); a process the host did not start (re-attached) has an exit status that is not knowable.
 /// </summary>
 internal static unsafe class ExitWatch
 {
+    // struct epoll_event { uint32 events; uint64 data; } is packed (12 bytes) on x86-64 and naturally aligned (16) elsewhere.
+    private static readonly int Stride = RuntimeInformation.ProcessArchitecture is Architecture.X64 or Architecture.X86 ? 12 : 16;
+    private static readonly int DataOffset = Stride == 12 ? 4 : 8;
+    private static readonly ConcurrentDictionary<int, Watched> Watching = new();
+    private static readonly Lazy<int> Epoll = new(StartLoop);
+
     public static Task<ExitStatus> WhenExited(int pid, bool isChild)
     {
         var exited = new TaskCompletionSource<ExitStatus>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var thread = new Thread(() => exited.SetResult(Wait(pid, isChild)), maxStackSize: 256 * 1024)
+        var pidfd = LibC.PidFdOpen(pid);
+        if (pidfd < 0)
         {
-            IsBackground = true,
-            Name = $"exit-watch {pid}",
-        };
-        thread.Start();
+            // Already gone (ESRCH): reap it if it is ours.
+            exited.SetResult(isChild ? Reap(pid) : ExitStatus.Unknown);
+            return exited.Task;
+        }
+
+        Watching[pidfd] = new Watched(pid, isChild, exited);
+        var registration = stackalloc byte[16];
+        *(uint*)registration = LibC.EPOLLIN;
+        *(ulong*)(registration + DataOffset) = (ulong)pidfd;
+        if (LibC.epoll_ctl(Epoll.Value, LibC.EPOLL_CTL_ADD, pidfd, registration) != 0)
+        {
+            Watching.TryRemove(pidfd, out _);
+            LibC.close(pidfd);
+            throw new InvalidOperationException("epoll_ctl failed: " + Marshal.GetLastPInvokeErrorMessage());
+        }
+
         return exited.Task;
     }
 
-    private static ExitStatus Wait(int pid, bool isChild)
+    private static int StartLoop()
     {
-        var pidfd = LibC.PidFdOpen(pid);
-        if (pidfd >= 0)
+        var epoll = LibC.epoll_create1(LibC.O_CLOEXEC);
+        if (epoll < 0)
         {
-            var fd = new LibC.PollFd { Fd = pidfd, Events = LibC.POLLIN };
-            while (LibC.poll(&fd, 1, -1) < 0 && Marshal.GetLastPInvokeError() == LibC.EINTR)
+            throw new InvalidOperationException("epoll_create1 failed: " + Marshal.GetLastPInvokeErrorMessage());
+        }
+
+        new Thread(() => Loop(epoll), maxStackSize: 256 * 1024) { IsBackground = true, Name = "exit-watch" }.Start();
+        return epoll;
+    }
+
+    private static void Loop(int epoll)
+    {
+        const int Batch = 64;
+        var events = stackalloc byte[Batch * Stride];
+        while (true)
+        {
+            var count = LibC.epoll_wait(epoll, events, Batch, -1);
+            if (count < 0)
             {
+                continue; // EINTR
             }
 
-            LibC.close(pidfd);
+            for (var i = 0; i < count; i++)
+            {
+                var pidfd = (int)*(ulong*)(events + (i * Stride) + DataOffset);
+                LibC.epoll_ctl(epoll, LibC.EPOLL_CTL_DEL, pidfd, null);
+                LibC.close(pidfd);
+                if (Watching.TryRemove(pidfd, out var watched))
+                {
+                    watched.Exited.SetResult(watched.IsChild ? Reap(watched.Pid) : ExitStatus.Unknown);
+                }
+            }
         }
-        else if (!isChild)
-        {
-            return ExitStatus.Unknown; // already gone
-        }
+    }
 
-        if (!isChild)
-        {
-            return ExitStatus.Unknown;
-        }
-
+    private static ExitStatus Reap(int pid)
+    {
         int status;
         int result;
         while ((result = LibC.waitpid(pid, &status, 0)) < 0 && Marshal.GetLastPInvokeError() == LibC.EINTR)
@@ -51,4 +89,6 @@ internal static unsafe class ExitWatch
 
         return result == pid ? ExitStatus.FromWaitStatus(status) : ExitStatus.Unknown;
     }
+
+    private sealed record Watched(int Pid, bool IsChild, TaskCompletionSource<ExitStatus> Exited);
 }

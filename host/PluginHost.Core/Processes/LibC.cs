@@ -29,7 +29,6 @@ internal static unsafe partial class LibC
     public const short POSIX_SPAWN_SETSIGMASK = 0x08;
     public const short POSIX_SPAWN_SETSID = 0x80;
 
-    public const short POLLIN = 0x001;
     public const int WNOHANG = 1;
 
     /// <summary>glibc's opaque spawn structures are 80 and 336 bytes on 64-bit; these buffers leave room.</summary>
@@ -49,9 +48,6 @@ internal static unsafe partial class LibC
 
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int waitpid(int pid, int* status, int options);
-
-    [LibraryImport(Lib, SetLastError = true)]
-    public static partial int poll(PollFd* fds, ulong count, int timeoutMilliseconds);
 
     [LibraryImport(Lib, SetLastError = true)]
     public static partial long syscall(long number, long arg1, long arg2);
@@ -95,18 +91,23 @@ internal static unsafe partial class LibC
     [LibraryImport(Lib)]
     public static partial int posix_spawn(int* pid, byte* path, void* fileActions, void* attributes, byte** argv, byte** envp);
 
+    public const uint EPOLLIN = 0x001;
+    public const int EPOLL_CTL_ADD = 1;
+    public const int EPOLL_CTL_DEL = 2;
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int epoll_create1(int flags);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int epoll_ctl(int epoll, int operation, int fd, byte* registration);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int epoll_wait(int epoll, byte* events, int maxEvents, int timeoutMilliseconds);
+
     /// <summary>pidfd_open(2): a file descriptor that becomes readable when the process exits (Linux ≥ 5.3).</summary>
     public static int PidFdOpen(int pid)
     {
         const long SysPidFdOpen = 434; // the same number on x86_64 and aarch64
         return (int)syscall(SysPidFdOpen, pid, 0);
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    public struct PollFd
-    {
-        public int Fd;
-        public short Events;
-        public short Revents;
     }
 }
