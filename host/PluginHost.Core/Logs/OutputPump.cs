@@ -14,6 +14,8 @@ namespace PluginHost.Core.Logs;
 internal static class OutputPump
 {
     public const int MaxLineBytes = 1024 * 1024;
+    private const int IdleBuffer = 4 * 1024;
+    private const int BurstBuffer = 64 * 1024;
 
     public static async Task PumpAsync(SafePipeHandle pipe, OutputStream stream, UnitLog log, TimeProvider time)
     {
@@ -22,16 +24,16 @@ internal static class OutputPump
         await using var reader = new AnonymousPipeClientStream(PipeDirection.In, pipe);
         var pending = new MemoryStream();
         var decoder = new UTF8Encoding(false, throwOnInvalidBytes: false);
+        var size = IdleBuffer;
         while (true)
         {
-            // Wait for data without holding a buffer (an idle unit costs no buffer), then read a pooled one.
+            // A pending read holds its buffer: small while the unit is quiet, large while it bursts.
             int read;
-            var buffer = Array.Empty<byte>();
+            var buffer = ArrayPool<byte>.Shared.Rent(size);
             try
             {
-                await reader.ReadAsync(Memory<byte>.Empty).ConfigureAwait(false);
-                buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
                 read = await reader.ReadAsync(buffer).ConfigureAwait(false);
+                size = read == buffer.Length ? BurstBuffer : IdleBuffer;
             }
             catch (IOException)
             {

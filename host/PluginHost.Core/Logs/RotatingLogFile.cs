@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using PluginHost.Contracts.Units;
 
@@ -14,7 +15,10 @@ internal sealed class RotatingLogFile : IDisposable
     private readonly string _path;
     private readonly LogSettings _settings;
     private FileStream _file;
-    private readonly byte[] _buffer = new byte[16 * 1024];
+    private const int BufferBytes = 16 * 1024;
+
+    // Rented for the lines of one chunk and returned by Flush: a quiet unit holds no buffer.
+    private byte[]? _buffer;
     private int _buffered;
     private byte[] _stamp = [];
     private DateTimeOffset _stampTime;
@@ -46,18 +50,19 @@ internal sealed class RotatingLogFile : IDisposable
             Rotate();
         }
 
-        if (bytes > _buffer.Length - _buffered)
+        if (_buffer is not null && bytes > _buffer.Length - _buffered)
         {
             Flush();
         }
 
-        if (bytes > _buffer.Length)
+        if (bytes > BufferBytes)
         {
             _file.Write(_stamp);
             _file.Write(Utf8.GetBytes(line.Text + "\n"));
             return;
         }
 
+        _buffer ??= ArrayPool<byte>.Shared.Rent(BufferBytes);
         _stamp.CopyTo(_buffer, _buffered);
         _buffered += _stamp.Length;
         _buffered += Utf8.GetBytes(line.Text, 0, line.Text.Length, _buffer, _buffered);
@@ -66,9 +71,11 @@ internal sealed class RotatingLogFile : IDisposable
 
     public void Flush()
     {
-        if (_buffered > 0)
+        if (_buffer is not null)
         {
             _file.Write(_buffer, 0, _buffered);
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = null;
             _buffered = 0;
         }
 

@@ -17,7 +17,18 @@ internal static class HostApi
 {
     public static void Map(WebApplication app, HostSetup setup, Supervisor supervisor)
     {
-        app.MapGet("/api/health", () => Results.Ok(new { status = "ok", version = typeof(HostApi).Assembly.GetName().Version?.ToString(3) }));
+        app.MapGet("/api/health", () =>
+        {
+            var gc = GC.GetGCMemoryInfo();
+            using var self = System.Diagnostics.Process.GetCurrentProcess();
+            return Results.Ok(new
+            {
+                status = "ok",
+                version = typeof(HostApi).Assembly.GetName().Version?.ToString(3),
+                memory = new { rssBytes = self.WorkingSet64, managedHeapBytes = GC.GetTotalMemory(false), gcCommittedBytes = gc.TotalCommittedBytes },
+                threads = self.Threads.Count,
+            });
+        });
 
         app.MapGet("/api/units", () => Results.Ok(supervisor.Statuses()));
 
