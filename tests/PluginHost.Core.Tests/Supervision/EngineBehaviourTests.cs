@@ -148,4 +148,23 @@ public sealed class EngineBehaviourTests : IAsyncLifetime
 
         Assert.True(busy.RssBytes > 1024 * 1024, $"rss {busy.RssBytes}");
     }
+
+    [Fact]
+    public async Task Every_transition_and_the_running_process_are_in_the_journal()
+    {
+        await _engine.RunAsync(UnitYaml.Bash("journaled", "sleep 300"));
+        var ready = await _engine.WaitForStateAsync("journaled", "ready");
+
+        var record = Assert.Single(_engine.Journal.Processes());
+        Assert.Equal(("journaled", ready.Pid!.Value, ready.Pid.Value), (record.Unit, record.Pid, record.Session));
+        Assert.Equal(ProcStat.Read(ready.Pid.Value)!.StartTimeTicks, record.StartTimeTicks);
+
+        _engine.Unit("journaled").Stop();
+        await _engine.WaitForStateAsync("journaled", "stopped");
+
+        Assert.Empty(_engine.Journal.Processes());
+        Assert.Equal(
+            [("idle", "starting"), ("starting", "ready"), ("ready", "stopping"), ("stopping", "stopped")],
+            _engine.Journal.Transitions("journaled").Select(t => (t.From, t.To)));
+    }
 }

@@ -8,6 +8,7 @@ using PluginHost.Core.Logs;
 using PluginHost.Core.Manifests;
 using PluginHost.Core.Plugins;
 using PluginHost.Core.Processes;
+using PluginHost.Core.Storage;
 using PluginHost.Core.Supervision;
 
 namespace PluginHost.Core.Tests.Supervision;
@@ -32,6 +33,8 @@ internal sealed class EngineFixture : IAsyncDisposable
 
     public EventBus Events { get; }
 
+    public Journal Journal { get; private init; } = null!;
+
     public string Data => _temp.Combine("data");
 
     private string Dir => _temp.Combine("manifests");
@@ -46,11 +49,11 @@ internal sealed class EngineFixture : IAsyncDisposable
         var plugins = new PluginCatalog(temp.Combine("shadow"), events, TimeProvider.System, NullLogger<PluginCatalog>.Instance);
         await plugins.LoadDirectoriesAsync([temp.Combine("plugins")], CancellationToken.None);
         var services = new UnitServices(clock, events, new PortAllocator(), new ProbeRunner(new HttpClient()), temp.Combine("data"),
-            logs ?? LogSettings.Default, NullLoggerFactory.Instance, () => 0.5);
+            logs ?? LogSettings.Default, NullLoggerFactory.Instance, () => 0.5, new Journal(temp.Combine("data", "journal.db")));
         var supervisor = new Supervisor(plugins, services, TimeSpan.FromMilliseconds(200), NullLogger<Supervisor>.Instance);
         Directory.CreateDirectory(temp.Combine("manifests"));
         Directory.CreateDirectory(temp.Combine("data"));
-        return new EngineFixture(temp, plugins, supervisor, events);
+        return new EngineFixture(temp, plugins, supervisor, events) { Journal = services.Journal! };
     }
 
     /// <summary>Writes unit manifests, validates them together and starts the engine on them.</summary>
@@ -98,6 +101,7 @@ internal sealed class EngineFixture : IAsyncDisposable
     {
         await Supervisor.DisposeAsync();
         await Plugins.DisposeAsync();
+        Journal.Dispose();
         _temp.Dispose();
     }
 }
