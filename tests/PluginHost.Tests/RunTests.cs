@@ -131,4 +131,15 @@ public sealed class RunTests : IAsyncLifetime
         Assert.Equal(3, code);
         Assert.Contains("binding beyond loopback needs a bearer token", _host.Output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task An_unusable_data_folder_is_a_clear_error_not_a_stack_trace()
+    {
+        _host = HostProcess.Start(_dir.Path, "run", "--manifests", "manifests", "--data", "/proc/not-writable", "--urls", $"http://127.0.0.1:{_port}");
+        var code = await _host.WaitForExitAsync(Deadline);
+
+        Assert.Equal(3, code);
+        Assert.Contains("cannot use the data folder", _host.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", _host.Output, StringComparison.Ordinal);
+    }
 }

@@ -34,8 +34,7 @@ internal static unsafe class ProcessSpawner
             // A second process, in a session of its own, keeps the read ends open: if the host dies,
             // the unit's writes wait in the pipe (nothing lost, no SIGPIPE) until a new host reopens
             // them through /proc/HOLDER/fd/3 and /proc/HOLDER/fd/4.
-            var holder = SleepPath is null ? 0 : SpawnRaw(SleepPath, ["pluginhost-output-holder", "infinity"], [], "/",
-                [(stdout.Read, OutputHolder.StdoutFd), (stderr.Read, OutputHolder.StderrFd)], [0, 1, 2]);
+            var holder = SpawnHolder(stdout.Read, stderr.Read);
             var holderStart = holder == 0 ? 0 : ProcStat.Read(holder)?.StartTimeTicks ?? 0;
             return new SpawnedProcess(pid, startTime, new SafePipeHandle(stdout.Read, ownsHandle: true), new SafePipeHandle(stderr.Read, ownsHandle: true), holder, holderStart);
         }
@@ -47,6 +46,26 @@ internal static unsafe class ProcessSpawner
             }
 
             throw;
+        }
+    }
+
+    /// <returns>The holder's pid, or 0 when none could be started (the unit then runs without crash-proof output).</returns>
+    private static int SpawnHolder(int stdoutRead, int stderrRead)
+    {
+        if (SleepPath is null)
+        {
+            return 0;
+        }
+
+        try
+        {
+            return SpawnRaw(SleepPath, ["pluginhost-output-holder", "infinity"], [], "/",
+                [(stdoutRead, OutputHolder.StdoutFd), (stderrRead, OutputHolder.StderrFd)], [0, 1, 2]);
+        }
+        catch (SpawnException)
+        {
+            // The unit already runs: failing here would orphan it. It only loses output across a host crash.
+            return 0;
         }
     }
 
