@@ -415,7 +415,9 @@ internal sealed partial class UnitSupervisor
         }
 
         _context.Process = null;
+        _context.Ports = new Dictionary<string, int>();
         _services.Ports.Release(Name);
+        StateChanged?.Invoke();
         _events.Publish("unit_exited", new JsonObject
         {
             ["pid"] = child.Pid,

@@ -249,6 +249,7 @@ internal sealed partial class UnitSupervisor : ISupervisedUnit, IAsyncDisposable
         _services.Journal?.RecordTransition(Name, Lifecycle.Name(from), Lifecycle.Name(to), reason, _child?.Pid, _services.Time.GetUtcNow());
         LogTransition(Name, Lifecycle.Name(from), Lifecycle.Name(to), reason);
         _ = NotifyDriverAsync(new UnitStateChange(from, to, reason, _services.Time.GetUtcNow(), error));
+        StateChanged?.Invoke();
     }
 
     private async Task NotifyDriverAsync(UnitStateChange change)
@@ -269,7 +270,7 @@ internal sealed partial class UnitSupervisor : ISupervisedUnit, IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Stop("unit removed or host stopping");
-        await WaitUntilAsync(s => s is UnitState.Stopped or UnitState.Idle or UnitState.Failed && _child is null, TimeSpan.FromMinutes(2)).ConfigureAwait(false);
+        await WaitUntilAsync(s => s is UnitState.Stopped or UnitState.Idle or UnitState.Failed && Volatile.Read(ref _child) is null, TimeSpan.FromMinutes(2)).ConfigureAwait(false);
         _shutdown.Cancel();
         lock (_gate)
         {
@@ -288,20 +289,35 @@ internal sealed partial class UnitSupervisor : ISupervisedUnit, IAsyncDisposable
         Log.Dispose();
     }
 
-    /// <summary>Waits until the state satisfies <paramref name="condition"/> (tests, shutdown).</summary>
+    /// <summary>Waits until the state satisfies <paramref name="condition"/>; false when the deadline passes first.</summary>
     public async Task<bool> WaitUntilAsync(Func<UnitState, bool> condition, TimeSpan deadline)
     {
-        var start = System.Diagnostics.Stopwatch.StartNew();
-        while (!condition(State))
+        var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void Check()
         {
-            if (start.Elapsed > deadline)
+            if (condition(State))
             {
-                return false;
+                reached.TrySetResult();
             }
-
-            await Task.Delay(10).ConfigureAwait(false);
         }
 
-        return true;
+        StateChanged += Check;
+        try
+        {
+            Check();
+            await reached.Task.WaitAsync(deadline).ConfigureAwait(false);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+        finally
+        {
+            StateChanged -= Check;
+        }
     }
+
+    /// <summary>Raised after every transition (and when the process is gone), outside the lock.</summary>
+    private event Action? StateChanged;
 }
