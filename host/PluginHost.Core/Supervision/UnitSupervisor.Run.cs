@@ -43,14 +43,21 @@ internal sealed partial class UnitSupervisor
     {
         while (true)
         {
-            bool wantRunning, restart;
+            bool wantRunning, restart, forgetFailures;
             string request;
             lock (_gate)
             {
+                forgetFailures = _forgetFailures;
+                _forgetFailures = false;
                 request = _request;
                 wantRunning = _wantRunning;
                 restart = _restartRequested;
                 _restartRequested = false;
+            }
+
+            if (forgetFailures)
+            {
+                _planner.Reset();
             }
 
             if (!wantRunning)

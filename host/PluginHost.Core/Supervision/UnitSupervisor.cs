@@ -34,6 +34,7 @@ internal sealed partial class UnitSupervisor : ISupervisedUnit, IAsyncDisposable
     private string? _reason;
     private bool _wantRunning;
     private bool _restartRequested;
+    private bool _forgetFailures;
     private string _request = "start requested";
     private DateTimeOffset _nextStartAt;
     private RunningChild? _child;
@@ -86,7 +87,7 @@ internal sealed partial class UnitSupervisor : ISupervisedUnit, IAsyncDisposable
     }
 
     /// <summary>CPU and memory of the unit's whole process tree, set by the telemetry sampler.</summary>
-    public (double CpuPercent, long RssBytes)? Usage { get; set; }
+    public ResourceUsage? Usage { get; set; }
 
     public UnitCommandResult Start(string reason = "start requested")
     {
@@ -102,10 +103,8 @@ internal sealed partial class UnitSupervisor : ISupervisedUnit, IAsyncDisposable
                 return Answer(true, $"{Name} is already {Lifecycle.Name(_state)}");
             }
 
-            if (_state is UnitState.Failed or UnitState.Stopped or UnitState.Idle)
-            {
-                _planner.Reset(); // an operator's start forgets past failures
-            }
+            // An operator's start forgets past failures (the loop, which owns the planner, resets it).
+            _forgetFailures |= _state is UnitState.Failed or UnitState.Stopped or UnitState.Idle;
 
             _wantRunning = true;
             _nextStartAt = _services.Time.GetUtcNow();
@@ -134,7 +133,7 @@ internal sealed partial class UnitSupervisor : ISupervisedUnit, IAsyncDisposable
     {
         lock (_gate)
         {
-            _planner.Reset();
+            _forgetFailures = true;
             _wantRunning = true;
             _restartRequested = true;
             _nextStartAt = _services.Time.GetUtcNow();

@@ -48,10 +48,13 @@ internal sealed class UsageSampler : IDisposable
                 }
 
                 _previous[unit.Name] = (process.ProcessGroupId, ticks, now);
-                unit.Usage = (cpu ?? 0, rss);
+                unit.Usage = new ResourceUsage(cpu ?? 0, rss);
             }
         }
     }
 
     public void Dispose() => _timer.Dispose();
 }
+
+/// <summary>One sample of a unit's process tree (a reference, so readers never see half of one).</summary>
+internal sealed record ResourceUsage(double CpuPercent, long RssBytes);
