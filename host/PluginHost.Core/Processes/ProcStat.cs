@@ -41,18 +41,19 @@ internal sealed record ProcStat(int Pid, char State, int ParentPid, int ProcessG
     }
 
     /// <summary>Every live process of a session (what a unit started, however deep, unless it left the session).</summary>
-    public static IReadOnlyList<ProcStat> SessionMembers(int session)
+    public static IReadOnlyList<ProcStat> SessionMembers(int session) =>
+        All().Where(stat => stat.Session == session || stat.ProcessGroup == session).ToArray();
+
+    /// <summary>Every live (non-zombie) process on the machine: one pass over /proc.</summary>
+    public static IEnumerable<ProcStat> All()
     {
-        var members = new List<ProcStat>();
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
             if (int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
-                && Read(pid) is { } stat && (stat.Session == session || stat.ProcessGroup == session) && !stat.IsZombie)
+                && Read(pid) is { IsZombie: false } stat)
             {
-                members.Add(stat);
+                yield return stat;
             }
         }
-
-        return members;
     }
 }

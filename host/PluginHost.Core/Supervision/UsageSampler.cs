@@ -27,7 +27,10 @@ internal sealed class UsageSampler : IDisposable
     {
         lock (_previous)
         {
-            foreach (var unit in _units())
+            // One pass over /proc for all units, however many there are.
+            var units = _units().ToArray();
+            var bySession = units.Any(u => u.Process is not null) ? ProcStat.All().ToLookup(s => s.Session) : null;
+            foreach (var unit in units)
             {
                 if (unit.Process is not { } process)
                 {
@@ -36,7 +39,7 @@ internal sealed class UsageSampler : IDisposable
                     continue;
                 }
 
-                var members = ProcStat.SessionMembers(process.ProcessGroupId);
+                var members = bySession![process.ProcessGroupId];
                 var ticks = members.Sum(m => m.UserTicks + m.SystemTicks);
                 var rss = members.Sum(m => m.RssPages) * ProcStat.PageSize;
                 var now = _time.GetTimestamp();
