@@ -9,35 +9,60 @@ internal sealed record ProcStat(int Pid, char State, int ParentPid, int ProcessG
 
     public bool IsZombie => State is 'Z' or 'X';
 
+    /// <summary>Reads /proc/PID/stat into a stack buffer: the scans on the stop path read it for every process on the machine.</summary>
     public static ProcStat? Read(int pid)
     {
+        Span<byte> buffer = stackalloc byte[1024];
+        int length;
         try
         {
-            return Parse(pid, File.ReadAllText($"/proc/{pid}/stat"));
+            using var handle = File.OpenHandle(string.Create(CultureInfo.InvariantCulture, $"/proc/{pid}/stat"));
+            length = RandomAccess.Read(handle, buffer, 0);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             return null;
         }
+
+        return Parse(pid, buffer[..length]);
     }
 
-    public static ProcStat? Parse(int pid, string text)
+    public static ProcStat? Parse(int pid, ReadOnlySpan<byte> text)
     {
         // The command name (field 2) may hold spaces and parentheses: the fields that follow start after the last ')'.
-        var close = text.LastIndexOf(')');
-        if (close < 0)
+        var close = text.LastIndexOf((byte)')');
+        if (close < 0 || close + 2 >= text.Length)
         {
             return null;
         }
 
-        var f = text[(close + 2)..].Split(' ');
-        if (f.Length < 22)
+        var rest = text[(close + 2)..];
+        Span<long> fields = stackalloc long[22]; // fields 3..24 of stat(5); field 25 (rsslim) may not fit a long
+        var state = (char)rest[0];
+        var index = 0;
+        foreach (var range in rest.Split((byte)' '))
+        {
+            if (index > 0 && index < fields.Length)
+            {
+                if (!long.TryParse(rest[range], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out fields[index]))
+                {
+                    return null;
+                }
+            }
+
+            if (++index == fields.Length)
+            {
+                break;
+            }
+        }
+
+        if (index < 22)
         {
             return null;
         }
 
-        long L(int field) => long.Parse(f[field - 3], CultureInfo.InvariantCulture);
-        return new ProcStat(pid, f[0][0], (int)L(4), (int)L(5), (int)L(6), L(14), L(15), L(22), L(24));
+        // fields[i] holds stat field i + 3.
+        return new ProcStat(pid, state, (int)fields[1], (int)fields[2], (int)fields[3], fields[11], fields[12], fields[19], fields[21]);
     }
 
     /// <summary>Every live process of a session (what a unit started, however deep, unless it left the session).</summary>
