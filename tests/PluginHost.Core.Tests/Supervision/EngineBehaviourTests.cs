@@ -144,7 +144,8 @@ public sealed class EngineBehaviourTests : IAsyncLifetime
     {
         await _engine.RunAsync(UnitYaml.Bash("busy", "(while :; do :; done) & sleep 300"));
 
-        var busy = await _engine.WaitForAsync("busy", s => s.CpuPercent > 50, "CPU to be measured");
+        // A busy loop shares two cores with the rest of the suite: any clearly non-zero share proves the sampling.
+        var busy = await _engine.WaitForAsync("busy", s => s.CpuPercent > 20, "CPU to be measured");
 
         Assert.True(busy.RssBytes > 1024 * 1024, $"rss {busy.RssBytes}");
     }
