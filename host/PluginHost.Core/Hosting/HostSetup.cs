@@ -12,6 +12,8 @@ namespace PluginHost.Core.Hosting;
 /// </summary>
 internal sealed class HostSetup : IAsyncDisposable
 {
+    private readonly bool _ownsShadowRoot;
+
     private HostSetup(HostManifest host, string manifestsDirectory, EventBus events, PluginCatalog plugins, UnitSet units, string shadowRoot, bool ownsShadowRoot)
     {
         Host = host;
@@ -22,8 +24,6 @@ internal sealed class HostSetup : IAsyncDisposable
         ShadowRoot = shadowRoot;
         _ownsShadowRoot = ownsShadowRoot;
     }
-
-    private readonly bool _ownsShadowRoot;
 
     public HostManifest Host { get; }
 

@@ -49,14 +49,7 @@ internal sealed partial class ManifestWatcher : IDisposable
     /// <summary>Re-reads the folder now; applies the diff when valid, keeps the last good set when not.</summary>
     public async Task<ManifestReload> ReloadAsync(CancellationToken cancellationToken)
     {
-        try
-        {
-            await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (ObjectDisposedException)
-        {
-            return new ManifestReload(null, []);
-        }
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
 
         try
         {

@@ -103,9 +103,5 @@ internal sealed class Journal : IDisposable
         }
     }
 
-    public void Dispose()
-    {
-        _connection.Dispose();
-        SqliteConnection.ClearAllPools();
-    }
+    public void Dispose() => _connection.Dispose();
 }

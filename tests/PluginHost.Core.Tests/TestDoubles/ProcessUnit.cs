@@ -60,9 +60,6 @@ internal sealed class ProcessUnit : ISupervisedUnit, IDisposable
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>Forgets the driver so that the test itself holds no reference into a plugin.</summary>
-    public void ForgetDriver() => Driver = null;
-
     private static Process Start() =>
         System.Diagnostics.Process.Start(new ProcessStartInfo("/bin/sleep", ["300"]) { UseShellExecute = false })
         ?? throw new InvalidOperationException("could not start /bin/sleep");
