@@ -39,7 +39,9 @@ internal sealed partial class HostProcess : IAsyncDisposable
 
     public int Pid => _process.Id;
 
-    public static HostProcess Start(string workingDirectory, params string[] args)
+    public static HostProcess Start(string workingDirectory, params string[] args) => Start(workingDirectory, null, args);
+
+    public static HostProcess Start(string workingDirectory, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet", ["exec", Executable, .. args])
         {
@@ -49,6 +51,11 @@ internal sealed partial class HostProcess : IAsyncDisposable
             UseShellExecute = false,
         };
         start.Environment["NO_COLOR"] = "1";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
         return new HostProcess(Process.Start(start)!);
     }
 

@@ -4,8 +4,9 @@ using PluginHost.Contracts.Events;
 namespace PluginHost.Core.Events;
 
 /// <summary>
-/// The host's in-process event stream. Publishing never blocks: each subscriber has a bounded
-/// queue, and a subscriber that does not keep up loses its oldest events (counted in
+/// The host's in-process event stream. Every event gets the next sequence id (the SSE event id a
+/// client resumes from). Publishing never blocks: each subscriber has a bounded queue, and a
+/// subscriber that does not keep up loses its oldest events (counted in
 /// <see cref="Subscription.Dropped"/>), so a slow reader can never slow supervision.
 /// </summary>
 internal sealed class EventBus
@@ -15,8 +16,11 @@ internal sealed class EventBus
 
     private readonly Lock _gate = new();
     private readonly List<Subscription> _subscriptions = [];
-    private readonly Queue<HostEvent> _recent = new();
+    private readonly Queue<SequencedEvent> _recent = new();
     private readonly int _recentCapacity;
+    private long _lastId;
+    private long _published;
+    private long _droppedTotal;
 
     /// <param name="recentCapacity">How many events <see cref="Recent"/> keeps.</param>
     public EventBus(int recentCapacity = DefaultRecentCapacity)
@@ -24,29 +28,70 @@ internal sealed class EventBus
         _recentCapacity = recentCapacity;
     }
 
+    /// <summary>The id of the last event published (0 before the first).</summary>
+    public long LastId
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _lastId;
+            }
+        }
+    }
+
+    /// <summary>Events published since this bus was created.</summary>
+    public long Published => Interlocked.Read(ref _published);
+
+    /// <summary>Events dropped, over every subscriber that fell behind, since this bus was created.</summary>
+    public long DroppedTotal => Interlocked.Read(ref _droppedTotal);
+
+    public int SubscriberCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _subscriptions.Count;
+            }
+        }
+    }
+
+    /// <summary>Continues the numbering after a previous run's last id, so ids stay unique across host restarts.</summary>
+    public void ContinueAfter(long lastId)
+    {
+        lock (_gate)
+        {
+            _lastId = Math.Max(_lastId, lastId);
+        }
+    }
+
     public void Publish(HostEvent hostEvent)
     {
         ArgumentNullException.ThrowIfNull(hostEvent);
-        Subscription[] subscribers;
         lock (_gate)
         {
-            _recent.Enqueue(hostEvent);
+            // Under the lock so that every subscriber sees the ids in increasing order.
+            var sequenced = new SequencedEvent(++_lastId, hostEvent);
+            _published++;
+            _recent.Enqueue(sequenced);
             if (_recent.Count > _recentCapacity)
             {
                 _recent.Dequeue();
             }
 
-            subscribers = [.. _subscriptions];
-        }
-
-        foreach (var subscriber in subscribers)
-        {
-            subscriber.Offer(hostEvent);
+            foreach (var subscriber in _subscriptions)
+            {
+                subscriber.Offer(sequenced);
+            }
         }
     }
 
     /// <summary>The most recent events, oldest first.</summary>
-    public IReadOnlyList<HostEvent> Recent()
+    public IReadOnlyList<HostEvent> Recent() => [.. RecentSequenced().Select(e => e.Event)];
+
+    /// <summary>The most recent events with their ids, oldest first.</summary>
+    public IReadOnlyList<SequencedEvent> RecentSequenced()
     {
         lock (_gate)
         {
@@ -54,9 +99,11 @@ internal sealed class EventBus
         }
     }
 
-    public Subscription Subscribe(int capacity = DefaultCapacity)
+    /// <param name="capacity">How many events may wait for the reader before the oldest are dropped.</param>
+    /// <param name="filter">Only events it accepts are queued (and counted when dropped).</param>
+    public Subscription Subscribe(int capacity = DefaultCapacity, Func<HostEvent, bool>? filter = null)
     {
-        var subscription = new Subscription(this, capacity);
+        var subscription = new Subscription(this, capacity, filter);
         lock (_gate)
         {
             _subscriptions.Add(subscription);
@@ -76,22 +123,37 @@ internal sealed class EventBus
     internal sealed class Subscription : IDisposable
     {
         private readonly EventBus _bus;
-        private readonly Channel<HostEvent> _channel;
+        private readonly Channel<SubscribedEvent> _channel;
+        private readonly Func<HostEvent, bool>? _filter;
         private long _dropped;
+        private long _position;
 
-        public Subscription(EventBus bus, int capacity)
+        public Subscription(EventBus bus, int capacity, Func<HostEvent, bool>? filter)
         {
             _bus = bus;
-            _channel = Channel.CreateBounded<HostEvent>(
+            _filter = filter;
+            _channel = Channel.CreateBounded<SubscribedEvent>(
                 new BoundedChannelOptions(capacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true },
-                _ => Interlocked.Increment(ref _dropped));
+                _ =>
+                {
+                    Interlocked.Increment(ref _dropped);
+                    Interlocked.Increment(ref bus._droppedTotal);
+                });
         }
 
-        public ChannelReader<HostEvent> Reader => _channel.Reader;
+        public ChannelReader<SubscribedEvent> Reader => _channel.Reader;
 
+        /// <summary>How many accepted events were dropped because the reader fell behind.</summary>
         public long Dropped => Interlocked.Read(ref _dropped);
 
-        internal void Offer(HostEvent hostEvent) => _channel.Writer.TryWrite(hostEvent);
+        /// <summary>Called under the bus's lock, so positions follow the ids.</summary>
+        internal void Offer(SequencedEvent sequenced)
+        {
+            if (_filter is null || _filter(sequenced.Event))
+            {
+                _channel.Writer.TryWrite(new SubscribedEvent(++_position, sequenced.Id, sequenced.Event));
+            }
+        }
 
         public void Dispose()
         {
@@ -100,3 +162,13 @@ internal sealed class EventBus
         }
     }
 }
+
+/// <summary>An event with its position on the stream.</summary>
+internal sealed record SequencedEvent(long Id, HostEvent Event);
+
+/// <summary>
+/// An event as one subscriber receives it. <paramref name="Position"/> counts the events this
+/// subscriber accepted (1, 2, 3…): a jump between two received events is exactly how many were
+/// dropped there because the reader fell behind.
+/// </summary>
+internal sealed record SubscribedEvent(long Position, long Id, HostEvent Event);

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using PluginHost.Core.Events;
 using PluginHost.Core.Manifests;
 using PluginHost.Core.Plugins;
+using PluginHost.Core.Storage;
 
 namespace PluginHost.Core.Hosting;
 
@@ -14,11 +15,12 @@ internal sealed class HostSetup : IAsyncDisposable
 {
     private readonly bool _ownsShadowRoot;
 
-    private HostSetup(HostManifest host, string manifestsDirectory, EventBus events, PluginCatalog plugins, UnitSet units, string shadowRoot, bool ownsShadowRoot)
+    private HostSetup(HostManifest host, string manifestsDirectory, EventBus events, EventJournal? eventJournal, PluginCatalog plugins, UnitSet units, string shadowRoot, bool ownsShadowRoot)
     {
         Host = host;
         ManifestsDirectory = manifestsDirectory;
         Events = events;
+        EventJournal = eventJournal;
         Plugins = plugins;
         Units = units;
         ShadowRoot = shadowRoot;
@@ -30,6 +32,9 @@ internal sealed class HostSetup : IAsyncDisposable
     public string ManifestsDirectory { get; }
 
     public EventBus Events { get; }
+
+    /// <summary>The events kept on disk for resumption (null for one-shot commands).</summary>
+    public EventJournal? EventJournal { get; }
 
     public PluginCatalog Plugins { get; }
 
@@ -62,11 +67,14 @@ internal sealed class HostSetup : IAsyncDisposable
         ResetFolder(shadowRoot);
 
         var events = new EventBus();
+
+        // Before anything publishes: the journal continues the previous run's event ids.
+        var eventJournal = temporary ? null : new EventJournal(Path.Combine(host.DataDirectory, "events.db"), events);
         var plugins = new PluginCatalog(shadowRoot, events, time, loggers.CreateLogger<PluginCatalog>());
         await plugins.LoadDirectoriesAsync(host.PluginDirectories, cancellationToken).ConfigureAwait(false);
 
         var units = UnitSetLoader.Load(manifests, plugins);
-        var setup = new HostSetup(host, manifests, events, plugins, units.Units ?? UnitSet.Empty, shadowRoot, temporary);
+        var setup = new HostSetup(host, manifests, events, eventJournal, plugins, units.Units ?? UnitSet.Empty, shadowRoot, temporary);
         if (!units.Ok)
         {
             await setup.DisposeAsync().ConfigureAwait(false);
@@ -86,6 +94,10 @@ internal sealed class HostSetup : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Plugins.DisposeAsync().ConfigureAwait(false);
+        if (EventJournal is not null)
+        {
+            await EventJournal.DisposeAsync().ConfigureAwait(false);
+        }
         if (_ownsShadowRoot)
         {
             ShadowCopy.TryDelete(ShadowRoot);

@@ -16,6 +16,9 @@ internal sealed record HostManifest
 
     public int ApiPort { get; init; } = DefaultPort;
 
+    /// <summary>A file holding the API's bearer token (api.tokenFile); PLUGINHOST_TOKEN in the environment wins.</summary>
+    public string? ApiTokenFile { get; init; }
+
     public required string DataDirectory { get; init; }
 
     public IReadOnlyList<string> PluginDirectories { get; init; } = [];

@@ -54,6 +54,7 @@ internal static class HostManifestReader
             {
                 ApiBind = api.String("bind") ?? manifest.ApiBind,
                 ApiPort = api.Int("port", 0, 65535) ?? manifest.ApiPort,
+                ApiTokenFile = api.String("tokenFile") is { } tokenFile ? Resolve(manifestsDirectory, tokenFile) : null,
             };
             api.RejectUnknownKeys();
         }

@@ -16,7 +16,7 @@ internal static unsafe class OutputHolder
     public static SafePipeHandle Reopen(int holderPid, int fd)
     {
         var path = $"/proc/{holderPid}/fd/{fd}";
-        var handle = open(path, LibC.O_RDONLY | LibC.O_CLOEXEC);
+        var handle = LibC.open(path, LibC.O_RDONLY | LibC.O_CLOEXEC);
         return handle >= 0
             ? new SafePipeHandle(handle, ownsHandle: true)
             : throw new IOException($"cannot open {path}: {Marshal.GetLastPInvokeErrorMessage()}");
@@ -36,7 +36,4 @@ internal static unsafe class OutputHolder
             _ = ExitWatch.WhenExited(holderPid, isChild: true);
         }
     }
-
-    [DllImport("libc", SetLastError = true)]
-    private static extern int open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
 }

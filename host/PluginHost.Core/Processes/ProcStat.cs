@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 
 namespace PluginHost.Core.Processes;
 
@@ -9,22 +10,37 @@ internal sealed record ProcStat(int Pid, char State, int ParentPid, int ProcessG
 
     public bool IsZombie => State is 'Z' or 'X';
 
-    /// <summary>Reads /proc/PID/stat into a stack buffer: the scans on the stop path read it for every process on the machine.</summary>
-    public static ProcStat? Read(int pid)
+    /// <summary>
+    /// Reads /proc/PID/stat with plain open/read/close into stack buffers: the scans on the crash and
+    /// stop paths read it for every process on the machine (File.OpenHandle adds an fstat and a
+    /// string per process, which doubled the scan).
+    /// </summary>
+    public static unsafe ProcStat? Read(int pid)
     {
-        Span<byte> buffer = stackalloc byte[1024];
-        int length;
-        try
-        {
-            using var handle = File.OpenHandle(string.Create(CultureInfo.InvariantCulture, $"/proc/{pid}/stat"));
-            length = RandomAccess.Read(handle, buffer, 0);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        byte* path = stackalloc byte[32];
+        var pathSpan = new Span<byte>(path, 31);
+        if (!System.Text.Unicode.Utf8.TryWrite(pathSpan, CultureInfo.InvariantCulture, $"/proc/{pid}/stat", out var pathLength))
         {
             return null;
         }
 
-        return Parse(pid, buffer[..length]);
+        path[pathLength] = 0;
+        var fd = LibC.open(path, LibC.O_RDONLY | LibC.O_CLOEXEC);
+        if (fd < 0)
+        {
+            return null; // gone (or not ours to read)
+        }
+
+        byte* buffer = stackalloc byte[1024];
+        nint length;
+        do
+        {
+            length = LibC.read(fd, buffer, 1024);
+        }
+        while (length < 0 && Marshal.GetLastPInvokeError() == LibC.EINTR);
+
+        LibC.close(fd);
+        return length <= 0 ? null : Parse(pid, new ReadOnlySpan<byte>(buffer, (int)length));
     }
 
     public static ProcStat? Parse(int pid, ReadOnlySpan<byte> text)

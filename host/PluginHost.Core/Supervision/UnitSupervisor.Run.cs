@@ -267,6 +267,18 @@ internal sealed partial class UnitSupervisor
 
     private async Task<ProbeResult> ProbeOnceAsync(ProbeKind kind, ProbeDefinition? probe, CancellationToken cancellationToken)
     {
+        var started = _services.Time.GetTimestamp();
+        var result = await ProbeCoreAsync(kind, probe, cancellationToken).ConfigureAwait(false);
+        if (result.Status != ProbeStatus.Unsupported)
+        {
+            LastProbe = new ProbeObservation(kind, result.Status == ProbeStatus.Healthy, _services.Time.GetElapsedTime(started));
+        }
+
+        return result;
+    }
+
+    private async Task<ProbeResult> ProbeCoreAsync(ProbeKind kind, ProbeDefinition? probe, CancellationToken cancellationToken)
+    {
         ProbeResult result;
         try
         {

@@ -89,6 +89,9 @@ internal sealed partial class UnitSupervisor : ISupervisedUnit, IAsyncDisposable
     /// <summary>CPU and memory of the unit's whole process tree, set by the telemetry sampler.</summary>
     public ResourceUsage? Usage { get; set; }
 
+    /// <summary>The latest probe that ran (for /metrics), null before any.</summary>
+    public ProbeObservation? LastProbe { get; private set; }
+
     public UnitCommandResult Start(string reason = "start requested")
     {
         lock (_gate)

@@ -1,5 +1,6 @@
-using Microsoft.AspNetCore.Builder;
 using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using PluginHost.Contracts.Units;
 using PluginHost.Core.Hosting;
@@ -10,13 +11,18 @@ using PluginHost.Core.Supervision;
 namespace PluginHost.Api;
 
 /// <summary>
-/// The HTTP API (DESIGN.md §7): health, units (status, start/stop/restart, logs), plugins (list,
-/// reload), recent events. Errors are application/problem+json.
+/// The HTTP API (DESIGN.md §7, docs/api.md): health, units (status, start/stop/restart, logs,
+/// plugin operations), plugins (list, reload), the event stream, and /metrics. Errors are
+/// application/problem+json with a code, the message and a remedy.
 /// </summary>
-internal static class HostApi
+internal static partial class HostApi
 {
+    public const long MaxRequestBodyBytes = 64 * 1024;
+
     public static void Map(WebApplication app, HostSetup setup, Supervisor supervisor)
     {
+        var sseClients = new ConnectionCount();
+
         app.MapGet("/api/health", () =>
         {
             var gc = GC.GetGCMemoryInfo();
@@ -30,9 +36,64 @@ internal static class HostApi
             });
         });
 
+        MapUnits(app, supervisor);
+
+        app.MapGet("/api/plugins", () => Results.Ok(setup.Plugins.List().Select(PluginView.From)));
+
+        app.MapPost("/api/plugins/{name}/reload", async (string name, CancellationToken cancellationToken) =>
+        {
+            if (!UnitNames.IsValid(name))
+            {
+                return ApiProblem.InvalidName("plugin", name);
+            }
+
+            var outcome = await setup.Plugins.ReloadAsync(name, cancellationToken).ConfigureAwait(false);
+            return outcome.Succeeded
+                ? Results.Ok(new { success = true, message = $"{outcome.Plugin} {outcome.FromVersion} -> {outcome.ToVersion} in {outcome.Latency.TotalMilliseconds:F1} ms", outcome.UnitsHandedOver, outcome.UnitsRestarted })
+                : ApiProblem.Of(StatusCodes.Status409Conflict, "PLUGIN_RELOAD_FAILED", "Plugin reload failed", outcome.Error ?? "the reload failed",
+                    "The previous version keeps running; fix the build and reload again (GET /api/plugins shows the error).");
+        });
+
+        app.MapGet("/api/events", (HttpContext http, string? unit) =>
+        {
+            if (unit is not null && !UnitNames.IsValid(unit))
+            {
+                return Task.FromResult(ApiProblem.InvalidName("unit", unit));
+            }
+
+            return Task.FromResult<IResult>(new StreamResult(async () =>
+            {
+                using var counted = sseClients.Enter();
+                await EventStream.ServeAsync(http, setup.Events, setup.EventJournal, unit, EventStream.ResumePoint(http.Request)).ConfigureAwait(false);
+            }));
+        });
+
+        app.MapGet("/api/events/recent", (string? unit, int? limit) =>
+        {
+            var recent = setup.Events.RecentSequenced().Where(e => unit is null || e.Event.Unit == unit).TakeLast(Math.Clamp(limit ?? 1000, 1, 1000));
+            return Results.Ok(recent.Select(e => new { e.Id, e.Event.Kind, e.Event.Unit, e.Event.Plugin, e.Event.Timestamp, e.Event.Payload }));
+        });
+
+        app.MapGet("/metrics", () => Results.Text(MetricsText.Render(supervisor, setup.Plugins, setup.Events, sseClients.Current), MetricsText.ContentType));
+
+        app.Map("/api/{**rest}", (string? rest) => ApiProblem.Of(StatusCodes.Status404NotFound, "NOT_FOUND", "No such route",
+            $"There is no API route /api/{rest}.", "See docs/api.md for the routes."));
+
+        Dashboard.Map(app);
+    }
+
+    private static void MapUnits(WebApplication app, Supervisor supervisor)
+    {
         app.MapGet("/api/units", () => Results.Ok(supervisor.Statuses()));
 
-        app.MapGet("/api/units/{name}", (string name) => WithUnit(supervisor, name, unit => Results.Ok(unit.Status())));
+        app.MapGet("/api/units/{name}", (string name) => WithUnit(supervisor, name, unit =>
+        {
+            // The status record, extended with what only one unit's page needs.
+            var detail = JsonSerializer.SerializeToNode(unit.Status(), JsonSerializerOptions.Web)!.AsObject();
+            detail["env"] = JsonSerializer.SerializeToNode(unit.PublicEnvironment(), JsonSerializerOptions.Web);
+            detail["operations"] = JsonSerializer.SerializeToNode(unit.Operations().Select(OperationView.From).ToArray(), JsonSerializerOptions.Web);
+            return Results.Text(detail.ToJsonString(), "application/json");
+        }));
 
         app.MapPost("/api/units/{name}/start", (string name) => WithUnit(supervisor, name, unit => Answer(unit.Start())));
         app.MapPost("/api/units/{name}/stop", (string name) => WithUnit(supervisor, name, unit => Answer(unit.Stop())));
@@ -40,69 +101,90 @@ internal static class HostApi
 
         app.MapGet("/api/units/{name}/logs", (string name, int? tail, bool? follow, HttpContext http) => WithUnit(supervisor, name, unit =>
             follow == true
-                ? Results.Stream(stream => FollowAsync(unit, tail ?? 0, stream, http.RequestAborted), "text/event-stream")
-                : Results.Ok(unit.Log.Tail(Math.Clamp(tail ?? 100, 1, 10_000)).Select(LineView.From))));
+                ? new StreamResult(() => LogStream.ServeAsync(http, unit, tail ?? 0))
+                : Results.Ok(unit.Log.Tail(Math.Clamp(tail ?? 100, 1, 10_000)).Select(LogStream.LineView.From))));
 
-        app.MapGet("/api/plugins", () => Results.Ok(setup.Plugins.List().Select(PluginView.From)));
+        app.MapGet("/api/units/{name}/ops", (string name) => WithUnit(supervisor, name, unit => Results.Ok(unit.Operations().Select(OperationView.From))));
 
-        app.MapPost("/api/plugins/{name}/reload", async (string name, CancellationToken cancellationToken) =>
+        app.MapPost("/api/units/{name}/ops/{op}", async (string name, string op, HttpContext http) =>
         {
-            var outcome = await setup.Plugins.ReloadAsync(name, cancellationToken).ConfigureAwait(false);
-            return outcome.Succeeded
-                ? Results.Ok(new { success = true, message = $"{outcome.Plugin} {outcome.FromVersion} -> {outcome.ToVersion} in {outcome.Latency.TotalMilliseconds:F1} ms", outcome.UnitsHandedOver, outcome.UnitsRestarted })
-                : Results.Problem(title: "Plugin reload failed", detail: outcome.Error, statusCode: StatusCodes.Status409Conflict);
-        });
-
-        app.MapGet("/api/events", () => Results.Ok(setup.Events.Recent()));
-    }
-
-    /// <summary>Server-sent events: the last <paramref name="tail"/> lines, then every new line until the client leaves.</summary>
-    private static async Task FollowAsync(UnitSupervisor unit, int tail, Stream stream, CancellationToken cancellationToken)
-    {
-        using var follower = unit.Log.Follow();
-        await using var writer = new StreamWriter(stream, leaveOpen: true) { AutoFlush = false };
-        foreach (var line in tail > 0 ? unit.Log.Tail(Math.Min(tail, 10_000)) : [])
-        {
-            await writer.WriteAsync($"data: {JsonSerializer.Serialize(LineView.From(line), JsonSerializerOptions.Web)}\n\n").ConfigureAwait(false);
-        }
-
-        await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await foreach (var line in follower.Lines.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            if (!UnitNames.IsValid(name) || supervisor.Find(name) is not { } unit)
             {
-                await writer.WriteAsync($"data: {JsonSerializer.Serialize(LineView.From(line), JsonSerializerOptions.Web)}\n\n").ConfigureAwait(false);
-                if (follower.Lines.Count == 0)
-                {
-                    await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
-                }
+                return UnitNames.IsValid(name) ? ApiProblem.UnknownUnit(name) : ApiProblem.InvalidName("unit", name);
             }
-        }
-        catch (OperationCanceledException)
-        {
-            // The client went away.
-        }
-    }
 
-    private sealed record LineView(string Stream, string Text, DateTimeOffset Timestamp)
-    {
-        public static LineView From(OutputLine line) => new(line.Stream.ToString().ToLowerInvariant(), line.Text, line.Timestamp);
+            if (!OperationName().IsMatch(op))
+            {
+                return ApiProblem.InvalidName("operation", op);
+            }
+
+            var operation = unit.Operations().FirstOrDefault(o => o.Name == op);
+            if (operation is null)
+            {
+                var offered = unit.Operations().Select(o => o.Name).ToArray();
+                return ApiProblem.Of(StatusCodes.Status404NotFound, "OPERATION_NOT_FOUND", "Unknown operation",
+                    $"Unit {name} ({unit.Kind}) has no operation \"{op}\".",
+                    offered.Length == 0 ? $"The {unit.Kind} plugin offers no operations; use start, stop or restart." : "It offers: " + string.Join(", ", offered) + ".");
+            }
+
+            JsonElement arguments;
+            try
+            {
+                arguments = http.Request.ContentLength is 0 || (http.Request.ContentLength is null && !http.Request.Headers.TransferEncoding.Any())
+                    ? default
+                    : (await JsonDocument.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted).ConfigureAwait(false)).RootElement;
+            }
+            catch (JsonException ex)
+            {
+                return ApiProblem.Of(StatusCodes.Status400BadRequest, "INVALID_ARGUMENTS", "Arguments are not JSON",
+                    $"The body of {op} is not valid JSON: {ex.Message}", "Send a JSON object, e.g. {\"name\": \"value\"}, with Content-Type: application/json.");
+            }
+
+            var problems = OperationArguments.Check(operation, arguments);
+            if (problems.Count > 0)
+            {
+                return ApiProblem.Of(StatusCodes.Status400BadRequest, "INVALID_ARGUMENTS", "Invalid arguments",
+                    $"{op}: " + string.Join("; ", problems), "GET /api/units/" + name + "/ops shows each operation's parameters.",
+                    new Dictionary<string, object?> { ["problems"] = problems });
+            }
+
+            var result = await unit.InvokeAsync(operation, arguments, http.RequestAborted).ConfigureAwait(false);
+            if (result.Success)
+            {
+                return Results.Ok(new { success = true, message = result.Message, data = result.Data, status = unit.Status() });
+            }
+
+            var error = result.Error ?? new UnitError("OPERATION_FAILED", result.Message, "See the unit's logs (pluginhost logs " + name + ").");
+            return ApiProblem.From(error, StatusCodes.Status409Conflict, $"{op} failed",
+                new Dictionary<string, object?> { ["success"] = false, ["status"] = unit.Status() });
+        });
     }
 
     private static IResult WithUnit(Supervisor supervisor, string name, Func<UnitSupervisor, IResult> action) =>
-        UnitNames.IsValid(name) && supervisor.Find(name) is { } unit
-            ? action(unit)
-            : Results.Problem(title: "Unknown unit", detail: $"There is no unit named \"{name}\".", statusCode: StatusCodes.Status404NotFound,
-                extensions: new Dictionary<string, object?> { ["code"] = "UNIT_NOT_FOUND", ["remedy"] = "GET /api/units lists the units." });
+        !UnitNames.IsValid(name) ? ApiProblem.InvalidName("unit", name)
+        : supervisor.Find(name) is { } unit ? action(unit)
+        : ApiProblem.UnknownUnit(name);
 
     private static IResult Answer(UnitCommandResult result) => result.Success
         ? Results.Ok(new { success = true, message = result.Message, status = result.Status })
-        : Results.Problem(title: "Request refused", detail: result.Message, statusCode: StatusCodes.Status409Conflict,
-            extensions: new Dictionary<string, object?> { ["code"] = "UNIT_REQUEST_REFUSED", ["status"] = result.Status });
+        : ApiProblem.Of(StatusCodes.Status409Conflict, "UNIT_REQUEST_REFUSED", "Request refused", result.Message,
+            "Look at the unit's state and last error (GET /api/units/NAME); start a failed unit again to reset it.",
+            new Dictionary<string, object?> { ["success"] = false, ["status"] = result.Status });
+
+    [GeneratedRegex("^[A-Za-z][A-Za-z0-9_-]{0,62}$")]
+    private static partial Regex OperationName();
 
     private sealed record PluginView(string Name, string? Version, string? Contracts, IReadOnlyList<string> Kinds, string State, int Generation, string? Error, string? Remedy)
     {
         public static PluginView From(PluginStatus status) => new(status.Name, status.Version, status.ContractsVersion?.ToString(), status.Kinds,
             status.State.ToString().ToLowerInvariant(), status.Generation, status.Error, status.Remedy);
     }
+
+    private sealed record OperationView(string Name, string Description, bool LongRunning, IReadOnlyList<ParameterView> Parameters)
+    {
+        public static OperationView From(PluginHost.Contracts.Operations.UnitOperation op) =>
+            new(op.Name, op.Description, op.LongRunning, op.Parameters.Select(p => new ParameterView(p.Name, p.Type.ToString().ToLowerInvariant(), p.Description, p.Required)).ToArray());
+    }
+
+    private sealed record ParameterView(string Name, string Type, string Description, bool Required);
 }

@@ -89,15 +89,30 @@ internal static class RunCommand
 
         await using (setup.ConfigureAwait(false))
         {
-            if (!IsLoopback(setup.Host.ApiBind))
+            var (token, tokenError) = ApiToken.Resolve(setup.Host);
+            if (tokenError is not null)
             {
-                await Console.Error.WriteLineAsync($"pluginhost: refusing to listen on {setup.Host.ApiBind}: binding beyond loopback needs a bearer token, which this version does not support yet. Bind to 127.0.0.1 (host.yaml api.bind or --urls).").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync($"pluginhost: {tokenError}").ConfigureAwait(false);
+                return ExitCodes.StartupFailed;
+            }
+
+            var loopback = IsLoopback(setup.Host.ApiBind);
+            if (!loopback && token is null)
+            {
+                await Console.Error.WriteLineAsync($"pluginhost: refusing to listen on {setup.Host.ApiBind}: anyone who can reach that address could start and stop your units. Binding beyond the loopback needs a bearer token: set {ApiToken.EnvironmentVariable}, or name a file holding one in host.yaml (api: {{ tokenFile: secrets/api-token }}); generate one with `openssl rand -hex 32`. Or bind to 127.0.0.1 (host.yaml api.bind or --urls).").ConfigureAwait(false);
                 return ExitCodes.StartupFailed;
             }
 
             var url = $"http://{(setup.Host.ApiBind.Contains(':', StringComparison.Ordinal) ? $"[{setup.Host.ApiBind}]" : setup.Host.ApiBind)}:{setup.Host.ApiPort}";
             var builder = WebApplication.CreateSlimBuilder();
             builder.WebHost.UseUrls(url);
+            builder.WebHost.ConfigureKestrel(kestrel =>
+            {
+                kestrel.AddServerHeader = false;
+                kestrel.Limits.MaxRequestBodySize = HostApi.MaxRequestBodyBytes;
+                kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
+                kestrel.Limits.MaxRequestLineSize = 8 * 1024;
+            });
             builder.Logging.ClearProviders();
             builder.Logging.AddProvider(new SerilogLoggerProvider(serilog));
             builder.Services.AddSingleton(setup);
@@ -112,6 +127,7 @@ internal static class RunCommand
                 setup.Host.WatchManifests ? setup.Host.ManifestDebounce : null,
                 supervisor.ApplyAsync,
                 loggers.CreateLogger<ManifestWatcher>());
+            ApiGuard.Use(app, token, loopback);
             HostApi.Map(app, setup, supervisor);
             using var watcher = setup.Host.WatchPlugins
                 ? new PluginWatcher(setup.Plugins, setup.Host.PluginDirectories, setup.Host.PluginReloadDebounce, TimeProvider.System, loggers.CreateLogger<PluginWatcher>())
@@ -127,7 +143,7 @@ internal static class RunCommand
                 return ExitCodes.StartupFailed;
             }
 
-            LogStarted(log, url, setup);
+            LogStarted(log, url, setup, token is not null);
             await supervisor.StartAsync(setup.Units, cancellationToken).ConfigureAwait(false);
             await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
             log.LogInformation("Stopping units…");
@@ -138,7 +154,7 @@ internal static class RunCommand
         }
     }
 
-    private static void LogStarted(Microsoft.Extensions.Logging.ILogger log, string url, HostSetup setup)
+    private static void LogStarted(Microsoft.Extensions.Logging.ILogger log, string url, HostSetup setup, bool tokenRequired)
     {
         foreach (var plugin in setup.Plugins.List())
         {
@@ -153,7 +169,8 @@ internal static class RunCommand
                 unit.Enabled ? (unit.Autostart ? "enabled, autostart" : "enabled, starts on demand") : "disabled");
         }
 
-        log.LogInformation("PluginHost listening on {Url} (data: {Data}). Press Ctrl-C to stop.", url, setup.Host.DataDirectory);
+        log.LogInformation("PluginHost listening on {Url}{Token} (data: {Data}). Dashboard: {Url}/ — press Ctrl-C to stop.", url,
+            tokenRequired ? ", bearer token required" : "", setup.Host.DataDirectory, url);
     }
 
     private static bool IsLoopback(string bind) =>

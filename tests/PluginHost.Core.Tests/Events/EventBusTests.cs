@@ -24,7 +24,7 @@ public sealed class EventBusTests
         var kept = new List<int>();
         while (slow.Reader.TryRead(out var e))
         {
-            kept.Add(e.Payload.GetInt32());
+            kept.Add(e.Event.Payload.GetInt32());
         }
 
         Assert.Equal([8, 9, 10], kept);

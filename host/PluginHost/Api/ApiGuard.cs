@@ -1,0 +1,104 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace PluginHost.Api;
+
+/// <summary>
+/// What every request passes before it reaches a route:
+/// <list type="bullet">
+/// <item>Cross-origin requests are refused (CORS closed): a request whose <c>Origin</c> is not the
+/// host itself gets 403, so a web page elsewhere can neither read the API nor fire a start/stop at it.</item>
+/// <item>On a loopback bind, the Host header must name the loopback (blocks DNS rebinding).</item>
+/// <item>With a token configured, every API request must present it — <c>Authorization: Bearer</c>,
+/// or <c>?access_token=</c> on GETs (browsers' EventSource cannot set headers). Compared in constant
+/// time. The dashboard's static files need none: they hold no data.</item>
+/// </list>
+/// </summary>
+internal static class ApiGuard
+{
+    public static void Use(WebApplication app, string? token, bool loopbackBind)
+    {
+        var expected = token is null ? null : SHA256.HashData(Encoding.UTF8.GetBytes(token));
+        app.Use(async (http, next) =>
+        {
+            var refusal = Check(http, expected, loopbackBind);
+            if (refusal is null)
+            {
+                await next(http).ConfigureAwait(false);
+                return;
+            }
+
+            if (refusal.Value.Status == StatusCodes.Status401Unauthorized)
+            {
+                http.Response.Headers.WWWAuthenticate = "Bearer realm=\"pluginhost\"";
+            }
+
+            await ApiProblem.Of(refusal.Value.Status, refusal.Value.Code, refusal.Value.Title, refusal.Value.Message, refusal.Value.Remedy)
+                .ExecuteAsync(http).ConfigureAwait(false);
+        });
+    }
+
+    private static (int Status, string Code, string Title, string Message, string Remedy)? Check(HttpContext http, byte[]? expected, bool loopbackBind)
+    {
+        var request = http.Request;
+        if (loopbackBind && !IsLoopbackHost(request.Host.Host))
+        {
+            return (StatusCodes.Status403Forbidden, "HOST_REFUSED", "Host not allowed",
+                $"This host listens on the loopback only and does not answer for \"{request.Host.Host}\".",
+                "Use http://127.0.0.1:PORT or http://localhost:PORT.");
+        }
+
+        if (request.Headers.Origin.FirstOrDefault() is { } origin && !SameOrigin(origin, request))
+        {
+            return (StatusCodes.Status403Forbidden, "CROSS_ORIGIN_REFUSED", "Cross-origin request refused",
+                $"Requests from {origin} are not accepted: the API takes requests only from its own dashboard and from non-browser clients.",
+                "Use the dashboard the host serves at /, the pluginhost CLI, or a script (which sends no Origin header).");
+        }
+
+        if (expected is null || IsPublic(request.Path))
+        {
+            return null;
+        }
+
+        var presented = Presented(request);
+        if (presented is null)
+        {
+            return (StatusCodes.Status401Unauthorized, "TOKEN_REQUIRED", "Token required",
+                "This host requires a bearer token and the request carried none.",
+                "Send \"Authorization: Bearer <token>\" (the CLI reads PLUGINHOST_TOKEN, --token, or host.yaml api.tokenFile).");
+        }
+
+        return CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(presented)), expected)
+            ? null
+            : (StatusCodes.Status401Unauthorized, "TOKEN_INVALID", "Token invalid",
+                "The bearer token does not match this host's.",
+                "Use the token from the host's PLUGINHOST_TOKEN or its api.tokenFile.");
+    }
+
+    private static string? Presented(HttpRequest request)
+    {
+        var header = request.Headers.Authorization.FirstOrDefault();
+        if (header is not null && header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return header["Bearer ".Length..].Trim();
+        }
+
+        return HttpMethods.IsGet(request.Method) ? request.Query["access_token"].FirstOrDefault() : null;
+    }
+
+    /// <summary>The dashboard's page and assets: static, no data.</summary>
+    private static bool IsPublic(PathString path) =>
+        path == "/" || path.StartsWithSegments("/dashboard", StringComparison.Ordinal);
+
+    private static bool SameOrigin(string origin, HttpRequest request) =>
+        Uri.TryCreate(origin, UriKind.Absolute, out var uri)
+        && string.Equals(uri.Scheme, request.Scheme, StringComparison.OrdinalIgnoreCase)
+        && string.Equals(uri.Authority, request.Host.Value, StringComparison.OrdinalIgnoreCase);
+
+    private static bool IsLoopbackHost(string host) =>
+        host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
+        || (IPAddress.TryParse(host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
+}

@@ -1,0 +1,103 @@
+using System.Globalization;
+using System.Text;
+using PluginHost.Core.Events;
+using PluginHost.Core.Plugins;
+using PluginHost.Core.Supervision;
+
+namespace PluginHost.Api;
+
+/// <summary>
+/// <c>GET /metrics</c> in the Prometheus text format (0.0.4), written by hand from the host's own
+/// state (prometheus-net is not available here, and the figures already live on the status records).
+/// </summary>
+internal static class MetricsText
+{
+    public const string ContentType = "text/plain; version=0.0.4; charset=utf-8";
+
+    private static readonly string[] States = ["idle", "starting", "ready", "backoff", "restarting", "stopping", "stopped", "failed"];
+
+    public static string Render(Supervisor supervisor, PluginCatalog plugins, EventBus events, int sseClients)
+    {
+        var text = new StringBuilder();
+        var units = supervisor.Statuses().Select(s => (Status: s, Unit: supervisor.Find(s.Name))).ToArray();
+
+        Family(text, "pluginhost_unit_state", "gauge", "1 for the state the unit is in, 0 for the others.");
+        foreach (var (status, _) in units)
+        {
+            foreach (var state in States)
+            {
+                Sample(text, "pluginhost_unit_state", [("unit", status.Name), ("kind", status.Kind), ("state", state)], state == status.State ? 1 : 0);
+            }
+        }
+
+        Family(text, "pluginhost_unit_restarts_total", "counter", "Automatic restarts since the host started.");
+        Each(text, units, "pluginhost_unit_restarts_total", u => u.Status.Restarts);
+        Family(text, "pluginhost_unit_uptime_seconds", "gauge", "Seconds since the unit's current process started (absent when not running).");
+        Each(text, units, "pluginhost_unit_uptime_seconds", u => u.Status.UptimeSeconds);
+        Family(text, "pluginhost_unit_cpu_percent", "gauge", "CPU of the unit's whole process tree, percent of one core.");
+        Each(text, units, "pluginhost_unit_cpu_percent", u => u.Status.CpuPercent);
+        Family(text, "pluginhost_unit_rss_bytes", "gauge", "Resident memory of the unit's whole process tree.");
+        Each(text, units, "pluginhost_unit_rss_bytes", u => u.Status.RssBytes);
+        Family(text, "pluginhost_unit_log_lines_total", "counter", "Output lines captured from the unit since the host started.");
+        Each(text, units, "pluginhost_unit_log_lines_total", u => u.Unit?.Log.LinesCaptured);
+
+        Family(text, "pluginhost_unit_probe_latency_seconds", "gauge", "Duration of the unit's latest probe.");
+        Family(text, "pluginhost_unit_probe_healthy", "gauge", "1 when the unit's latest probe passed.");
+        foreach (var (status, unit) in units)
+        {
+            if (unit?.LastProbe is { } probe)
+            {
+                var labels = new[] { ("unit", status.Name), ("probe", probe.Kind.ToString().ToLowerInvariant()) };
+                Sample(text, "pluginhost_unit_probe_latency_seconds", labels, probe.Latency.TotalSeconds);
+                Sample(text, "pluginhost_unit_probe_healthy", labels, probe.Healthy ? 1 : 0);
+            }
+        }
+
+        Family(text, "pluginhost_events_published_total", "counter", "Events published on the host's stream.");
+        Sample(text, "pluginhost_events_published_total", [], events.Published);
+        Family(text, "pluginhost_events_dropped_total", "counter", "Events dropped for subscribers that fell behind (slow SSE clients receive a gap event).");
+        Sample(text, "pluginhost_events_dropped_total", [], events.DroppedTotal);
+        Family(text, "pluginhost_sse_clients", "gauge", "Connected event-stream clients.");
+        Sample(text, "pluginhost_sse_clients", [], sseClients);
+
+        Family(text, "pluginhost_plugin_info", "gauge", "Loaded plugins, with their version.");
+        foreach (var plugin in plugins.List())
+        {
+            Sample(text, "pluginhost_plugin_info", [("plugin", plugin.Name), ("version", plugin.Version ?? ""), ("state", plugin.State.ToString().ToLowerInvariant())], 1);
+        }
+
+        Family(text, "pluginhost_host_managed_heap_bytes", "gauge", "The host's managed heap.");
+        Sample(text, "pluginhost_host_managed_heap_bytes", [], GC.GetTotalMemory(false));
+        return text.ToString();
+    }
+
+    private static void Each(StringBuilder text, (UnitStatus Status, UnitSupervisor? Unit)[] units, string name, Func<(UnitStatus Status, UnitSupervisor? Unit), double?> value)
+    {
+        foreach (var unit in units)
+        {
+            if (value(unit) is { } v)
+            {
+                Sample(text, name, [("unit", unit.Status.Name)], v);
+            }
+        }
+    }
+
+    private static void Family(StringBuilder text, string name, string type, string help) =>
+        text.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n')
+            .Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
+
+    private static void Sample(StringBuilder text, string name, (string Name, string Value)[] labels, double value)
+    {
+        text.Append(name);
+        if (labels.Length > 0)
+        {
+            text.Append('{');
+            text.AppendJoin(',', labels.Select(l => $"{l.Name}=\"{Escape(l.Value)}\""));
+            text.Append('}');
+        }
+
+        text.Append(' ').Append(value.ToString("R", CultureInfo.InvariantCulture)).Append('\n');
+    }
+
+    private static string Escape(string value) => value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
+}

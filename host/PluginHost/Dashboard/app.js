@@ -1,0 +1,296 @@
+// PluginHost dashboard: plain JavaScript over the host's API and event stream (docs/dashboard.md).
+"use strict";
+
+const state = { units: new Map(), selected: null, token: sessionStorage.getItem("pluginhost-token") || "",
+  logLines: [], logPaused: false, logPending: [], logSource: null, events: null, refreshTimer: null };
+const LOG_KEEP = 5000, EVENTS_KEEP = 200;
+const $ = (id) => document.getElementById(id);
+
+function withToken(path) {
+  return state.token ? path + (path.includes("?") ? "&" : "?") + "access_token=" + encodeURIComponent(state.token) : path;
+}
+
+async function api(path, options = {}) {
+  const headers = { "Accept": "application/json", ...(options.headers || {}) };
+  if (state.token) headers["Authorization"] = "Bearer " + state.token;
+  const response = await fetch(path, { ...options, headers });
+  if (response.status === 401) { $("token-panel").hidden = false; throw new Error("this host requires a token"); }
+  const body = response.headers.get("content-type")?.includes("json") ? await response.json() : await response.text();
+  if (!response.ok) {
+    const error = new Error(body.message || body.detail || response.statusText);
+    error.problem = body;
+    throw error;
+  }
+  return body;
+}
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "class") node.className = v; else if (k.startsWith("data-")) node.setAttribute(k, v); else node[k] = v;
+  }
+  for (const child of children) if (child != null) node.append(child);
+  return node;
+}
+
+function toast(text, bad = false) {
+  const t = $("toast");
+  t.textContent = text;
+  t.classList.toggle("bad", bad);
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => { t.textContent = ""; }, 6000);
+}
+
+// ---- units -------------------------------------------------------------------------------
+
+const fmt = {
+  uptime(s) {
+    if (s == null) return "–";
+    s = Math.floor(s);
+    if (s < 60) return s + "s";
+    if (s < 3600) return Math.floor(s / 60) + "m " + String(s % 60).padStart(2, "0") + "s";
+    if (s < 86400) return Math.floor(s / 3600) + "h " + String(Math.floor(s % 3600 / 60)).padStart(2, "0") + "m";
+    return Math.floor(s / 86400) + "d " + Math.floor(s % 86400 / 3600) + "h";
+  },
+  cpu: (v) => v == null ? "–" : v.toFixed(1) + "%",
+  rss: (v) => v == null ? "–" : (v / 1048576).toFixed(1) + " MB",
+  ports: (p) => Object.values(p || {}).join(", ") || "–",
+};
+
+function unitRow(name) {
+  let row = document.querySelector(`#units tbody tr[data-unit="${CSS.escape(name)}"]`);
+  if (row) return row;
+  const actions = el("div", { class: "actions" },
+    el("button", { type: "button", textContent: "Start", "data-action": "start" }),
+    el("button", { type: "button", textContent: "Stop", "data-action": "stop" }),
+    el("button", { type: "button", textContent: "Restart", "data-action": "restart" }));
+  row = el("tr", { "data-unit": name },
+    el("td", { class: "name" }), el("td", {}, el("span", { class: "state" })), el("td", { class: "num pid" }),
+    el("td", { class: "num port" }), el("td", { class: "num uptime" }), el("td", { class: "num cpu" }), el("td", { class: "num rss" }),
+    el("td", { class: "num restarts" }), el("td", { class: "error" }), el("td", {}, actions));
+  actions.addEventListener("click", (e) => {
+    const action = e.target.closest("button")?.dataset.action;
+    if (action) { e.stopPropagation(); control(name, action); }
+  });
+  row.addEventListener("click", () => select(name));
+  $("units").tBodies[0].append(row);
+  return row;
+}
+
+function setState(row, unitState, pid) {
+  const badge = row.querySelector(".state");
+  badge.textContent = unitState;
+  badge.dataset.state = unitState;
+  row.dataset.state = unitState;
+  if (pid !== undefined) row.querySelector(".pid").textContent = pid ?? "–";
+  const running = ["ready", "starting", "restarting", "backoff"].includes(unitState);
+  row.querySelector('[data-action="start"]').disabled = running;
+  row.querySelector('[data-action="stop"]').disabled = !running && unitState !== "stopping";
+}
+
+function renderUnit(u) {
+  state.units.set(u.name, u);
+  const row = unitRow(u.name);
+  const name = row.querySelector(".name");
+  name.replaceChildren(u.name, el("span", { class: "kind", textContent: u.kind }));
+  name.title = u.reason || "";
+  setState(row, u.state, u.pid);
+  row.querySelector(".port").textContent = fmt.ports(u.ports);
+  row.querySelector(".uptime").textContent = fmt.uptime(u.uptimeSeconds);
+  row.querySelector(".cpu").textContent = fmt.cpu(u.cpuPercent);
+  row.querySelector(".rss").textContent = fmt.rss(u.rssBytes);
+  row.querySelector(".restarts").textContent = u.restarts;
+  const error = row.querySelector(".error");
+  if (u.lastError) {
+    error.replaceChildren(el("span", { class: "code", textContent: u.lastError.code }), u.lastError.message + " ",
+      el("span", { class: "remedy", textContent: "→ " + u.lastError.remedy }));
+    error.title = `${u.lastError.code}: ${u.lastError.message}\nWhat to do: ${u.lastError.remedy}`;
+  } else {
+    error.replaceChildren();
+    error.title = "";
+  }
+}
+
+async function refreshUnits() {
+  const units = await api("/api/units");
+  const names = new Set(units.map((u) => u.name));
+  for (const row of [...$("units").tBodies[0].rows]) if (!names.has(row.dataset.unit)) row.remove();
+  units.forEach(renderUnit);
+  $("unit-count").textContent = `${units.filter((u) => u.state === "ready").length} of ${units.length} ready`;
+  if (!state.selected && units.length) select(units[0].name);
+}
+
+function scheduleRefresh() {
+  clearTimeout(state.refreshTimer);
+  state.refreshTimer = setTimeout(() => refreshUnits().catch(() => {}), 120);
+}
+
+async function control(name, action) {
+  try {
+    const answer = await api(`/api/units/${encodeURIComponent(name)}/${action}`, { method: "POST" });
+    toast(answer.message);
+    renderUnit(answer.status);
+  } catch (e) {
+    toast(`${action} ${name}: ${e.message}${e.problem?.remedy ? " — " + e.problem.remedy : ""}`, true);
+  }
+}
+
+// ---- logs --------------------------------------------------------------------------------
+
+function select(name) {
+  state.selected = name;
+  for (const row of $("units").tBodies[0].rows) row.classList.toggle("selected", row.dataset.unit === name);
+  $("log-unit").textContent = "— " + name;
+  state.logLines = [];
+  state.logPending = [];
+  renderLog();
+  state.logSource?.close();
+  const source = new EventSource(withToken(`/api/units/${encodeURIComponent(name)}/logs?follow=true&tail=200`));
+  source.onmessage = (m) => {
+    const line = JSON.parse(m.data);
+    if (state.logPaused) { state.logPending.push(line); return; }
+    appendLine(line);
+  };
+  state.logSource = source;
+  loadOps(name);
+}
+
+function lineMatches(line) {
+  const filter = $("log-filter").value.trim().toLowerCase();
+  return !filter || line.text.toLowerCase().includes(filter);
+}
+
+function lineNode(line) {
+  return el("div", { class: line.stream }, el("span", { class: "ts", textContent: line.timestamp.slice(11, 23) }), line.text);
+}
+
+function appendLine(line) {
+  state.logLines.push(line);
+  const log = $("log");
+  if (state.logLines.length > LOG_KEEP) { state.logLines.shift(); log.firstChild?.remove(); }
+  if (lineMatches(line)) log.append(lineNode(line));
+  if ($("log-follow").checked) log.scrollTop = log.scrollHeight;
+}
+
+function renderLog() {
+  const log = $("log");
+  log.replaceChildren(...state.logLines.filter(lineMatches).map(lineNode));
+  if ($("log-follow").checked) log.scrollTop = log.scrollHeight;
+}
+
+async function loadOps(name) {
+  const box = $("ops");
+  box.replaceChildren();
+  let ops = [];
+  try { ops = await api(`/api/units/${encodeURIComponent(name)}/ops`); } catch { return; }
+  for (const op of ops) {
+    const inputs = op.parameters.map((p) => el("input", { name: p.name, placeholder: p.name + (p.required ? "*" : ""), title: `${p.type}: ${p.description}` }));
+    const form = el("form", { title: op.description }, ...inputs, el("button", { type: "submit", textContent: op.name }));
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const args = {};
+      op.parameters.forEach((p, i) => {
+        const v = inputs[i].value;
+        if (v === "") return;
+        args[p.name] = ["integer", "number"].includes(p.type) ? Number(v) : p.type === "boolean" ? v === "true" : ["object", "array"].includes(p.type) ? JSON.parse(v) : v;
+      });
+      try {
+        const answer = await api(`/api/units/${encodeURIComponent(name)}/ops/${encodeURIComponent(op.name)}`,
+          { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(args) });
+        toast(`${op.name}: ${answer.message}`);
+      } catch (err) {
+        toast(`${op.name}: ${err.message}${err.problem?.remedy ? " — " + err.problem.remedy : ""}`, true);
+      }
+    });
+    box.append(form);
+  }
+}
+
+// ---- events and plugins ------------------------------------------------------------------
+
+function addEvent(kind, unit, text, timestamp, cls) {
+  const list = $("events");
+  list.prepend(el("li", { class: cls || "" },
+    el("span", { class: "time", textContent: (timestamp || new Date().toISOString()).slice(11, 23) }),
+    el("span", { class: "ekind", textContent: kind + (unit ? " · " + unit : "") }),
+    el("span", { textContent: text })));
+  while (list.children.length > EVENTS_KEEP) list.lastChild.remove();
+}
+
+function describe(e) {
+  const p = e.payload || {};
+  if (e.kind === "unit_state") return `${p.from} → ${p.to}: ${p.reason}`;
+  return p.message || p.reason || JSON.stringify(p);
+}
+
+function connectEvents() {
+  const source = new EventSource(withToken("/api/events"));
+  const connection = $("connection");
+  source.onopen = () => { connection.dataset.state = "live"; connection.textContent = "live"; scheduleRefresh(); };
+  source.onerror = () => { connection.dataset.state = "reconnecting"; connection.textContent = "reconnecting…"; };
+  source.onmessage = (m) => {
+    const e = JSON.parse(m.data);
+    addEvent(e.kind, e.unit, describe(e), e.timestamp);
+    if (e.kind === "unit_state" && e.unit) {
+      const row = document.querySelector(`#units tbody tr[data-unit="${CSS.escape(e.unit)}"]`);
+      if (row) setState(row, e.payload.to, e.payload.pid);
+      scheduleRefresh();
+    } else if (e.kind.startsWith("plugin_")) {
+      refreshPlugins().catch(() => {});
+    } else if (e.unit) {
+      scheduleRefresh();
+    }
+  };
+  source.addEventListener("gap", (m) => {
+    const gap = JSON.parse(m.data);
+    addEvent("gap", null, `${gap.missed} events missed (${gap.reason}); refreshing`, null, "gap");
+    scheduleRefresh();
+  });
+  state.events = source;
+}
+
+async function refreshPlugins() {
+  const plugins = await api("/api/plugins");
+  const body = $("plugins").tBodies[0];
+  body.replaceChildren(...plugins.map((p) => {
+    const reload = el("button", { type: "button", textContent: "Reload" });
+    reload.addEventListener("click", async () => {
+      reload.disabled = true;
+      try { toast((await api(`/api/plugins/${encodeURIComponent(p.name)}/reload`, { method: "POST" })).message); }
+      catch (e) { toast(`reload ${p.name}: ${e.message}`, true); }
+      finally { reload.disabled = false; refreshPlugins().catch(() => {}); }
+    });
+    return el("tr", { "data-plugin": p.name }, el("td", { textContent: p.name }), el("td", { class: "num", textContent: p.version || "–" }),
+      el("td", { textContent: p.kinds.join(", ") }), el("td", { textContent: p.state + (p.error ? ": " + p.error : "") }), el("td", {}, reload));
+  }));
+}
+
+// ---- start -------------------------------------------------------------------------------
+
+async function start() {
+  $("log-filter").addEventListener("input", renderLog);
+  $("log-clear").addEventListener("click", () => { state.logLines = []; state.logPending = []; renderLog(); });
+  $("log-pause").addEventListener("click", () => {
+    state.logPaused = !state.logPaused;
+    $("log-pause").textContent = state.logPaused ? "Resume" : "Pause";
+    if (!state.logPaused) { state.logPending.splice(0).forEach(appendLine); }
+  });
+  $("token-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    state.token = $("token-input").value.trim();
+    sessionStorage.setItem("pluginhost-token", state.token);
+    location.reload();
+  });
+  try {
+    const health = await api("/api/health");
+    $("host-version").textContent = "v" + health.version;
+    await Promise.all([refreshUnits(), refreshPlugins()]);
+  } catch (e) {
+    toast(e.message, true);
+    if ($("token-panel").hidden === false) return;
+  }
+  connectEvents();
+  setInterval(() => refreshUnits().catch(() => {}), 2000);
+}
+
+start();
