@@ -24,7 +24,9 @@ internal static class ApiProblem
         $"There is no unit named \"{Shown(name)}\".", "GET /api/units lists the units (pluginhost status).");
 
     public static IResult InvalidName(string what, string name) => Of(StatusCodes.Status400BadRequest, "INVALID_NAME", $"Invalid {what} name",
-        $"\"{Shown(name)}\" is not a valid {what} name.", $"A {what} name is 1–63 letters, digits, '-' or '_', starting with a letter or digit.");
+        $"\"{Shown(name)}\" is not a valid {what} name.", what == "operation"
+            ? "An operation name is a letter followed by up to 62 letters, digits, '-' or '_'."
+            : $"A {what} name is 1–64 letters, digits, '.', '-' or '_', starting with a letter or digit.");
 
     /// <summary>Names from the URL are echoed only cut short, so an error never reflects a large payload.</summary>
     private static string Shown(string text) => text.Length <= 64 ? text : text[..64] + "…";

@@ -18,7 +18,17 @@ internal static class CommandLine
             RunCommand.Create(),
             ValidateCommand.Create(),
             PluginsCommand.Create(),
+            Client.StatusCommand.Create(),
+            Client.ControlCommand.Create("start", "Start a unit of a running host and wait until it is ready."),
+            Client.ControlCommand.Create("stop", "Stop a unit (stop signal, grace, SIGKILL to its whole process group) and wait until it has stopped."),
+            Client.ControlCommand.Create("restart", "Restart a unit and wait until its new process is ready."),
+            Client.LogsCommand.Create(),
+            Client.ReloadCommand.Create(),
+            Client.OpsCommand.Create(),
+            Client.EventsCommand.Create(),
         };
+        root.Options.Add(Client.HostAddress.UrlOption);
+        root.Options.Add(Client.HostAddress.TokenOption);
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

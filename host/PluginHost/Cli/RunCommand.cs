@@ -31,17 +31,7 @@ internal static class RunCommand
         var urls = new Option<Uri?>("--urls")
         {
             Description = "Where the API listens, e.g. http://127.0.0.1:7171 (overrides host.yaml api).",
-            CustomParser = result =>
-            {
-                var text = result.Tokens.Single().Value;
-                if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttp)
-                {
-                    return uri;
-                }
-
-                result.AddError($"--urls: \"{text}\" is not an http:// address such as http://127.0.0.1:7171");
-                return null;
-            },
+            CustomParser = HttpUrl.Parse,
         };
         var command = new Command("run", "Run the host in the foreground with the manifests folder and the built plugins.")
         {

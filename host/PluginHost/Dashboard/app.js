@@ -219,12 +219,25 @@ function addEvent(kind, unit, text, timestamp, cls) {
 
 function describe(e) {
   const p = e.payload || {};
-  if (e.kind === "unit_state") return `${p.from} → ${p.to}: ${p.reason}`;
-  return p.message || p.reason || JSON.stringify(p);
+  switch (e.kind) {
+    case "unit_state": return `${p.from} → ${p.to}: ${p.reason}`;
+    case "unit_exited": return `pid ${p.pid} exited` + (p.signal ? `, signal ${p.signal}` : `, code ${p.code}`) + (p.forced ? " (killed after the grace period)" : "");
+    case "unit_gave_up": return `${p.code}: ${p.message} → ${p.remedy}`;
+    case "plugin_loaded": case "plugin_reloaded": return `${p.plugin ?? ""} ${p.version ?? p.to ?? ""}`.trim();
+    default: return p.message || p.reason || JSON.stringify(p);
+  }
 }
 
-function connectEvents() {
-  const source = new EventSource(withToken("/api/events"));
+async function connectEvents() {
+  // The feed starts with recent history, then resumes the stream right after it: nothing twice, nothing missed.
+  let since = 0;
+  try {
+    for (const e of await api("/api/events/recent?limit=50")) {
+      addEvent(e.kind, e.unit, describe(e), e.timestamp);
+      since = e.id;
+    }
+  } catch { /* shown by the connection badge */ }
+  const source = new EventSource(withToken(`/api/events?since=${since}`));
   const connection = $("connection");
   source.onopen = () => { connection.dataset.state = "live"; connection.textContent = "live"; scheduleRefresh(); };
   source.onerror = () => { connection.dataset.state = "reconnecting"; connection.textContent = "reconnecting…"; };
@@ -289,7 +302,7 @@ async function start() {
     toast(e.message, true);
     if ($("token-panel").hidden === false) return;
   }
-  connectEvents();
+  await connectEvents();
   setInterval(() => refreshUnits().catch(() => {}), 2000);
 }
 

@@ -1,0 +1,123 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Spectre.Console;
+
+namespace PluginHost.Cli.Client;
+
+/// <summary>
+/// <c>pluginhost ops NAME</c> lists what a unit's plugin offers; <c>pluginhost ops NAME OP key=value…</c>
+/// (or <c>--args '{json}'</c>) runs one, each value typed by the operation's declared parameters.
+/// Long-running operations show a spinner. Exit 1 when the operation fails.
+/// </summary>
+internal static class OpsCommand
+{
+    public static Command Create()
+    {
+        var name = new Argument<string>("name") { Description = "The unit." };
+        var op = new Argument<string?>("operation") { Description = "The operation to run; lists them when omitted.", Arity = ArgumentArity.ZeroOrOne };
+        var pairs = new Argument<string[]>("arguments") { Description = "key=value arguments.", Arity = ArgumentArity.ZeroOrMore };
+        var json = new Option<string?>("--args") { Description = "The arguments as one JSON object (instead of key=value)." };
+        var command = new Command("ops", "List or run a unit's plugin operations.") { name, op, pairs, json, ClientCommand.Json };
+        ClientCommand.SetAction(command, async (parse, client, cancellationToken) =>
+        {
+            var unit = parse.GetValue(name)!;
+            var path = "/api/units/" + ClientCommand.Path(unit) + "/ops";
+            var offered = await client.GetAsync(path, cancellationToken).ConfigureAwait(false);
+            if (parse.GetValue(op) is not { } operation)
+            {
+                List(unit, offered, parse.GetValue(ClientCommand.Json));
+                return ExitCodes.Ok;
+            }
+
+            var declared = offered.EnumerateArray().FirstOrDefault(o => o.GetProperty("name").GetString() == operation);
+            var arguments = parse.GetValue(json) is { } text ? ParseJson(text) : FromPairs(parse.GetValue(pairs) ?? [], declared);
+            var longRunning = declared.ValueKind == JsonValueKind.Object && declared.GetProperty("longRunning").GetBoolean();
+            Task<JsonElement> Run() => client.PostAsync($"{path}/{ClientCommand.Path(operation)}", arguments, cancellationToken);
+            var answer = longRunning
+                ? await AnsiConsole.Status().Spinner(Spinner.Known.Dots).StartAsync($"{Markup.Escape(operation)} on {Markup.Escape(unit)}…", _ => Run()).ConfigureAwait(false)
+                : await Run().ConfigureAwait(false);
+            if (parse.GetValue(ClientCommand.Json))
+            {
+                Console.WriteLine(answer.GetRawText());
+                return ExitCodes.Ok;
+            }
+
+            AnsiConsole.MarkupLine($"[green]{Markup.Escape(operation)}[/]: {Markup.Escape(UnitView.Text(answer, "message"))}");
+            if (answer.TryGetProperty("data", out var data) && data.ValueKind is not (JsonValueKind.Null or JsonValueKind.Undefined))
+            {
+                Console.WriteLine(data.GetRawText());
+            }
+
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static void List(string unit, JsonElement offered, bool asJson)
+    {
+        if (asJson)
+        {
+            Console.WriteLine(offered.GetRawText());
+            return;
+        }
+
+        if (offered.GetArrayLength() == 0)
+        {
+            AnsiConsole.MarkupLine($"{Markup.Escape(unit)} offers no operations beyond start, stop and restart.");
+            return;
+        }
+
+        var table = new Table().Border(TableBorder.Rounded).AddColumns("Operation", "Arguments", "What it does");
+        foreach (var o in offered.EnumerateArray())
+        {
+            var args = string.Join("\n", o.GetProperty("parameters").EnumerateArray().Select(p =>
+                $"{p.GetProperty("name").GetString()}{(p.GetProperty("required").GetBoolean() ? "" : "?")}: {p.GetProperty("type").GetString()}"));
+            table.AddRow(Markup.Escape(o.GetProperty("name").GetString() ?? ""), Markup.Escape(args), Markup.Escape(o.GetProperty("description").GetString() ?? ""));
+        }
+
+        AnsiConsole.Write(table);
+    }
+
+    private static JsonElement ParseJson(string text)
+    {
+        try
+        {
+            return JsonDocument.Parse(text).RootElement;
+        }
+        catch (JsonException ex)
+        {
+            throw new ClientFailure(ExitCodes.Usage, "INVALID_ARGUMENTS", $"--args is not JSON: {ex.Message}", "Write it as one JSON object, e.g. --args '{\"model\": \"phi3\"}'.");
+        }
+    }
+
+    /// <summary>key=value pairs, each value typed as its declared parameter says (unknown keys are left as text for the host to refuse).</summary>
+    private static JsonElement FromPairs(string[] pairs, JsonElement declared)
+    {
+        var types = declared.ValueKind == JsonValueKind.Object
+            ? declared.GetProperty("parameters").EnumerateArray().ToDictionary(p => p.GetProperty("name").GetString()!, p => p.GetProperty("type").GetString()!, StringComparer.Ordinal)
+            : [];
+        var arguments = new JsonObject();
+        foreach (var pair in pairs)
+        {
+            var equals = pair.IndexOf('=', StringComparison.Ordinal);
+            if (equals <= 0)
+            {
+                throw new ClientFailure(ExitCodes.Usage, "INVALID_ARGUMENTS", $"\"{pair}\" is not key=value", "Pass arguments as key=value, or all at once with --args '{json}'.");
+            }
+
+            var (key, value) = (pair[..equals], pair[(equals + 1)..]);
+            arguments[key] = types.GetValueOrDefault(key) switch
+            {
+                "integer" when long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i) => i,
+                "number" when double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) => d,
+                "boolean" when bool.TryParse(value, out var b) => b,
+                "object" or "array" => JsonNode.Parse(value),
+                _ => value,
+            };
+        }
+
+        return JsonSerializer.SerializeToElement(arguments);
+    }
+}

@@ -1,0 +1,163 @@
+using Microsoft.Playwright;
+using PluginHost.Contracts.Testing;
+using Xunit;
+
+namespace PluginHost.Tests.Dashboard;
+
+/// <summary>
+/// The dashboard end to end: the real host serving it, Debian's Chromium (headless) driven by
+/// Playwright clicking like an operator. Keeps a screenshot in artifacts/reports/dashboard.png.
+/// </summary>
+public sealed class DashboardTests : IAsyncLifetime
+{
+    private const string Chromium = "/usr/bin/chromium";
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+    private readonly TempDirectory _dir = new("dashboard");
+    private HostProcess? _host;
+    private IPlaywright? _playwright;
+    private IBrowser? _browser;
+    private string _url = "";
+
+    public async Task InitializeAsync()
+    {
+        RepositoryLayout.CopyPlugin(RepositoryLayout.Plugin("process"), _dir.Combine("plugins"));
+        _dir.Write("manifests/host.yaml", "apiVersion: pluginhost/v1\nplugins: { directories: [../plugins], watch: false }\nmanifests: { watch: false }\n");
+        _dir.Write("manifests/ticker.yaml", """
+            apiVersion: pluginhost/v1
+            kind: process
+            name: ticker
+            spec: { command: /bin/bash, args: ["-c", "i=0; while true; do i=$((i+1)); echo \"tick $i\"; sleep 0.1; done"] }
+            """);
+        _dir.Write("manifests/sleeper.yaml", "apiVersion: pluginhost/v1\nkind: process\nname: sleeper\nspec: { command: /bin/sleep, args: ['300'] }\n");
+        var port = HostProcess.FreePort();
+        _url = $"http://127.0.0.1:{port}";
+        _host = HostProcess.Start(_dir.Path, "run", "--manifests", "manifests", "--data", "data", "--urls", _url);
+
+        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: install Debian's chromium package (.ci/run does)");
+        _playwright = await Playwright.CreateAsync();
+        _browser = await _playwright.Chromium.LaunchAsync(new()
+        {
+            ExecutablePath = Chromium,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_browser is not null)
+        {
+            await _browser.DisposeAsync();
+        }
+
+        _playwright?.Dispose();
+        if (_host is not null)
+        {
+            await _host.DisposeAsync();
+        }
+
+        _dir.Dispose();
+    }
+
+    [Fact]
+    public async Task An_operator_restarts_a_unit_watches_its_logs_and_events_and_the_page_stays_put()
+    {
+        var page = await _browser!.NewPageAsync(new() { ViewportSize = new() { Width = 1400, Height = 900 } });
+        var consoleErrors = new List<string>();
+        page.Console += (_, message) =>
+        {
+            if (message.Type == "error")
+            {
+                consoleErrors.Add(message.Text);
+            }
+        };
+        await GoToDashboardAsync(page);
+
+        var row = page.Locator("tr[data-unit=\"ticker\"]");
+        await Assertions.Expect(row.Locator(".state")).ToHaveTextAsync("ready", new() { Timeout = (float)Deadline.TotalMilliseconds });
+        await Assertions.Expect(page.Locator("#connection")).ToHaveTextAsync("live", new() { Timeout = (float)Deadline.TotalMilliseconds });
+        var pidBefore = await row.Locator(".pid").InnerTextAsync();
+        var boxBefore = await row.BoundingBoxAsync();
+        var errorCellBefore = await row.Locator(".error").BoundingBoxAsync();
+        await page.EvaluateAsync("""
+            () => {
+              window.__seen = [];
+              const badge = document.querySelector('tr[data-unit="ticker"] .state');
+              new MutationObserver(() => window.__seen.push(badge.textContent)).observe(badge, { childList: true, characterData: true, subtree: true });
+            }
+            """);
+
+        await row.Locator("button[data-action=\"restart\"]").ClickAsync();
+        await page.WaitForFunctionAsync(
+            $"() => {{ const r = document.querySelector('tr[data-unit=\"ticker\"]'); return r.querySelector('.state').textContent === 'ready' && r.querySelector('.pid').textContent !== '{pidBefore}'; }}",
+            null, new() { Timeout = (float)Deadline.TotalMilliseconds });
+        var seen = await page.EvaluateAsync<string[]>("() => window.__seen");
+        var boxAfter = await row.BoundingBoxAsync();
+        var errorCellAfter = await row.Locator(".error").BoundingBoxAsync();
+
+        // The log viewer follows the selected unit; the filter narrows it.
+        await row.Locator(".name").ClickAsync();
+        await Assertions.Expect(page.Locator("#log")).ToContainTextAsync(new System.Text.RegularExpressions.Regex(@"tick \d+"), new() { Timeout = (float)Deadline.TotalMilliseconds });
+        await page.Locator("#log-filter").FillAsync("tick 1");
+        var filtered = await page.Locator("#log > div").AllInnerTextsAsync();
+        await page.Locator("#log-filter").FillAsync("");
+        await page.Locator("#log-clear").ClickAsync();
+        var afterClear = await page.Locator("#log > div").CountAsync();
+        await Assertions.Expect(page.Locator("#log")).ToContainTextAsync("tick", new() { Timeout = (float)Deadline.TotalMilliseconds });
+
+        await Assertions.Expect(page.Locator("#events")).ToContainTextAsync("unit_state · ticker", new() { Timeout = (float)Deadline.TotalMilliseconds });
+        await Assertions.Expect(page.Locator("#plugins tr[data-plugin=\"process\"]")).ToContainTextAsync("1.0.0", new() { Timeout = (float)Deadline.TotalMilliseconds });
+        var reports = Path.Combine(RepositoryLayout.Root, "artifacts", "reports");
+        Directory.CreateDirectory(reports);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(reports, "dashboard.png"), FullPage = true });
+
+        var restarting = Array.IndexOf(seen, "restarting");
+        Assert.True(restarting >= 0, "the row showed restarting: " + string.Join(" → ", seen));
+        Assert.Contains("ready", seen[restarting..]);
+        Assert.Equal(boxBefore!.Height, boxAfter!.Height);
+        Assert.Equal((errorCellBefore!.X, errorCellBefore.Width), (errorCellAfter!.X, errorCellAfter.Width));
+        Assert.NotEmpty(filtered);
+        Assert.All(filtered, line => Assert.Contains("tick 1", line, StringComparison.Ordinal));
+        Assert.True(afterClear <= 1, $"clear emptied the viewer ({afterClear} lines right after)");
+        Assert.True(consoleErrors.Count == 0, "browser console errors:\n" + string.Join("\n", consoleErrors));
+    }
+
+    [Fact]
+    public async Task Stopping_and_starting_from_the_dashboard_drives_the_unit_and_the_buttons_follow_its_state()
+    {
+        var page = await _browser!.NewPageAsync();
+        await GoToDashboardAsync(page);
+        var row = page.Locator("tr[data-unit=\"sleeper\"]");
+        await Assertions.Expect(row.Locator(".state")).ToHaveTextAsync("ready", new() { Timeout = (float)Deadline.TotalMilliseconds });
+
+        await row.Locator("button[data-action=\"stop\"]").ClickAsync();
+        await Assertions.Expect(row.Locator(".state")).ToHaveTextAsync("stopped", new() { Timeout = (float)Deadline.TotalMilliseconds });
+        var startEnabledWhenStopped = await row.Locator("button[data-action=\"start\"]").IsEnabledAsync();
+        var stopEnabledWhenStopped = await row.Locator("button[data-action=\"stop\"]").IsEnabledAsync();
+        await row.Locator("button[data-action=\"start\"]").ClickAsync();
+        await Assertions.Expect(row.Locator(".state")).ToHaveTextAsync("ready", new() { Timeout = (float)Deadline.TotalMilliseconds });
+
+        Assert.True(startEnabledWhenStopped);
+        Assert.False(stopEnabledWhenStopped);
+        Assert.NotEqual("–", await row.Locator(".pid").InnerTextAsync());
+    }
+
+    private async Task GoToDashboardAsync(IPage page)
+    {
+        await Eventually.TrueAsync(() => Answers(), Deadline, "the host to serve the dashboard\n" + _host!.Output);
+        await page.GotoAsync(_url + "/");
+    }
+
+    private bool Answers()
+    {
+        try
+        {
+            using var http = new HttpClient();
+            return http.GetAsync(_url + "/api/units").Result.IsSuccessStatusCode;
+        }
+        catch (AggregateException)
+        {
+            return false;
+        }
+    }
+}
