@@ -151,7 +151,7 @@ internal sealed class EventBus
         {
             if (_filter is null || _filter(sequenced.Event))
             {
-                _channel.Writer.TryWrite(new SubscribedEvent(++_position, sequenced.Id, sequenced.Event));
+                _channel.Writer.TryWrite(new SubscribedEvent(++_position, sequenced));
             }
         }
 
@@ -164,11 +164,44 @@ internal sealed class EventBus
 }
 
 /// <summary>An event with its position on the stream.</summary>
-internal sealed record SequencedEvent(long Id, HostEvent Event);
+internal sealed record SequencedEvent(long Id, HostEvent Event)
+{
+    private byte[]? _json;
+
+    /// <summary>
+    /// The event as the API shows it — <c>{id, kind, unit, plugin, timestamp, payload}</c>, UTF-8 —
+    /// made once and shared by every subscriber (100 SSE clients must not mean 100 serializations).
+    /// </summary>
+    public byte[] Json => _json ??= Serialize();
+
+    private byte[] Serialize()
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
+        using (var writer = new System.Text.Json.Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteNumber("id", Id);
+            writer.WriteString("kind", Event.Kind);
+            writer.WriteString("unit", Event.Unit);
+            writer.WriteString("plugin", Event.Plugin);
+            writer.WriteString("timestamp", Event.Timestamp);
+            writer.WritePropertyName("payload");
+            Event.Payload.WriteTo(writer);
+            writer.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+}
 
 /// <summary>
 /// An event as one subscriber receives it. <paramref name="Position"/> counts the events this
 /// subscriber accepted (1, 2, 3…): a jump between two received events is exactly how many were
 /// dropped there because the reader fell behind.
 /// </summary>
-internal sealed record SubscribedEvent(long Position, long Id, HostEvent Event);
+internal sealed record SubscribedEvent(long Position, SequencedEvent Item)
+{
+    public long Id => Item.Id;
+
+    public HostEvent Event => Item.Event;
+}

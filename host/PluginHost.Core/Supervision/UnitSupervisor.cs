@@ -205,9 +205,13 @@ internal sealed partial class UnitSupervisor : ISupervisedUnit, IAsyncDisposable
     {
         LogRequest(Name, reason);
         _request = reason;
-        _phase.Cancel();
+        var interrupted = _phase;
         _phase = new CancellationTokenSource();
         _wake.Release();
+
+        // Cancelled on the thread pool: Cancel() would run the loop's continuations (signals, /proc
+        // scans, journal writes) inline on the caller's thread — the API request — and under _gate.
+        _ = interrupted.CancelAsync();
     }
 
     private void Move(UnitState to, string reason, UnitError? error = null)

@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using PluginHost.Core.Events;
@@ -97,7 +96,7 @@ internal static class EventStream
 
             foreach (var e in page.Values)
             {
-                await WriteEventAsync(body, e.Id, e.Event, cancellationToken).ConfigureAwait(false);
+                await WriteEventAsync(body, e, cancellationToken).ConfigureAwait(false);
                 lastSent = e.Id;
             }
 
@@ -142,7 +141,7 @@ internal static class EventStream
                     continue; // already sent by the replay
                 }
 
-                await WriteEventAsync(body, e.Id, e.Event, cancellationToken).ConfigureAwait(false);
+                await WriteEventAsync(body, e.Item, cancellationToken).ConfigureAwait(false);
                 lastSent = e.Id;
             }
 
@@ -150,19 +149,22 @@ internal static class EventStream
         }
     }
 
-    private static Task WriteEventAsync(Stream body, long id, PluginHost.Contracts.Events.HostEvent e, CancellationToken cancellationToken)
+    private static readonly byte[] DataPrefix = "\ndata: "u8.ToArray();
+    private static readonly byte[] FrameEnd = "\n\n"u8.ToArray();
+
+    /// <summary>Writes <c>id: N</c> and the event's shared JSON (<see cref="SequencedEvent.Json"/>) as one frame.</summary>
+    private static async Task WriteEventAsync(Stream body, SequencedEvent e, CancellationToken cancellationToken)
     {
-        var data = new JsonObject
-        {
-            ["id"] = id,
-            ["kind"] = e.Kind,
-            ["unit"] = e.Unit,
-            ["plugin"] = e.Plugin,
-            ["timestamp"] = e.Timestamp,
-            ["payload"] = JsonNode.Parse(e.Payload.GetRawText()),
-        };
-        // No "event:" field: the kind is in the data, and browsers' EventSource then delivers every event to onmessage.
-        return WriteAsync(body, $"id: {id}\ndata: {data.ToJsonString()}\n\n", cancellationToken);
+        var json = e.Json;
+        var frame = new byte[24 + DataPrefix.Length + json.Length + FrameEnd.Length];
+        var length = Encoding.ASCII.GetBytes($"id: {e.Id}", frame);
+        DataPrefix.CopyTo(frame, length);
+        length += DataPrefix.Length;
+        json.CopyTo(frame, length);
+        length += json.Length;
+        FrameEnd.CopyTo(frame, length);
+        length += FrameEnd.Length;
+        await body.WriteAsync(frame.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
     }
 
     private static Task WriteGapAsync(Stream body, long missed, bool exact, long afterId, long beforeId, string reason, CancellationToken cancellationToken)
