@@ -106,6 +106,7 @@ internal sealed class EventBus
         var subscription = new Subscription(this, capacity, filter);
         lock (_gate)
         {
+            subscription.StartedAfter = _lastId;
             _subscriptions.Add(subscription);
         }
 
@@ -142,6 +143,9 @@ internal sealed class EventBus
         }
 
         public ChannelReader<SubscribedEvent> Reader => _channel.Reader;
+
+        /// <summary>The id of the last event published before this subscription: it receives only later ones.</summary>
+        public long StartedAfter { get; internal set; }
 
         /// <summary>How many accepted events were dropped because the reader fell behind.</summary>
         public long Dropped => Interlocked.Read(ref _dropped);

@@ -34,7 +34,7 @@ internal static class EventStream
         var body = http.Response.Body;
 
         using var subscription = bus.Subscribe(QueueCapacity, unit is null ? null : e => e.Unit == unit);
-        var lastSent = resumeAfter ?? bus.LastId;
+        var lastSent = resumeAfter ?? subscription.StartedAfter;
         try
         {
             if (resumeAfter is { } after)
@@ -106,7 +106,8 @@ internal static class EventStream
 
     private static async Task LiveAsync(Stream body, EventBus.Subscription subscription, long lastSent, CancellationToken cancellationToken)
     {
-        var lastPosition = 0L;
+        // Where the subscription stands: dropped events lie between the previous one received and the next.
+        var (lastPosition, previousId) = (0L, subscription.StartedAfter);
         var reader = subscription.Reader;
         while (true)
         {
@@ -130,12 +131,14 @@ internal static class EventStream
 
             while (reader.TryRead(out var e))
             {
-                if (lastPosition > 0 && e.Position > lastPosition + 1)
+                var dropped = e.Position - lastPosition - 1;
+                if (dropped > 0 && e.Id > lastSent)
                 {
-                    await WriteGapAsync(body, e.Position - lastPosition - 1, exact: true, lastSent, e.Id, "slow-client", cancellationToken).ConfigureAwait(false);
+                    // Exact unless some of the dropped ones may already have gone out in the replay.
+                    await WriteGapAsync(body, dropped, exact: previousId >= lastSent, lastSent, e.Id, "slow-client", cancellationToken).ConfigureAwait(false);
                 }
 
-                lastPosition = e.Position;
+                (lastPosition, previousId) = (e.Position, e.Id);
                 if (e.Id <= lastSent)
                 {
                     continue; // already sent by the replay

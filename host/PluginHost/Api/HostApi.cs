@@ -18,6 +18,7 @@ namespace PluginHost.Api;
 internal static partial class HostApi
 {
     public const long MaxRequestBodyBytes = 64 * 1024;
+    public const string EventIdHeader = "X-PluginHost-Event-Id";
 
     public static void Map(WebApplication app, HostSetup setup, Supervisor supervisor)
     {
@@ -36,7 +37,7 @@ internal static partial class HostApi
             });
         });
 
-        MapUnits(app, supervisor);
+        MapUnits(app, supervisor, setup.Events);
 
         app.MapGet("/api/plugins", () => Results.Ok(setup.Plugins.List().Select(PluginView.From)));
 
@@ -82,9 +83,15 @@ internal static partial class HostApi
         Dashboard.Map(app);
     }
 
-    private static void MapUnits(WebApplication app, Supervisor supervisor)
+    private static void MapUnits(WebApplication app, Supervisor supervisor, PluginHost.Core.Events.EventBus events)
     {
-        app.MapGet("/api/units", () => Results.Ok(supervisor.Statuses()));
+        app.MapGet("/api/units", (HttpContext http) =>
+        {
+            // The event id the statuses are at least as new as: a client that already applied a later
+            // event for a unit (the dashboard) keeps that instead of this older snapshot.
+            http.Response.Headers[EventIdHeader] = events.LastId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Results.Ok(supervisor.Statuses());
+        });
 
         app.MapGet("/api/units/{name}", (string name) => WithUnit(supervisor, name, unit =>
         {

@@ -10,10 +10,11 @@ function withToken(path) {
   return state.token ? path + (path.includes("?") ? "&" : "?") + "access_token=" + encodeURIComponent(state.token) : path;
 }
 
-async function api(path, options = {}) {
+async function api(path, options = {}, onResponse = null) {
   const headers = { "Accept": "application/json", ...(options.headers || {}) };
   if (state.token) headers["Authorization"] = "Bearer " + state.token;
   const response = await fetch(path, { ...options, headers });
+  onResponse?.(response);
   if (response.status === 401) { $("token-panel").hidden = false; throw new Error("this host requires a token"); }
   const body = response.headers.get("content-type")?.includes("json") ? await response.json() : await response.text();
   if (!response.ok) {
@@ -88,13 +89,15 @@ function setState(row, unitState, pid) {
   row.querySelector('[data-action="stop"]').disabled = !running && unitState !== "stopping";
 }
 
-function renderUnit(u) {
+// A snapshot older than an event already applied to the row must not undo it: the row remembers
+// the id of the last state event it showed, and a snapshot says which event id it is at least as new as.
+function renderUnit(u, snapshotEventId = Infinity) {
   state.units.set(u.name, u);
   const row = unitRow(u.name);
   const name = row.querySelector(".name");
   name.replaceChildren(u.name, el("span", { class: "kind", textContent: u.kind }));
   name.title = u.reason || "";
-  setState(row, u.state, u.pid);
+  if (!(Number(row.dataset.eventId || 0) > snapshotEventId)) setState(row, u.state, u.pid);
   row.querySelector(".port").textContent = fmt.ports(u.ports);
   row.querySelector(".uptime").textContent = fmt.uptime(u.uptimeSeconds);
   row.querySelector(".cpu").textContent = fmt.cpu(u.cpuPercent);
@@ -112,10 +115,11 @@ function renderUnit(u) {
 }
 
 async function refreshUnits() {
-  const units = await api("/api/units");
+  let snapshot = Infinity;
+  const units = await api("/api/units", {}, (r) => { snapshot = Number(r.headers.get("X-PluginHost-Event-Id") ?? Infinity); });
   const names = new Set(units.map((u) => u.name));
   for (const row of [...$("units").tBodies[0].rows]) if (!names.has(row.dataset.unit)) row.remove();
-  units.forEach(renderUnit);
+  units.forEach((u) => renderUnit(u, snapshot));
   $("unit-count").textContent = `${units.filter((u) => u.state === "ready").length} of ${units.length} ready`;
   if (!state.selected && units.length) select(units[0].name);
 }
@@ -129,7 +133,7 @@ async function control(name, action) {
   try {
     const answer = await api(`/api/units/${encodeURIComponent(name)}/${action}`, { method: "POST" });
     toast(answer.message);
-    renderUnit(answer.status);
+    scheduleRefresh(); // the state itself arrives as events; the answer's snapshot may already be older
   } catch (e) {
     toast(`${action} ${name}: ${e.message}${e.problem?.remedy ? " — " + e.problem.remedy : ""}`, true);
   }
@@ -246,7 +250,7 @@ async function connectEvents() {
     addEvent(e.kind, e.unit, describe(e), e.timestamp);
     if (e.kind === "unit_state" && e.unit) {
       const row = document.querySelector(`#units tbody tr[data-unit="${CSS.escape(e.unit)}"]`);
-      if (row) setState(row, e.payload.to, e.payload.pid);
+      if (row) { row.dataset.eventId = e.id; setState(row, e.payload.to, e.payload.pid); }
       scheduleRefresh();
     } else if (e.kind.startsWith("plugin_")) {
       refreshPlugins().catch(() => {});

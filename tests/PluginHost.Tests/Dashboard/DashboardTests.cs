@@ -132,13 +132,12 @@ public sealed class DashboardTests : IAsyncLifetime
 
         await row.Locator("button[data-action=\"stop\"]").ClickAsync();
         await Assertions.Expect(row.Locator(".state")).ToHaveTextAsync("stopped", new() { Timeout = (float)Deadline.TotalMilliseconds });
-        var startEnabledWhenStopped = await row.Locator("button[data-action=\"start\"]").IsEnabledAsync();
-        var stopEnabledWhenStopped = await row.Locator("button[data-action=\"stop\"]").IsEnabledAsync();
+        await Assertions.Expect(row.Locator("button[data-action=\"start\"]")).ToBeEnabledAsync(new() { Timeout = (float)Deadline.TotalMilliseconds });
+        await Assertions.Expect(row.Locator("button[data-action=\"stop\"]")).ToBeDisabledAsync(new() { Timeout = (float)Deadline.TotalMilliseconds });
         await row.Locator("button[data-action=\"start\"]").ClickAsync();
         await Assertions.Expect(row.Locator(".state")).ToHaveTextAsync("ready", new() { Timeout = (float)Deadline.TotalMilliseconds });
+        await Assertions.Expect(row.Locator("button[data-action=\"start\"]")).ToBeDisabledAsync(new() { Timeout = (float)Deadline.TotalMilliseconds });
 
-        Assert.True(startEnabledWhenStopped);
-        Assert.False(stopEnabledWhenStopped);
         Assert.NotEqual("–", await row.Locator(".pid").InnerTextAsync());
     }
 
