@@ -305,9 +305,11 @@ def main():
     parser.add_argument("--samples", type=int, default=30)
     parser.add_argument("--units", type=int, default=100)
     parser.add_argument("--only", choices=["restart"], help="measure crash → restart latency only")
+    parser.add_argument("--systems", default="PluginHost,supervisord,pm2", help="which systems, in which order")
     args = parser.parse_args()
     base = tempfile.mkdtemp(prefix="bench-")
-    systems = [PluginHost, Supervisord, Pm2]
+    known = {cls.name: cls for cls in (PluginHost, Supervisord, Pm2)}
+    systems = [known[name] for name in args.systems.split(",")]
     results = {}
     for tag, cls in enumerate(systems, start=1):
         print(f"== {cls.name}", file=sys.stderr)

@@ -61,6 +61,33 @@ public sealed class RunTests : IAsyncLifetime
     private async Task<JsonElement> GetAsync(string path) => await _http.GetFromJsonAsync<JsonElement>(path);
 
     [Fact]
+    public async Task On_SIGTERM_units_get_their_whole_grace_even_with_event_streams_open_and_none_is_left_behind()
+    {
+        // A unit that takes 3 s to stop after SIGTERM: longer than any library's default exit timeout.
+        _dir.Write("manifests/slow.yaml", """
+            apiVersion: pluginhost/v1
+            kind: process
+            name: slow
+            stop: { grace: 10s }
+            spec: { command: /bin/bash, args: ["-c", "trap 'sleep 3; echo done; exit 0' TERM; while true; do sleep 0.1; done"] }
+            """);
+        await StartAsync();
+        await Eventually.TrueAsync(() => GetAsync("/api/units/slow").Result.GetProperty("state").GetString() == "ready", Deadline, "slow to be ready");
+        var pid = (await GetAsync("/api/units/slow")).GetProperty("pid").GetInt32();
+        using var events = await _http.GetAsync("/api/events", HttpCompletionOption.ResponseHeadersRead);
+        using var logs = await _http.GetAsync("/api/units/slow/logs?follow=true", HttpCompletionOption.ResponseHeadersRead);
+
+        var stopwatch = System.Diagnostics.Stopwatch.StartNew();
+        _host!.Terminate();
+        var code = await _host.WaitForExitAsync(Deadline);
+
+        Assert.True(code == 0, _host.Output);
+        Assert.True(stopwatch.Elapsed >= TimeSpan.FromSeconds(2.5), $"the host exited after {stopwatch.Elapsed}, before the unit's stop finished");
+        Assert.False(File.Exists($"/proc/{pid}/stat") && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ", StringComparison.Ordinal), "the unit outlived the host");
+        Assert.Contains("Host stopped.", _host.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_host_serves_its_configuration_and_stops_cleanly_on_SIGTERM()
     {
         await StartAsync();

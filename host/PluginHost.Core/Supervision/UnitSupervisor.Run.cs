@@ -122,6 +122,13 @@ internal sealed partial class UnitSupervisor
 
     private async Task StartOnceAsync(string reason, CancellationToken phase)
     {
+        if (_child is not null)
+        {
+            // A start interrupted by a newer request (stop, then start again) left its process: it goes
+            // first, or the new one would orphan it.
+            await StopChildAsync().ConfigureAwait(false);
+        }
+
         Move(UnitState.Starting, reason);
         RunningChild child;
         try

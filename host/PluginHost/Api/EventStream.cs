@@ -1,6 +1,8 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using PluginHost.Core.Events;
 using PluginHost.Core.Storage;
 
@@ -27,7 +29,10 @@ internal static class EventStream
 
     public static async Task ServeAsync(HttpContext http, EventBus bus, EventJournal? journal, string? unit, long? resumeAfter)
     {
-        var cancellationToken = http.RequestAborted;
+        // Ends when the client leaves or the host stops (a stream never holds up the host's shutdown).
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted,
+            http.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping);
+        var cancellationToken = ended.Token;
         http.Response.ContentType = "text/event-stream";
         http.Response.Headers.CacheControl = "no-cache";
         http.Response.Headers["X-Accel-Buffering"] = "no";

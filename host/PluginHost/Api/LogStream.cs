@@ -1,6 +1,8 @@
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using PluginHost.Contracts.Units;
 using PluginHost.Core.Supervision;
 
@@ -11,7 +13,10 @@ internal static class LogStream
 {
     public static async Task ServeAsync(HttpContext http, UnitSupervisor unit, int tail)
     {
-        var cancellationToken = http.RequestAborted;
+        // Ends when the client leaves or the host stops (a stream never holds up the host's shutdown).
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted,
+            http.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping);
+        var cancellationToken = ended.Token;
         http.Response.ContentType = "text/event-stream";
         http.Response.Headers.CacheControl = "no-cache";
         var body = http.Response.Body;

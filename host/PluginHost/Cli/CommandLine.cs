@@ -42,6 +42,9 @@ internal static class CommandLine
             return ExitCodes.Usage;
         }
 
-        return await parsed.InvokeAsync().ConfigureAwait(false);
+        // No termination timeout: System.CommandLine would otherwise kill the process 2 s after SIGTERM,
+        // cutting the host's unit stop short (grace periods are longer) and leaving units behind.
+        // `run` stops through the host's console lifetime; client commands simply end.
+        return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }).ConfigureAwait(false);
     }
 }

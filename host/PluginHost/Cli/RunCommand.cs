@@ -135,9 +135,18 @@ internal static class RunCommand
 
             LogStarted(log, url, setup, token is not null);
             await supervisor.StartAsync(setup.Units, cancellationToken).ConfigureAwait(false);
-            await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+
+            // SIGTERM / Ctrl-C (the host's console lifetime) → stop the units first, each with its full
+            // grace, then the web server: open event streams must not delay or cut short the stop.
+            var stopping = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            using (app.Lifetime.ApplicationStopping.Register(() => stopping.TrySetResult()))
+            {
+                await stopping.Task.ConfigureAwait(false);
+            }
+
             log.LogInformation("Stopping units…");
             await supervisor.StopAllAsync().ConfigureAwait(false);
+            await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
             await app.DisposeAsync().ConfigureAwait(false);
             log.LogInformation("Host stopped.");
             return ExitCodes.Ok;

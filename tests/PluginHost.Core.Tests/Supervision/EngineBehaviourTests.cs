@@ -73,6 +73,52 @@ public sealed class EngineBehaviourTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Restart_stop_and_start_requests_in_quick_succession_never_leave_a_second_process()
+    {
+        const string Marker = "301777";
+        await _engine.RunAsync(UnitYaml.Bash("busy", $"exec sleep {Marker}"));
+        await _engine.WaitForStateAsync("busy", "ready");
+        var unit = _engine.Unit("busy");
+
+        // Requests land while the loop is stopping, starting or watching: every interleaving the
+        // API allows (the latency benchmark fires them back to back).
+        for (var i = 0; i < 40; i++)
+        {
+            // Spacing of 0–4 ms between requests: like an API client's round trips, so requests
+            // land while the loop is stopping, spawning or waiting for readiness.
+            unit.Restart();
+            await Task.Delay(i % 5);
+            unit.Stop();
+            await Task.Delay(i * 3 % 5);
+            unit.Start();
+            await Task.Delay(i * 7 % 5);
+        }
+
+        var ready = await _engine.WaitForStateAsync("busy", "ready");
+        var alive = ProcessesWithArgument(Marker);
+        unit.Stop();
+        await _engine.WaitForStateAsync("busy", "stopped");
+
+        Assert.Equal([ready.Pid!.Value], alive);
+        Assert.Empty(ProcessesWithArgument(Marker));
+    }
+
+    private static int[] ProcessesWithArgument(string argument) =>
+        [.. ProcStat.All().Where(p => ReadArguments(p.Pid).Contains(argument)).Select(p => p.Pid)];
+
+    private static string[] ReadArguments(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/cmdline").Split('\0');
+        }
+        catch (IOException)
+        {
+            return [];
+        }
+    }
+
+    [Fact]
     public async Task A_crash_loop_gives_up_after_the_intensity_limit_with_an_alert_and_the_last_output()
     {
         await _engine.RunAsync(UnitYaml.Bash("loop", "echo \"fatal: config missing\" >&2; exit 3", "restart: { policy: on-failure, backoff: { initial: 10ms, max: 20ms }, limit: { restarts: 3, window: 1m }, minInterval: 0s }"));
