@@ -73,6 +73,8 @@ public sealed class AuthTests : IAsyncLifetime
         var queryOnPost = await http.PostAsync($"/api/units/nap/stop?access_token={Token}", null);
         var metrics = await http.GetAsync("/metrics");
         var page = await http.GetAsync("/");
+        var cliWithout = await HostProcess.RunAsync(_dir.Path, "status", "--url", $"http://127.0.0.1:{port}");
+        var cliWith = await HostProcess.RunAsync(_dir.Path, "status", "--url", $"http://127.0.0.1:{port}", "--token", Token);
         var nap = (await (await SendAsync(http, HttpMethod.Get, "/api/units/nap", Token)).Content.ReadFromJsonAsync<JsonElement>());
 
         Assert.Equal(HttpStatusCode.Unauthorized, none.StatusCode);
@@ -86,6 +88,10 @@ public sealed class AuthTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Unauthorized, metrics.StatusCode);
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         Assert.Equal("ready", nap.GetProperty("state").GetString()); // the refused stop did nothing
+        Assert.Equal(1, cliWithout.ExitCode);
+        Assert.Contains("TOKEN_REQUIRED", cliWithout.Output, StringComparison.Ordinal);
+        Assert.True(cliWith.ExitCode == 0, cliWith.Output);
+        Assert.Contains("nap", cliWith.Output, StringComparison.Ordinal);
         Assert.DoesNotContain(Token, _host.Output, StringComparison.Ordinal);
     }
 
