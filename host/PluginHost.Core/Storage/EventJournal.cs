@@ -26,12 +26,7 @@ internal sealed class EventJournal : IAsyncDisposable
     public EventJournal(string path, EventBus bus)
     {
         ArgumentNullException.ThrowIfNull(bus);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
-        _connection.Open();
-        Execute("""
-            PRAGMA journal_mode = WAL;
-            PRAGMA synchronous = NORMAL;
+        _connection = WalDatabase.Open(path, """
             CREATE TABLE IF NOT EXISTS events (
                 id INTEGER PRIMARY KEY, kind TEXT NOT NULL, unit TEXT, plugin TEXT, at TEXT NOT NULL, payload TEXT NOT NULL);
             """);
@@ -158,22 +153,12 @@ internal sealed class EventJournal : IAsyncDisposable
         }
     }
 
-    /// <summary>Waits until every event published so far is on disk (tests and orderly shutdown).</summary>
+    /// <summary>Waits until the events through <paramref name="throughId"/> are on disk (for tests).</summary>
     public async Task FlushAsync(long throughId, CancellationToken cancellationToken)
     {
         while (LastId() < throughId && !_writer.IsCompleted)
         {
             await Task.Delay(5, cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    private void Execute(string sql)
-    {
-        lock (_gate)
-        {
-            using var command = _connection.CreateCommand();
-            command.CommandText = sql;
-            command.ExecuteNonQuery();
         }
     }
 

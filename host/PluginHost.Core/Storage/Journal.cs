@@ -15,12 +15,7 @@ internal sealed class Journal : IDisposable
 
     public Journal(string path)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
-        _connection.Open();
-        Execute("""
-            PRAGMA journal_mode = WAL;
-            PRAGMA synchronous = NORMAL;
+        _connection = WalDatabase.Open(path, """
             CREATE TABLE IF NOT EXISTS processes (
                 unit TEXT PRIMARY KEY, pid INTEGER NOT NULL, session INTEGER NOT NULL, start_ticks INTEGER NOT NULL,
                 holder_pid INTEGER NOT NULL, holder_start_ticks INTEGER NOT NULL, started_at TEXT NOT NULL,

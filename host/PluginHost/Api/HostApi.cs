@@ -55,19 +55,13 @@ internal static partial class HostApi
                     "The previous version keeps running; fix the build and reload again (GET /api/plugins shows the error).");
         });
 
-        app.MapGet("/api/events", (HttpContext http, string? unit) =>
-        {
-            if (unit is not null && !UnitNames.IsValid(unit))
-            {
-                return Task.FromResult(ApiProblem.InvalidName("unit", unit));
-            }
-
-            return Task.FromResult<IResult>(new StreamResult(async () =>
+        app.MapGet("/api/events", (HttpContext http, string? unit) => unit is not null && !UnitNames.IsValid(unit)
+            ? ApiProblem.InvalidName("unit", unit)
+            : new StreamResult(async () =>
             {
                 using var counted = sseClients.Enter();
                 await EventStream.ServeAsync(http, setup.Events, setup.EventJournal, unit, EventStream.ResumePoint(http.Request)).ConfigureAwait(false);
             }));
-        });
 
         app.MapGet("/api/events/recent", (string? unit, int? limit) =>
         {
