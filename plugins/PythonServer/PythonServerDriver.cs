@@ -135,6 +135,11 @@ internal sealed class PythonServerDriver : IUnitDriver
             context.Events.Publish("python-server-status", Status(context, change.To));
         }
 
+        if (change.ExitCode is not null || change.ExitSignal is not null)
+        {
+            context.Events.Publish("python-server-stopped", new JsonObject { ["code"] = change.ExitCode, ["signal"] = SignalName(change.ExitSignal) });
+        }
+
         if (change.To == UnitState.Ready)
         {
             context.Events.Publish("python-server-ready", new JsonObject { ["port"] = Port(context), ["pid"] = context.Process?.Pid });
@@ -175,6 +180,16 @@ internal sealed class PythonServerDriver : IUnitDriver
             ["logs"] = new JsonArray([.. context.RecentOutput(50).Select(l => (JsonNode?)JsonValue.Create(l.Text))]),
         };
     }
+
+    /// <summary>As Node's child_process reports it (the seed's Electron app): "SIGTERM", "SIGKILL"…</summary>
+    private static string? SignalName(int? signal) => signal switch
+    {
+        null => null,
+        2 => "SIGINT",
+        9 => "SIGKILL",
+        15 => "SIGTERM",
+        _ => Enum.IsDefined(typeof(UnixSignal), signal.Value) ? "SIG" + ((UnixSignal)signal.Value).ToString().ToUpperInvariant() : $"SIG{signal}",
+    };
 
     private static int? Port(IUnitContext context) => context.Ports.TryGetValue("http", out var port) ? port : null;
 }

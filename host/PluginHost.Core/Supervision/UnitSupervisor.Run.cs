@@ -176,6 +176,7 @@ internal sealed partial class UnitSupervisor
         _context.Ports = _services.Ports.Allocate(Name, Manifest.Ports);
         var plan = await Driver.PrepareAsync(_context, phase).ConfigureAwait(false);
         var request = Placeholders.Resolve(plan, _context);
+        _lastExit = null; // a previous process's exit is old news once a new one runs
         var spawned = ProcessSpawner.Spawn(request);
         var now = _services.Time.GetUtcNow();
         var process = new RunningProcess(spawned.Pid, spawned.Pid, spawned.StartTimeTicks, now, plan.Io);
@@ -432,6 +433,7 @@ internal sealed partial class UnitSupervisor
 
         var graceful = await ProcessGroupStopper.StopAsync(child.Session, (int)child.Stop.Signal, child.Stop.Grace, _services.Time).ConfigureAwait(false);
         var status = await child.Exited.ConfigureAwait(false);
+        _lastExit = status; // told to the driver with the transition that follows (stopped, backoff, failed)
         await Task.WhenAny(child.OutputDrained, Task.Delay(TimeSpan.FromSeconds(5))).ConfigureAwait(false);
         OutputHolder.Release(child.Holder.Pid, child.Holder.StartTimeTicks, child.Holder.IsChild);
         _services.Journal?.ForgetProcess(Name);

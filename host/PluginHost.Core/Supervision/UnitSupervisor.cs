@@ -41,6 +41,7 @@ internal sealed partial class UnitSupervisor : ISupervisedUnit, IAsyncDisposable
     private DateTimeOffset? _startedAt;
     private int _restarts;
     private UnitError? _lastError;
+    private Processes.ExitStatus? _lastExit;
 
     public UnitSupervisor(UnitManifest manifest, IUnitDriver driver, UnitServices services, Func<string, CancellationToken, Task> waitForReady, Func<PluginRef?> plugin)
     {
@@ -254,7 +255,9 @@ internal sealed partial class UnitSupervisor : ISupervisedUnit, IAsyncDisposable
         _events.Publish("unit_state", payload);
         _services.Journal?.RecordTransition(Name, Lifecycle.Name(from), Lifecycle.Name(to), reason, _child?.Pid, _services.Time.GetUtcNow());
         LogTransition(Name, Lifecycle.Name(from), Lifecycle.Name(to), reason);
-        _ = NotifyDriverAsync(new UnitStateChange(from, to, reason, _services.Time.GetUtcNow(), error));
+        // The transition that follows an exit carries it: stopped, backoff, failed, or starting after a restart.
+        var exit = to is UnitState.Stopped or UnitState.Backoff or UnitState.Failed or UnitState.Starting ? Interlocked.Exchange(ref _lastExit, null) : null;
+        _ = NotifyDriverAsync(new UnitStateChange(from, to, reason, _services.Time.GetUtcNow(), error) { ExitCode = exit?.Code, ExitSignal = exit?.Signal });
         StateChanged?.Invoke();
     }
 

@@ -106,6 +106,9 @@ public sealed class PythonServerTests : IAsyncLifetime
         Assert.False(IsAlive(recovered.GetProperty("pid").GetInt32()));
         var events = (await _http.GetFromJsonAsync<JsonElement>("/api/events/recent?unit=api")).EnumerateArray().Select(e => e.GetProperty("kind").GetString()).ToArray();
         Assert.Contains("python-server-ready", events);
+        var stopped = (await _http.GetFromJsonAsync<JsonElement>("/api/events/recent?unit=api")).EnumerateArray()
+            .Where(e => e.GetProperty("kind").GetString() == "python-server-stopped").Select(e => e.GetProperty("payload")).Select(p => p.GetProperty("signal").GetString() ?? $"code {p.GetProperty("code").GetInt32()}").ToArray();
+        Assert.Equal(["code 0", "SIGKILL", "code 0"], stopped); // restart (uvicorn exits 0 on SIGTERM), kill -9, stop
         Assert.Contains("python-server-status", events);
     }
 
