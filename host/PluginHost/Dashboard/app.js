@@ -96,6 +96,10 @@ function renderUnit(u, snapshotEventId = Infinity) {
   const row = unitRow(u.name);
   const name = row.querySelector(".name");
   name.replaceChildren(u.name, el("span", { class: "kind", textContent: u.kind }));
+  // A web server unit (python-server) links to its own page: the seed's server card had "open".
+  if (u.kind === "python-server" && u.ports?.http && u.state === "ready") {
+    name.append(el("a", { class: "open", href: `http://${location.hostname}:${u.ports.http}/docs`, target: "_blank", rel: "noopener", textContent: "open ↗", title: "the server's API docs" }));
+  }
   name.title = u.reason || "";
   if (!(Number(row.dataset.eventId || 0) > snapshotEventId)) setState(row, u.state, u.pid);
   row.querySelector(".port").textContent = fmt.ports(u.ports);
@@ -228,6 +232,9 @@ function describe(e) {
     case "unit_exited": return `pid ${p.pid} exited` + (p.signal ? `, signal ${p.signal}` : `, code ${p.code}`) + (p.forced ? " (killed after the grace period)" : "");
     case "unit_gave_up": return `${p.code}: ${p.message} → ${p.remedy}`;
     case "plugin_loaded": case "plugin_reloaded": return `${p.plugin ?? ""} ${p.version ?? p.to ?? ""}`.trim();
+    case "python-server-status": return `${p.status}` + (p.port ? ` on port ${p.port}` : "") + (p.lastError ? ` — ${p.lastError}` : "");
+    case "python-server-ready": return `serving on port ${p.port} (pid ${p.pid})`;
+    case "python-server-stopped": return p.signal ? `stopped by ${p.signal}` : `exited with code ${p.code}`;
     default: return p.message || p.reason || JSON.stringify(p);
   }
 }

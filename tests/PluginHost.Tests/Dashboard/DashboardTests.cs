@@ -28,6 +28,10 @@ public sealed class DashboardTests : IAsyncLifetime
             name: ticker
             spec: { command: /bin/bash, args: ["-c", "i=0; while true; do i=$((i+1)); echo \"tick $i\"; sleep 0.1; done"] }
             """);
+        RepositoryLayout.CopyPlugin(RepositoryLayout.Plugin("python-server"), _dir.Combine("plugins"));
+        Directory.CreateDirectory(_dir.Combine("app"));
+        File.Copy(Path.Combine(RepositoryLayout.Root, "samples", "hello-api", "main.py"), _dir.Combine("app", "main.py"));
+        _dir.Write("manifests/api.yaml", $"apiVersion: pluginhost/v1\nkind: python-server\nname: api\nspec: {{ app: main:app, appDir: ../app, python: /usr/bin/python3, port: {HostProcess.FreePort()} }}\n");
         _dir.Write("manifests/sleeper.yaml", "apiVersion: pluginhost/v1\nkind: process\nname: sleeper\nspec: { command: /bin/sleep, args: ['300'] }\n");
         var port = HostProcess.FreePort();
         _url = $"http://127.0.0.1:{port}";
@@ -139,6 +143,24 @@ public sealed class DashboardTests : IAsyncLifetime
         await Assertions.Expect(row.Locator("button[data-action=\"start\"]")).ToBeDisabledAsync(new() { Timeout = (float)Deadline.TotalMilliseconds });
 
         Assert.NotEqual("–", await row.Locator(".pid").InnerTextAsync());
+    }
+
+    [Fact]
+    public async Task A_python_server_row_links_to_the_running_server()
+    {
+        var page = await _browser!.NewPageAsync();
+        await GoToDashboardAsync(page);
+        var row = page.Locator("tr[data-unit=\"api\"]");
+        await Assertions.Expect(row.Locator(".state")).ToHaveTextAsync("ready", new() { Timeout = (float)Deadline.TotalMilliseconds });
+        await Assertions.Expect(row.Locator("a.open")).ToBeVisibleAsync(new() { Timeout = (float)Deadline.TotalMilliseconds });
+
+        var port = await row.Locator(".port").InnerTextAsync();
+        var href = await row.Locator("a.open").GetAttributeAsync("href");
+        using var http = new HttpClient();
+        var docs = await http.GetAsync(href);
+
+        Assert.Equal($"http://127.0.0.1:{port}/docs", href);
+        Assert.True(docs.IsSuccessStatusCode, $"{href} answered {docs.StatusCode}");
     }
 
     private async Task GoToDashboardAsync(IPage page)
