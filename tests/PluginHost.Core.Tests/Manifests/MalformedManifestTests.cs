@@ -100,7 +100,7 @@ public sealed class MalformedManifestTests
     private static string DuplicateLine(string text, int at)
     {
         var start = text.LastIndexOf('\n', Math.Max(0, at - 1)) + 1;
-        var end = text.IndexOf('\n', at);
+        var end = text.IndexOf('\n', Math.Max(at, start)); // at 0 on a leading newline, the line starts after it
         var line = end < 0 ? text[start..] : text[start..end];
         return text.Insert(start, line + "\n");
     }
