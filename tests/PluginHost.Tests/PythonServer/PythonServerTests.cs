@@ -62,8 +62,17 @@ public sealed class PythonServerTests : IAsyncLifetime
     private async Task<JsonElement> ReadyAsync(int? notPid = null)
     {
         JsonElement ready = default;
-        await Eventually.TrueAsync(() => Unit() is { } u && u.GetProperty("state").GetString() == "ready"
-            && u.GetProperty("pid").GetInt32() != notPid && (ready = u).ValueKind == JsonValueKind.Object, Deadline, "the server to be ready\n" + _host!.Output);
+        try
+        {
+            await Eventually.TrueAsync(() => Unit() is { } u && u.GetProperty("state").GetString() == "ready"
+                && u.GetProperty("pid").GetInt32() != notPid && (ready = u).ValueKind == JsonValueKind.Object, Deadline, "the server to be ready");
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // What the unit and the host said at the deadline, not when the wait began.
+            throw new Xunit.Sdk.XunitException($"{ex.Message}\nunit: {Unit()}\nhost output:\n{_host!.Output}");
+        }
+
         return ready;
     }
 
