@@ -81,11 +81,30 @@ internal sealed partial class HostProcess : IAsyncDisposable
     /// <summary>kill -9 of the host alone (its units, in sessions of their own, live on).</summary>
     public void Crash() => _ = Kill(_process.Id, 9);
 
+    /// <summary>
+    /// A free port for a server the test starts, chosen at random below the kernel's ephemeral range
+    /// (32768–60999 on Linux): a port 0 would hand out an ephemeral port, which any outgoing
+    /// connection of the tests running in parallel may take as its local port before the server
+    /// binds it (seen as a whole test class failing to start its host).
+    /// </summary>
     public static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            var port = Random.Shared.Next(20_000, 32_000);
+            try
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, port);
+                listener.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // Taken: try another.
+            }
+        }
+
+        throw new InvalidOperationException("no free port found between 20000 and 32000");
     }
 
     private void Append(string? line)
