@@ -120,11 +120,9 @@ public sealed partial class HostRestartTests : IAsyncLifetime
     }
 
     /// <summary>The output holders a host started (its children named pluginhost-output-holder).</summary>
-    private static int[] HoldersOf(int hostPid) => Directory.EnumerateDirectories("/proc")
-        .Select(d => int.TryParse(Path.GetFileName(d), CultureInfo.InvariantCulture, out var p) ? p : 0)
-        .Where(p => p > 0 && IsAlive(p) && SafeRead($"/proc/{p}/cmdline").StartsWith("pluginhost-output-holder", StringComparison.Ordinal)
-            && SafeRead($"/proc/{p}/stat").Split(") ")[^1].Split(' ')[1] == hostPid.ToString(CultureInfo.InvariantCulture))
-        .ToArray();
+    private static int[] HoldersOf(int hostPid) => [.. PluginHost.Core.Processes.ProcStat.All()
+        .Where(p => p.ParentPid == hostPid && SafeRead($"/proc/{p.Pid}/cmdline").StartsWith("pluginhost-output-holder", StringComparison.Ordinal))
+        .Select(p => p.Pid)];
 
     private static string SafeRead(string path)
     {
@@ -140,7 +138,7 @@ public sealed partial class HostRestartTests : IAsyncLifetime
 
     private int Count() => int.TryParse(File.ReadAllText(_dir.Combine("data", "units", "ticker", "count")).Trim(), CultureInfo.InvariantCulture, out var n) ? n : 0;
 
-    private static bool IsAlive(int pid) => SafeRead($"/proc/{pid}/stat") is { Length: > 0 } stat && !stat.Contains(") Z ", StringComparison.Ordinal);
+    private static bool IsAlive(int pid) => PluginHost.Core.Processes.ProcStat.Read(pid) is { IsZombie: false };
 
     [GeneratedRegex(@" out tick (\d+)$")]
     private static partial Regex TickPattern();

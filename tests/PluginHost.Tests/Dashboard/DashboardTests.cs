@@ -29,8 +29,7 @@ public sealed class DashboardTests : IAsyncLifetime
             spec: { command: /bin/bash, args: ["-c", "i=0; while true; do i=$((i+1)); echo \"tick $i\"; sleep 0.1; done"] }
             """);
         RepositoryLayout.CopyPlugin(RepositoryLayout.Plugin("python-server"), _dir.Combine("plugins"));
-        Directory.CreateDirectory(_dir.Combine("app"));
-        File.Copy(Path.Combine(RepositoryLayout.Root, "samples", "hello-api", "main.py"), _dir.Combine("app", "main.py"));
+        _dir.Write("app/main.py", File.ReadAllText(Path.Combine(RepositoryLayout.Root, "samples", "hello-api", "main.py")));
         _dir.Write("manifests/api.yaml", $"apiVersion: pluginhost/v1\nkind: python-server\nname: api\nspec: {{ app: main:app, appDir: ../app, python: /usr/bin/python3, port: {HostProcess.FreePort()} }}\n");
         _dir.Write("manifests/sleeper.yaml", "apiVersion: pluginhost/v1\nkind: process\nname: sleeper\nspec: { command: /bin/sleep, args: ['300'] }\n");
         var port = HostProcess.FreePort();

@@ -23,7 +23,7 @@ public sealed class PythonServerTests : IAsyncLifetime
     {
         RepositoryLayout.CopyPlugin(RepositoryLayout.Plugin("python-server"), _dir.Combine("plugins"));
         _dir.Write("manifests/host.yaml", "apiVersion: pluginhost/v1\nplugins: { directories: [../plugins], watch: false }\nmanifests: { watch: false }\n");
-        File.Copy(Path.Combine(RepositoryLayout.Root, "samples", "hello-api", "main.py"), _dir.Combine("app", "main.py").EnsureParent());
+        _dir.Write("app/main.py", File.ReadAllText(Path.Combine(RepositoryLayout.Root, "samples", "hello-api", "main.py")));
         return Task.CompletedTask;
     }
 
@@ -213,7 +213,7 @@ public sealed class PythonServerTests : IAsyncLifetime
 
     private static void Kill(int pid) => System.Diagnostics.Process.GetProcessById(pid).Kill();
 
-    private static bool IsAlive(int pid) => File.Exists($"/proc/{pid}/stat") && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ", StringComparison.Ordinal);
+    private static bool IsAlive(int pid) => PluginHost.Core.Processes.ProcStat.Read(pid) is { IsZombie: false };
 
     private static bool PortIsFree(int port)
     {
@@ -227,14 +227,5 @@ public sealed class PythonServerTests : IAsyncLifetime
         {
             return false;
         }
-    }
-}
-
-internal static class PathExtensions
-{
-    public static string EnsureParent(this string path)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        return path;
     }
 }
