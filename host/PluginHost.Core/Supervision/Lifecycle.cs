@@ -25,7 +25,10 @@ internal static class Lifecycle
         // Stopping the old process before starting again.
         [UnitState.Restarting] = [UnitState.Starting, UnitState.Stopped, UnitState.Failed],
 
-        [UnitState.Stopping] = [UnitState.Stopped],
+        // Stopping a process: on request (then stopped), or cleaning up after a ready unit's process
+        // exited on its own (then whatever its restart policy decides), so a dead process is never
+        // reported ready while what it left behind is stopped.
+        [UnitState.Stopping] = [UnitState.Backoff, UnitState.Stopped, UnitState.Failed],
 
         [UnitState.Stopped] = [UnitState.Starting],
 

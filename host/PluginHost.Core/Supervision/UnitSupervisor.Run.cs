@@ -318,11 +318,13 @@ internal sealed partial class UnitSupervisor
         {
             var status = await child.Exited.ConfigureAwait(false);
             var failure = new UnitFailure(FailureKind.Crashed, status.ToString(), status.Code, status.Signal);
+            Move(UnitState.Stopping, $"exited ({status}); stopping what is left of its process group");
             await EndedAsync(child, failure, null, failed: !status.Succeeded).ConfigureAwait(false);
             return;
         }
 
         var detail = await liveness.ConfigureAwait(false);
+        Move(UnitState.Stopping, $"liveness probe failed ({detail}); stopping it");
         await StopChildAsync().ConfigureAwait(false);
         await EndedAsync(null, new UnitFailure(FailureKind.LivenessFailed, detail ?? "liveness probe failed"), null).ConfigureAwait(false);
     }

@@ -14,7 +14,7 @@ public sealed class LifecycleTests
         ready        .     .       .     X        X          X        X       X
         backoff      .     X       .     .        .          .        X       X
         restarting   .     X       .     .        .          .        X       X
-        stopping     .     .       .     .        .          .        X       .
+        stopping     .     .       .     X        .          .        X       X
         stopped      .     X       .     .        .          .        .       .
         failed       .     X       .     .        .          .        X       .
         """;

@@ -67,4 +67,25 @@ public sealed class ProcessLifecycleTests : IAsyncLifetime
         Assert.Equal("CRASHED", _engine.Unit("crashy").Status().LastError!.Code);
         Assert.Contains("signal 9", _engine.Unit("crashy").Status().LastError!.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_ready_unit_whose_process_died_is_stopping_not_ready_while_its_leftovers_get_their_grace()
+    {
+        await _engine.RunAsync(UnitYaml.Bash("leftovers", "(trap \"\" TERM; sleep 300) & echo child $!; wait",
+            "stop: { signal: SIGTERM, grace: 1s }\nrestart: { policy: always, backoff: { initial: 10ms } }"));
+        var first = await _engine.WaitForStateAsync("leftovers", "ready");
+        var grandchild = int.Parse((await Eventually.WaitAsync(() => _engine.Unit("leftovers").Log.Tail(10).FirstOrDefault(l => l.Text.StartsWith("child ", StringComparison.Ordinal))?.Text, EngineFixture.Deadline, "the child's pid"))[6..], System.Globalization.CultureInfo.InvariantCulture);
+
+        Processes.LibC.kill(first.Pid!.Value, 9);
+        var cleaning = await _engine.WaitForAsync("leftovers", s => s.State != "ready", "the unit to leave ready");
+        var grandchildAliveThen = EngineFixture.IsAlive(grandchild);
+        await _engine.WaitForAsync("leftovers", s => s.State == "ready" && s.Pid != first.Pid, "a new process");
+
+        Assert.Equal("stopping", cleaning.State);
+        Assert.Contains("killed by signal 9", cleaning.Reason, StringComparison.Ordinal);
+        Assert.True(grandchildAliveThen, "the TERM-ignoring grandchild should still be inside its grace when the state is read");
+        Assert.False(EngineFixture.IsAlive(grandchild));
+        var path = _engine.EventsOf("leftovers").Where(e => e.Kind == "unit_state").Select(e => e.Payload.GetProperty("to").GetString()!).ToArray();
+        Assert.Equal(["starting", "ready", "stopping", "backoff", "starting", "ready"], path);
+    }
 }
