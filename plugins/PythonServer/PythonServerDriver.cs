@@ -78,6 +78,7 @@ internal sealed class PythonServerDriver : IUnitDriver
             Arguments = ["-m", "uvicorn", server.App, "--host", server.Host, "--port", "{port:http}", "--app-dir", appDirectory, .. server.UvicornArguments],
             Environment = environment,
             WorkingDirectory = appDirectory,
+            OutputEventKind = "python-log",
         };
     }
 
@@ -151,25 +152,70 @@ internal sealed class PythonServerDriver : IUnitDriver
     public IReadOnlyList<UnitOperation> Operations { get; } =
     [
         new("status", "The server's status as the seed defines it: status, pid, port, uptime, lastError and recent logs."),
+        new("start", "Starts the server; with wait, answers once it serves (or with the error that stopped it).") { Parameters = [Wait] },
+        new("stop", "Stops the server: SIGTERM lets uvicorn finish in-flight requests, then the grace, then SIGKILL.") { Parameters = [Wait] },
+        new("restart", "Stops the server and starts it again; the old process is gone before the new one binds the port.") { Parameters = [Wait] },
     ];
 
-    public ValueTask<OperationResult> InvokeAsync(IUnitContext context, string operation, JsonElement arguments, CancellationToken cancellationToken)
+    private static readonly OperationParameter Wait = new("wait", OperationParameterType.Boolean, "answer only when the server is running (start, restart) or stopped (stop)");
+
+    public async ValueTask<OperationResult> InvokeAsync(IUnitContext context, string operation, JsonElement arguments, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (operation != "status")
+        var wait = arguments.ValueKind == JsonValueKind.Object && arguments.TryGetProperty("wait", out var w) && w.ValueKind == JsonValueKind.True;
+        var control = context.Control;
+        UnitControlResult? request = operation switch
         {
-            return ValueTask.FromResult(OperationResult.Fail($"python-server does not offer \"{operation}\""));
+            "status" => null,
+            "start" => control.Start("start requested (python-server operation)"),
+            "stop" => control.Stop("stop requested (python-server operation)"),
+            "restart" => control.Restart("restart requested (python-server operation)"),
+            _ => throw new UnitErrorException(new UnitError("UNKNOWN_OPERATION", $"python-server does not offer \"{operation}\".", "Ask GET /api/units/NAME/ops for the operations.")),
+        };
+        if (request is { Success: false })
+        {
+            return Answer(context, false, request.Message);
         }
 
-        var status = Status(context, state: null);
-        return ValueTask.FromResult(OperationResult.Ok($"{context.UnitName} is {status["status"]}", JsonSerializer.SerializeToElement(status)));
+        if (wait && operation is "start" or "restart")
+        {
+            try
+            {
+                await control.WhenReadyAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (UnitErrorException ex)
+            {
+                return Answer(context, false, $"{context.UnitName} did not start: {ex.Error.Code}: {ex.Error.Message}") with { Error = ex.Error };
+            }
+
+            return Answer(context, true, $"{context.UnitName} is running on port {Port(context)}");
+        }
+
+        if (wait && operation == "stop")
+        {
+            while (control.State is not (UnitState.Stopped or UnitState.Failed or UnitState.Idle))
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(20), context.Time, cancellationToken).ConfigureAwait(false);
+            }
+
+            return Answer(context, true, $"{context.UnitName} is stopped");
+        }
+
+        return Answer(context, true, request?.Message ?? $"{context.UnitName} is {ServerStatus.Of(control.State)}");
+    }
+
+    /// <summary>The seed's answer: success, message and the server's status.</summary>
+    private static OperationResult Answer(IUnitContext context, bool success, string message)
+    {
+        var status = JsonSerializer.SerializeToElement(Status(context, state: null));
+        return success ? OperationResult.Ok(message, status) : OperationResult.Fail(message) with { Data = status };
     }
 
     /// <param name="state">The state being entered, or null for the present one (taken from the process).</param>
     private static JsonObject Status(IUnitContext context, UnitState? state)
     {
         var process = context.Process;
-        var status = state is { } s ? ServerStatus.Of(s) : process is null ? "stopped" : "running";
+        var status = ServerStatus.Of(state ?? context.Control.State);
         return new JsonObject
         {
             ["status"] = status,

@@ -13,7 +13,7 @@ public static class TestUnitContext
     /// <param name="dataDirectory">The unit's data folder; created if missing.</param>
     public static IUnitContext Create(string kind, string specYaml, string manifestDirectory, string dataDirectory,
         IReadOnlyDictionary<string, string>? environment = null, IReadOnlyDictionary<string, int>? ports = null,
-        TimeProvider? time = null, string name = "unit")
+        TimeProvider? time = null, string name = "unit", IUnitControl? control = null)
     {
         Directory.CreateDirectory(dataDirectory);
         var manifest = new UnitManifest
@@ -29,6 +29,7 @@ public static class TestUnitContext
         return new UnitContext(manifest, dataDirectory, clock, NullLogger.Instance, new EventPublisher(new EventBus(), clock, name, null), new MemoryStateBag())
         {
             Ports = ports ?? new Dictionary<string, int>(),
+            Control = control ?? new TestUnitControl(),
         };
     }
 }

@@ -77,4 +77,51 @@ public sealed class PythonServerDriverTests : IAsyncLifetime
         Assert.Equal("CRASH_LOOP", error.Code);
         Assert.Contains("RuntimeError: boom", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Start_with_wait_answers_once_the_unit_is_ready_with_the_seeds_status()
+    {
+        var control = new TestUnitControl();
+        var context = TestUnitContext.Create("python-server", "app: main:app", _dir.Combine("manifests"), _dir.Combine("data"), control: control);
+
+        var answer = Driver.InvokeAsync(context, "start", System.Text.Json.JsonDocument.Parse("""{"wait": true}""").RootElement, CancellationToken.None).AsTask();
+        var answeredEarly = answer.IsCompleted;
+        control.MoveTo(UnitState.Starting);
+        var answeredWhileStarting = answer.IsCompleted;
+        control.MoveTo(UnitState.Ready);
+        var result = await answer.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal((false, false), (answeredEarly, answeredWhileStarting));
+        Assert.Equal(["start: start requested (python-server operation)"], control.Requests);
+        Assert.True(result.Success, result.Message);
+        Assert.Equal("running", result.Data!.Value.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Start_with_wait_answers_the_error_when_the_unit_fails_instead()
+    {
+        var control = new TestUnitControl();
+        var context = TestUnitContext.Create("python-server", "app: main:app", _dir.Combine("manifests"), _dir.Combine("data"), control: control);
+
+        var answer = Driver.InvokeAsync(context, "restart", System.Text.Json.JsonDocument.Parse("""{"wait": true}""").RootElement, CancellationToken.None).AsTask();
+        control.MoveTo(UnitState.Failed, new UnitError("UVICORN_NOT_FOUND", "uvicorn is missing", "install it"));
+        var result = await answer.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.False(result.Success);
+        Assert.Equal("UVICORN_NOT_FOUND", result.Error!.Code);
+        Assert.Equal("error", result.Data!.Value.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Stop_without_wait_is_acknowledged_at_once()
+    {
+        var control = new TestUnitControl();
+        control.MoveTo(UnitState.Ready);
+        var context = TestUnitContext.Create("python-server", "app: main:app", _dir.Combine("manifests"), _dir.Combine("data"), control: control);
+
+        var result = await Driver.InvokeAsync(context, "stop", System.Text.Json.JsonDocument.Parse("{}").RootElement, CancellationToken.None);
+
+        Assert.True(result.Success);
+        Assert.Equal(["stop: stop requested (python-server operation)"], control.Requests);
+    }
 }

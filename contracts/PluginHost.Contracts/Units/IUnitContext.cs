@@ -42,6 +42,9 @@ public interface IUnitContext
     /// <summary>The pseudo-terminal, when the launch plan asked for one and it runs.</summary>
     IUnitTerminal? Terminal { get; }
 
+    /// <summary>Start, stop, restart this unit and wait for it to be ready (since contracts 1.2).</summary>
+    IUnitControl Control { get; }
+
     /// <summary>The last <paramref name="maxLines"/> captured output lines, oldest first.</summary>
     IReadOnlyList<OutputLine> RecentOutput(int maxLines);
 }

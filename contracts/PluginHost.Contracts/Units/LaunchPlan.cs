@@ -25,6 +25,15 @@ public sealed record LaunchPlan(string Command)
 
     /// <summary>Overrides the manifest's stop signal and grace for this launch, when set.</summary>
     public StopSettings? Stop { get; init; }
+
+    /// <summary>
+    /// When set, the host also publishes every captured output line as an event of this kind,
+    /// <c>{stream, line}</c>, at most <see cref="OutputEventsPerSecond"/> per second; an event that
+    /// follows lines left out carries <c>skipped</c>. The unit's log stream keeps every line (since contracts 1.2).
+    /// </summary>
+    public string? OutputEventKind { get; init; }
+
+    public int OutputEventsPerSecond { get; init; } = 100;
 }
 
 public enum LaunchIo

@@ -10,6 +10,9 @@ internal sealed record RunningChild(RunningProcess Process, StopSettings Stop, T
     public int Pid => Process.Pid;
 
     public int Session => Process.ProcessGroupId;
+
+    /// <summary>Output lines forwarded as events while this process runs, when its plan asked for it.</summary>
+    public IDisposable? OutputEvents { get; init; }
 }
 
 /// <summary>The process keeping the unit's pipes open; <paramref name="IsChild"/> when this host started it (and must reap it).</summary>

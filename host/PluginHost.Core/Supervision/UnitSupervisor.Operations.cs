@@ -32,6 +32,10 @@ internal sealed partial class UnitSupervisor
         {
             throw;
         }
+        catch (UnitErrorException ex)
+        {
+            return OperationResult.Fail(ex.Error);
+        }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // A plugin bug answers as a coded failure; it never takes the API down with it.

@@ -51,8 +51,7 @@ internal sealed partial class UnitSupervisor
                 _forgetFailures = false;
                 request = _request;
                 wantRunning = _wantRunning;
-                restart = _restartRequested;
-                _restartRequested = false;
+                restart = _restartRequested; // cleared once the restart is under way: until then the ready process is the old one
             }
 
             if (forgetFailures)
@@ -66,10 +65,23 @@ internal sealed partial class UnitSupervisor
                 return;
             }
 
-            if (restart && _child is not null)
+            if (restart)
             {
-                Move(UnitState.Restarting, request);
-                await StopChildAsync().ConfigureAwait(false);
+                var running = _child is not null;
+                if (running)
+                {
+                    Move(UnitState.Restarting, request);
+                }
+
+                lock (_gate)
+                {
+                    _restartRequested = false;
+                }
+
+                if (running)
+                {
+                    await StopChildAsync().ConfigureAwait(false);
+                }
             }
 
             switch (State)
@@ -147,7 +159,17 @@ internal sealed partial class UnitSupervisor
         }
         catch (UnitErrorException ex)
         {
-            await EndedAsync(null, new UnitFailure(FailureKind.PreflightFailed, ex.Error.Message), ex.Error).ConfigureAwait(false);
+            // A preflight failure (python or a model missing, a directory unreadable) is a configuration
+            // problem that retrying does not fix: the unit fails at once, with the driver's code and remedy.
+            _services.Ports.Release(Name);
+            _context.Ports = new Dictionary<string, int>();
+            _lastError = ex.Error;
+            lock (_gate)
+            {
+                _wantRunning = false;
+            }
+
+            Move(UnitState.Failed, $"preflight failed: {ex.Error.Message}", ex.Error);
             return;
         }
         catch (PortUnavailableException ex)
@@ -184,7 +206,10 @@ internal sealed partial class UnitSupervisor
             OutputPump.PumpAsync(spawned.Stdout, OutputStream.Stdout, Log, _services.Time),
             OutputPump.PumpAsync(spawned.Stderr, OutputStream.Stderr, Log, _services.Time));
         var child = new RunningChild(process, plan.Stop ?? Manifest.Stop, ExitWatch.WhenExited(spawned.Pid, isChild: true), drained,
-            new OutputHolderRef(spawned.HolderPid, spawned.HolderStartTimeTicks, IsChild: true));
+            new OutputHolderRef(spawned.HolderPid, spawned.HolderStartTimeTicks, IsChild: true))
+        {
+            OutputEvents = OutputEvents.Attach(plan, Log, _context.Events, _services.Time),
+        };
         lock (_gate)
         {
             _child = child;
@@ -437,6 +462,7 @@ internal sealed partial class UnitSupervisor
         var status = await child.Exited.ConfigureAwait(false);
         _lastExit = status; // told to the driver with the transition that follows (stopped, backoff, failed)
         await Task.WhenAny(child.OutputDrained, Task.Delay(TimeSpan.FromSeconds(5))).ConfigureAwait(false);
+        child.OutputEvents?.Dispose();
         OutputHolder.Release(child.Holder.Pid, child.Holder.StartTimeTicks, child.Holder.IsChild);
         _services.Journal?.ForgetProcess(Name);
         lock (_gate)

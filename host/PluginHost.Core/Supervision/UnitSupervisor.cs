@@ -60,6 +60,7 @@ internal sealed partial class UnitSupervisor : ISupervisedUnit, IAsyncDisposable
         {
             Output = Log.Tail,
         };
+        _context.Control = new UnitControl(this);
         _planner = new RestartPlanner(manifest.Restart, services.Random);
         _loop = Task.Run(RunAsync);
     }
@@ -152,6 +153,44 @@ internal sealed partial class UnitSupervisor : ISupervisedUnit, IAsyncDisposable
         lock (_gate)
         {
             return _ready.Task.WaitAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Completes when the unit is ready; throws <see cref="UnitErrorException"/> with its last error
+    /// once it has settled as failed or stopped (nothing wants it running any more). Waits through
+    /// backoff and restarts, which may still bring it up.
+    /// </summary>
+    public async Task WhenReadyOrSettledAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            void OnChanged() => changed.TrySetResult();
+            StateChanged += OnChanged;
+            try
+            {
+                lock (_gate)
+                {
+                    // A restart not yet taken up by the loop still has the old process ready: not that one.
+                    if (_state == UnitState.Ready && _child is not null && !_restartRequested)
+                    {
+                        return;
+                    }
+
+                    if (!_wantRunning && _state is UnitState.Failed or UnitState.Stopped or UnitState.Idle)
+                    {
+                        throw new UnitErrorException(_lastError ?? new UnitError("UNIT_NOT_RUNNING",
+                            $"{Name} is {Lifecycle.Name(_state)}{(_reason is null ? "" : $" ({_reason})")}.", $"Start {Name}, then ask again."));
+                    }
+                }
+
+                await changed.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                StateChanged -= OnChanged;
+            }
         }
     }
 

@@ -42,6 +42,8 @@ internal sealed class UnitContext(
 
     public IUnitTerminal? Terminal { get; set; }
 
+    public IUnitControl Control { get; set; } = null!; // set by the unit's supervisor right after construction
+
     public Func<int, IReadOnlyList<OutputLine>> Output { get; set; } = _ => [];
 
     public IReadOnlyList<OutputLine> RecentOutput(int maxLines) => Output(maxLines);

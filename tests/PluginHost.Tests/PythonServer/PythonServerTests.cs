@@ -93,7 +93,8 @@ public sealed class PythonServerTests : IAsyncLifetime
         using var app = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
         var hello = await app.GetFromJsonAsync<JsonElement>("/");
 
-        await _http.PostAsync("/api/units/api/restart", null);
+        // Restart through the plugin's own operation, waiting: the seed's {success, message, status}.
+        var restartAnswer = await (await _http.PostAsJsonAsync("/api/units/api/ops/restart", new { wait = true })).Content.ReadFromJsonAsync<JsonElement>();
         var restarted = await ReadyAsync(notPid: first.GetProperty("pid").GetInt32());
         var helloAgain = await app.GetFromJsonAsync<JsonElement>("/");
 
@@ -119,6 +120,13 @@ public sealed class PythonServerTests : IAsyncLifetime
             .Where(e => e.GetProperty("kind").GetString() == "python-server-stopped").Select(e => e.GetProperty("payload")).Select(p => p.GetProperty("signal").GetString() ?? $"code {p.GetProperty("code").GetInt32()}").ToArray();
         Assert.Equal(["code 0", "SIGKILL", "code 0"], stopped); // restart (uvicorn exits 0 on SIGTERM), kill -9, stop
         Assert.Contains("python-server-status", events);
+        Assert.True(restartAnswer.GetProperty("success").GetBoolean(), restartAnswer.ToString());
+        var restartStatus = restartAnswer.GetProperty("data");
+        Assert.Equal(("running", restarted.GetProperty("pid").GetInt32(), port),
+            (restartStatus.GetProperty("status").GetString(), restartStatus.GetProperty("pid").GetInt32(), restartStatus.GetProperty("port").GetInt32()));
+        var logEvents = (await _http.GetFromJsonAsync<JsonElement>("/api/events/recent?unit=api")).EnumerateArray()
+            .Where(e => e.GetProperty("kind").GetString() == "python-log").Select(e => e.GetProperty("payload")).ToArray();
+        Assert.Contains(logEvents, p => p.GetProperty("line").GetString()!.Contains("Uvicorn running on", StringComparison.Ordinal) && p.GetProperty("stream").GetString() == "stderr");
     }
 
     [Fact]

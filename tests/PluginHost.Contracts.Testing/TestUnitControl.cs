@@ -1,0 +1,84 @@
+using PluginHost.Contracts.Units;
+
+namespace PluginHost.Contracts.Testing;
+
+/// <summary>
+/// Stands in for the host's supervision in driver tests: records requests and moves between
+/// states only when the test says so (<see cref="MoveTo"/>), so what an operation does while the unit
+/// is starting, ready or failed can be checked without a running host.
+/// </summary>
+public sealed class TestUnitControl : IUnitControl
+{
+    private readonly Lock _gate = new();
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private UnitState _state = UnitState.Idle;
+    private UnitError? _error;
+
+    public UnitState State
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _state;
+            }
+        }
+    }
+
+    /// <summary>Every request, in order: "start: reason", "stop: reason", "restart: reason".</summary>
+    public List<string> Requests { get; } = [];
+
+    public UnitControlResult Start(string reason) => Record("start", reason);
+
+    public UnitControlResult Stop(string reason) => Record("stop", reason);
+
+    public UnitControlResult Restart(string reason) => Record("restart", reason);
+
+    /// <summary>Moves the unit as the host would; failed and stopped carry the error <see cref="WhenReadyAsync"/> throws.</summary>
+    public void MoveTo(UnitState state, UnitError? error = null)
+    {
+        TaskCompletionSource changed;
+        lock (_gate)
+        {
+            _state = state;
+            _error = error;
+            changed = _changed;
+            _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        changed.TrySetResult();
+    }
+
+    public async Task WhenReadyAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Task changed;
+            lock (_gate)
+            {
+                if (_state == UnitState.Ready)
+                {
+                    return;
+                }
+
+                if (_state is UnitState.Failed or UnitState.Stopped)
+                {
+                    throw new UnitErrorException(_error ?? new UnitError("UNIT_NOT_RUNNING", $"The unit is {_state}.", "Start it."));
+                }
+
+                changed = _changed.Task;
+            }
+
+            await changed.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private UnitControlResult Record(string request, string reason)
+    {
+        lock (_gate)
+        {
+            Requests.Add($"{request}: {reason}");
+            return new UnitControlResult(true, $"{request} requested", _state);
+        }
+    }
+}
