@@ -179,6 +179,57 @@ def pm2(samples, units):
         subprocess.run([PM2, "kill"], env=env, capture_output=True, timeout=60)
 
 
+def python_server(samples):
+    """The python-server plugin's own operations on a real uvicorn app (the seed asks for < 100 ms acknowledgement)."""
+    python = "/usr/bin/python3"
+    if subprocess.run([python, "-c", "import uvicorn, fastapi"], capture_output=True).returncode != 0:
+        return None
+    work = tempfile.mkdtemp(prefix="api-latency-py-")
+    m = os.path.join(work, "manifests")
+    os.makedirs(m)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with open(os.path.join(m, "host.yaml"), "w") as f:
+        f.write(f"apiVersion: pluginhost/v1\nplugins: {{ directories: ['{root}/artifacts/plugins'], watch: false }}\nmanifests: {{ watch: false }}\n")
+    with open(os.path.join(m, "api.yaml"), "w") as f:
+        f.write(f"apiVersion: pluginhost/v1\nkind: python-server\nname: api\n"
+                f"spec: {{ app: main:app, appDir: {root}/samples/hello-api, python: {python}, port: {free_port()} }}\n")
+    port = free_port()
+    log = open(os.path.join(work, "host.out"), "w")
+    proc = subprocess.Popen(["dotnet", "exec", HOST_DLL, "run", "--manifests", m, "--data", os.path.join(work, "data"),
+                             "--urls", f"http://127.0.0.1:{port}"], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+        def op(name, body=b"{}"):
+            t0 = time.perf_counter()
+            conn.request("POST", f"/api/units/api/ops/{name}", body=body, headers={"Content-Type": "application/json"})
+            response = conn.getresponse()
+            answer = json.loads(response.read())
+            assert response.status == 200 and answer["success"], answer
+            return (time.perf_counter() - t0) * 1000, answer
+
+        def state():
+            try:
+                conn.request("GET", "/api/units/api")
+                return json.loads(conn.getresponse().read())["state"]
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                return None
+        wait(lambda: state() == "ready", 60, 0.05)
+        for _ in range(100):
+            op("status")
+        status = [op("status")[0] for _ in range(samples)]
+        control, served = [], []
+        for _ in range(max(10, samples // 100)):
+            control.append(op("restart")[0])
+            wait(lambda: state() == "ready", 60, 0.002)
+            served.append(op("restart", b'{"wait": true}')[0])  # acknowledged only when uvicorn serves again
+        return {"status": summary(status), "control": summary(control), "served": summary(served)}
+    finally:
+        proc.terminate()
+        proc.wait(60)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--samples", type=int, default=2000)
@@ -205,6 +256,19 @@ def main():
             print(f"| {label}, {stat} | {a:.2f} | {cells[0]} | {cells[1]} | {target if stat == 'p99' else ''} |")
     print()
     print("Ratios: how many times PluginHost is faster (>1 = PluginHost better).")
+    py = python_server(args.samples)
+    if py is None:
+        print("\npython-server: skipped (/usr/bin/python3 cannot import uvicorn and fastapi)")
+        return
+    print(json.dumps(py), file=sys.stderr)
+    print()
+    print("python-server operations on a real uvicorn + FastAPI app (no SSE subscribers):")
+    print()
+    print("| operation (ms) | p50 | p99 | seed's bar |")
+    print("| --- | --- | --- | --- |")
+    print(f"| `status` | {py['status']['p50']:.2f} | {py['status']['p99']:.2f} | |")
+    print(f"| `restart` acknowledgement | {py['control']['p50']:.2f} | {py['control']['p99']:.2f} | < 100 |")
+    print(f"| `restart` with `wait` (old server stopped, new one serving) | {py['served']['p50']:.1f} | {py['served']['p99']:.1f} | |")
 
 
 if __name__ == "__main__":
