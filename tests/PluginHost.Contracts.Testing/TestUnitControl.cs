@@ -34,6 +34,14 @@ public sealed class TestUnitControl : IUnitControl
 
     public UnitControlResult Restart(string reason) => Record("restart", reason);
 
+    public UnitControlResult GiveUp(UnitError error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        var answer = Record("give up", error.Code);
+        MoveTo(UnitState.Failed, error);
+        return answer;
+    }
+
     /// <summary>Moves the unit as the host would; failed and stopped carry the error <see cref="WhenReadyAsync"/> throws.</summary>
     public void MoveTo(UnitState state, UnitError? error = null)
     {

@@ -17,6 +17,12 @@ public interface IUnitControl
     UnitControlResult Restart(string reason);
 
     /// <summary>
+    /// Stops the unit and leaves it <c>failed</c> with this error, for a limit only the kind knows
+    /// (shimmy gives up after one restart that follows a start timeout). An explicit start clears it.
+    /// </summary>
+    UnitControlResult GiveUp(UnitError error);
+
+    /// <summary>
     /// Completes when the unit is ready (at once if it is). Throws <see cref="UnitErrorException"/>
     /// with the unit's last error when it settles as failed or stopped instead; keeps waiting through
     /// backoff, since the restart policy may still bring it up.

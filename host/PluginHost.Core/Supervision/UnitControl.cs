@@ -13,6 +13,8 @@ internal sealed class UnitControl(UnitSupervisor unit) : IUnitControl
 
     public UnitControlResult Restart(string reason) => Answer(unit.Restart(reason));
 
+    public UnitControlResult GiveUp(UnitError error) => Answer(unit.GiveUp(error));
+
     public Task WhenReadyAsync(CancellationToken cancellationToken) => unit.WhenReadyOrSettledAsync(cancellationToken);
 
     private UnitControlResult Answer(UnitCommandResult result) => new(result.Success, result.Message, unit.State);

@@ -126,7 +126,14 @@ internal sealed partial class UnitSupervisor
             await StopChildAsync().ConfigureAwait(false);
         }
 
-        if (State is not (UnitState.Stopped or UnitState.Idle or UnitState.Failed))
+        if (Interlocked.Exchange(ref _giveUp, null) is { } giveUp && State is not (UnitState.Stopped or UnitState.Idle))
+        {
+            // The driver's own limit: failed with its error, as the intensity limit would leave it.
+            _lastError = giveUp;
+            Move(UnitState.Failed, $"gave up: {giveUp.Message}", giveUp);
+            _events.Publish("unit_gave_up", new JsonObject { ["code"] = giveUp.Code, ["message"] = giveUp.Message, ["remedy"] = giveUp.Remedy });
+        }
+        else if (State is not (UnitState.Stopped or UnitState.Idle or UnitState.Failed))
         {
             Move(UnitState.Stopped, reason);
         }

@@ -42,6 +42,7 @@ internal sealed partial class UnitSupervisor : ISupervisedUnit, IAsyncDisposable
     private int _restarts;
     private UnitError? _lastError;
     private Processes.ExitStatus? _lastExit;
+    private UnitError? _giveUp;
 
     public UnitSupervisor(UnitManifest manifest, IUnitDriver driver, UnitServices services, Func<string, CancellationToken, Task> waitForReady, Func<PluginRef?> plugin)
     {
@@ -112,6 +113,7 @@ internal sealed partial class UnitSupervisor : ISupervisedUnit, IAsyncDisposable
             _forgetFailures |= _state is UnitState.Failed or UnitState.Stopped or UnitState.Idle;
 
             _wantRunning = true;
+            _giveUp = null;
             _nextStartAt = _services.Time.GetUtcNow();
             Poke(reason);
             return Answer(true, $"starting {Name}");
@@ -131,6 +133,20 @@ internal sealed partial class UnitSupervisor : ISupervisedUnit, IAsyncDisposable
             _restartRequested = false;
             Poke(reason);
             return Answer(true, $"stopping {Name}");
+        }
+    }
+
+    /// <summary>Stops the unit and leaves it failed with the driver's error (a kind-specific limit).</summary>
+    public UnitCommandResult GiveUp(UnitError error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        lock (_gate)
+        {
+            _wantRunning = false;
+            _restartRequested = false;
+            _giveUp = error;
+            Poke($"gave up: {error.Code}");
+            return Answer(true, $"giving up {Name}: {error.Message}");
         }
     }
 
