@@ -157,7 +157,7 @@ internal static partial class HostApi
 
             var error = result.Error ?? new UnitError("OPERATION_FAILED", result.Message, "See the unit's logs (pluginhost logs " + name + ").");
             return ApiProblem.From(error, StatusCodes.Status409Conflict, $"{op} failed",
-                new Dictionary<string, object?> { ["success"] = false, ["status"] = unit.Status() });
+                new Dictionary<string, object?> { ["success"] = false, ["data"] = result.Data, ["status"] = unit.Status() });
         });
     }
 

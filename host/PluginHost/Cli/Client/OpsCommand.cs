@@ -9,7 +9,7 @@ namespace PluginHost.Cli.Client;
 /// <summary>
 /// <c>pluginhost ops NAME</c> lists what a unit's plugin offers; <c>pluginhost ops NAME OP key=value…</c>
 /// (or <c>--args '{json}'</c>) runs one, each value typed by the operation's declared parameters.
-/// Long-running operations show a spinner. Exit 1 when the operation fails.
+/// Long-running operations show a progress bar fed by the unit's events. Exit 1 when the operation fails.
 /// </summary>
 internal static class OpsCommand
 {
@@ -35,8 +35,8 @@ internal static class OpsCommand
             var arguments = parse.GetValue(json) is { } text ? ParseJson(text) : FromPairs(parse.GetValue(pairs) ?? [], declared);
             var longRunning = declared.ValueKind == JsonValueKind.Object && declared.GetProperty("longRunning").GetBoolean();
             Task<JsonElement> Run() => client.PostAsync($"{path}/{ClientCommand.Path(operation)}", arguments, cancellationToken);
-            var answer = longRunning
-                ? await AnsiConsole.Status().Spinner(Spinner.Known.Dots).StartAsync($"{Markup.Escape(operation)} on {Markup.Escape(unit)}…", _ => Run()).ConfigureAwait(false)
+            var answer = longRunning && !parse.GetValue(ClientCommand.Json)
+                ? await OperationProgress.RunAsync(client, unit, operation, Run, cancellationToken).ConfigureAwait(false)
                 : await Run().ConfigureAwait(false);
             if (parse.GetValue(ClientCommand.Json))
             {

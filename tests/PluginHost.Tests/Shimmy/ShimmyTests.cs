@@ -1,0 +1,265 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using PluginHost.Contracts.Testing;
+using PluginHost.Core.Processes;
+using Xunit;
+
+namespace PluginHost.Tests.Shimmy;
+
+/// <summary>
+/// The shimmy plugin under the real host, with tests/fixtures/fake-shimmy standing in for the
+/// binary (same command line, a real HTTP server on the allocated port, failure knobs).
+/// </summary>
+public sealed class ShimmyTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
+    private static readonly string FakeShimmy = Path.Combine(RepositoryLayout.Root, "tests", "fixtures", "fake-shimmy", "shimmy");
+    private readonly TempDirectory _dir = new("shimmy");
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(100) };
+    private HostProcess? _host;
+
+    public Task InitializeAsync()
+    {
+        RepositoryLayout.CopyPlugin(RepositoryLayout.Plugin("shimmy"), _dir.Combine("plugins"));
+        RepositoryLayout.CopyPlugin(RepositoryLayout.Plugin("process"), _dir.Combine("plugins"));
+        _dir.Write("manifests/host.yaml", "apiVersion: pluginhost/v1\nplugins: { directories: [../plugins], watch: false }\nmanifests: { watch: false }\n");
+        _dir.Write("models/m.gguf", "not really a model");
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_host is not null)
+        {
+            await _host.DisposeAsync();
+        }
+
+        _http.Dispose();
+        _dir.Dispose();
+    }
+
+    private string Record => _dir.Combine("starts.jsonl");
+
+    private string Manifest(string name, string spec, string env = "", string extra = "") => $$"""
+        apiVersion: pluginhost/v1
+        kind: shimmy
+        name: {{name}}
+        spec: { binary: {{FakeShimmy}}, modelsDir: ../models, accel: cpu, port: {{HostProcess.FreePort()}}, {{spec}} }
+        env: { FAKE_SHIMMY_RECORD: {{Record}}{{env}} }
+        {{extra}}
+        """;
+
+    private async Task StartHostAsync(IReadOnlyDictionary<string, string>? environment = null, params (string Name, string Yaml)[] units)
+    {
+        foreach (var (name, yaml) in units)
+        {
+            _dir.Write($"manifests/{name}.yaml", yaml);
+        }
+
+        var port = HostProcess.FreePort();
+        _http.BaseAddress = new Uri($"http://127.0.0.1:{port}");
+        _host = HostProcess.Start(_dir.Path, environment, "run", "--manifests", "manifests", "--data", "data", "--urls", $"http://127.0.0.1:{port}");
+        await Eventually.TrueAsync(() => Unit(units[0].Name) is not null, Deadline, "the host to answer\n" + _host.Output);
+    }
+
+    private JsonElement? Unit(string name)
+    {
+        try
+        {
+            return _http.GetFromJsonAsync<JsonElement>($"/api/units/{name}").Result;
+        }
+        catch (AggregateException)
+        {
+            return null;
+        }
+    }
+
+    private async Task<JsonElement> OpAsync(string unit, string op) =>
+        await (await _http.PostAsJsonAsync($"/api/units/{unit}/ops/{op}", new { })).Content.ReadFromJsonAsync<JsonElement>();
+
+    private async Task<string[]> EventKindsAsync(string unit) =>
+        [.. (await _http.GetFromJsonAsync<JsonElement>($"/api/events/recent?unit={unit}")).EnumerateArray().Select(e => e.GetProperty("kind").GetString()!)];
+
+    private async Task<JsonElement[]> EventsAsync(string unit, string kind) =>
+        [.. (await _http.GetFromJsonAsync<JsonElement>($"/api/events/recent?unit={unit}")).EnumerateArray().Where(e => e.GetProperty("kind").GetString() == kind).Select(e => e.GetProperty("payload"))];
+
+    private string[] Starts() => File.Exists(Record) ? File.ReadAllLines(Record) : [];
+
+    [Fact]
+    public async Task It_waits_for_ensureReady_serves_concurrent_callers_with_one_start_and_stop_frees_port_process_and_files()
+    {
+        await StartHostAsync(null,
+            ("llm", Manifest("llm", "model: m.gguf", ", FAKE_SHIMMY_DELAY: \"0.5\"")),
+            ("witness", "apiVersion: pluginhost/v1\nkind: process\nname: witness\nspec: { command: /bin/sleep, args: [\"300\"] }\n"));
+        // A unit that autostarts is ready: the host has started what it starts, and shimmy is not among them.
+        await Eventually.TrueAsync(() => Unit("witness") is { } w && w.GetProperty("state").GetString() == "ready", Deadline, "the witness unit");
+        var idle = Unit("llm")!.Value;
+        var startsBefore = Starts().Length;
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => OpAsync("llm", "ensureReady")));
+        var port = answers[0].GetProperty("data").GetProperty("port").GetInt32();
+        var pid = answers[0].GetProperty("data").GetProperty("pid").GetInt32();
+        var runtime = _dir.Combine("data", "units", "llm", "run");
+        var filesWhileRunning = Directory.GetFiles(runtime).Select(f => Path.GetFileName(f)).Order().ToArray();
+        using var shimmy = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        var models = await shimmy.GetFromJsonAsync<JsonElement>("/v1/models");
+        var getPort = await OpAsync("llm", "getPort");
+
+        await OpAsync("llm", "stop");
+        await Eventually.TrueAsync(() => Unit("llm") is { } u && u.GetProperty("state").GetString() == "stopped", Deadline, "shimmy to stop");
+
+        Assert.Equal(("idle", 0), (idle.GetProperty("state").GetString(), startsBefore));
+        Assert.All(answers, a => Assert.True(a.GetProperty("success").GetBoolean(), a.ToString()));
+        Assert.All(answers, a => Assert.Equal((port, pid), (a.GetProperty("data").GetProperty("port").GetInt32(), a.GetProperty("data").GetProperty("pid").GetInt32())));
+        var start = JsonDocument.Parse(Assert.Single(Starts())).RootElement;
+        var argv = start.GetProperty("argv").EnumerateArray().Select(a => a.GetString()!).ToArray();
+        Assert.Equal(["--gpu-backend", "cpu", "serve", "--bind", $"127.0.0.1:{port}"], argv[2..7]);
+        Assert.Equal(_dir.Combine("models", "m.gguf"), start.GetProperty("env").GetProperty("SHIMMY_BASE_GGUF").GetString());
+        Assert.Equal("m.gguf", models.GetProperty("data")[0].GetProperty("id").GetString());
+        Assert.Equal(port, getPort.GetProperty("data").GetProperty("port").GetInt32());
+        Assert.Equal(["shimmy.lock", "shimmy.sock"], filesWhileRunning);
+        Assert.False(Directory.Exists(runtime), "the runtime folder (lock, socket, temporary files) is removed after stop");
+        Assert.False(IsAlive(pid));
+        Assert.True(PortIsFree(port));
+        var kinds = await EventKindsAsync("llm");
+        Assert.Single(kinds, k => k == "shimmy_ready");
+        Assert.Single(await EventsAsync("llm", "unit_state"), s => s.GetProperty("to").GetString() == "starting");
+        Assert.Equal(["starting", "ready", "stopping", "idle"], (await EventsAsync("llm", "shimmy_state")).Select(s => s.GetProperty("state").GetString()!));
+    }
+
+    [Fact]
+    public async Task A_start_timeout_gets_one_restart_then_fails_with_START_TIMEOUT_and_a_notification()
+    {
+        await StartHostAsync(null, ("llm", Manifest("llm", "startTimeout: 1s", ", FAKE_SHIMMY_NEVER_READY: \"1\"", "restart: { backoff: { initial: 100ms }, minInterval: 0s }")));
+
+        var answer = await OpAsync("llm", "ensureReady");
+        var unit = Unit("llm")!.Value;
+
+        Assert.False(answer.GetProperty("success").GetBoolean(), answer.ToString());
+        Assert.Equal("START_TIMEOUT", answer.GetProperty("code").GetString());
+        Assert.Equal(2, Starts().Length); // the first start and exactly one restart
+        Assert.Equal(("failed", "START_TIMEOUT"), (unit.GetProperty("state").GetString(), unit.GetProperty("lastError").GetProperty("code").GetString()));
+        var notice = Assert.Single(await EventsAsync("llm", "shimmy_failed"));
+        Assert.Equal("START_TIMEOUT", notice.GetProperty("code").GetString());
+        Assert.All(Starts(), s => Assert.False(IsAlive(JsonDocument.Parse(s).RootElement.GetProperty("pid").GetInt32())));
+    }
+
+    [Fact]
+    public async Task Failing_health_checks_are_HEALTHCHECK_FAILED_with_the_output_and_shimmy_is_restarted()
+    {
+        var sick = _dir.Combine("sick");
+        await StartHostAsync(null, ("llm", Manifest("llm", "model: m.gguf", $", FAKE_SHIMMY_SICK_FILE: {sick}",
+            "health: { liveness: { http: /v1/models, interval: 100ms, failureThreshold: 2 } }\nrestart: { backoff: { initial: 100ms }, minInterval: 0s }")));
+        var first = (await OpAsync("llm", "ensureReady")).GetProperty("data").GetProperty("pid").GetInt32();
+
+        await File.WriteAllTextAsync(sick, "");
+        JsonElement error = default;
+        await Eventually.TrueAsync(() => Unit("llm") is { } u && u.GetProperty("lastError") is { ValueKind: JsonValueKind.Object } e && (error = e).ValueKind != JsonValueKind.Undefined,
+            Deadline, "the failed health check to be reported\n" + _host!.Output);
+        File.Delete(sick);
+        var again = await OpAsync("llm", "ensureReady");
+
+        Assert.Equal("HEALTHCHECK_FAILED", error.GetProperty("code").GetString());
+        Assert.Contains("model backend crashed", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.True(again.GetProperty("success").GetBoolean(), again.ToString());
+        Assert.NotEqual(first, again.GetProperty("data").GetProperty("pid").GetInt32());
+        Assert.False(IsAlive(first));
+    }
+
+    [Fact]
+    public async Task A_missing_model_is_downloaded_by_ensureReady_resuming_a_broken_transfer_and_errors_speak_Korean_under_a_Korean_locale()
+    {
+        var model = RandomNumberGenerator.GetBytes(2 * 1024 * 1024);
+        await using var server = await ModelHttpServer.StartAsync(model, breakFirstAfter: 512 * 1024);
+        var sha = Convert.ToHexStringLower(SHA256.HashData(model));
+        await StartHostAsync(new Dictionary<string, string> { ["LANG"] = "ko_KR.UTF-8", ["LC_ALL"] = "ko_KR.UTF-8" },
+            ("llm", Manifest("llm", $"model: fresh.gguf, download: {{ url: \"{server.Url}\", sha256: {sha} }}")),
+            ("nomodel", Manifest("nomodel", "model: absent.gguf")));
+
+        var missing = await OpAsync("nomodel", "ensureReady");
+        var ready = await OpAsync("llm", "ensureReady");
+
+        Assert.False(missing.GetProperty("success").GetBoolean());
+        Assert.Equal("MODEL_NOT_FOUND", missing.GetProperty("code").GetString());
+        Assert.StartsWith("선택한 모델이 설치되어 있지 않습니다.", missing.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.True(ready.GetProperty("success").GetBoolean(), ready.ToString() + "\n" + _host!.Output);
+        Assert.Equal(model, await File.ReadAllBytesAsync(_dir.Combine("models", "fresh.gguf")));
+        Assert.Equal(2, server.Requests);
+        Assert.StartsWith("bytes=", server.LastRange, StringComparison.Ordinal);
+        var progress = await EventsAsync("llm", "shimmy_download_progress");
+        Assert.Equal(model.Length, progress[^1].GetProperty("bytes").GetInt64());
+        var done = Assert.Single(await EventsAsync("llm", "shimmy_download_done"));
+        Assert.Equal((2, true), (done.GetProperty("attempts").GetInt32(), done.GetProperty("verified").GetBoolean()));
+        Assert.Contains(JsonDocument.Parse(Assert.Single(Starts())).RootElement.GetProperty("argv").EnumerateArray(), a => a.GetString() == _dir.Combine("models", "fresh.gguf"));
+    }
+
+    private static bool IsAlive(int pid) => ProcStat.Read(pid) is { IsZombie: false };
+
+    private static bool PortIsFree(int port)
+    {
+        try
+        {
+            using var probe = new TcpListener(IPAddress.Loopback, port);
+            probe.Start();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Serves a model file with Range support; the first transfer breaks after some bytes.</summary>
+    private sealed class ModelHttpServer : IAsyncDisposable
+    {
+        private readonly WebApplication _app;
+        private int _requests;
+
+        private ModelHttpServer(WebApplication app) => _app = app;
+
+        public int Requests => _requests;
+
+        public string LastRange { get; private set; } = "";
+
+        public string Url { get; private set; } = "";
+
+        public static async Task<ModelHttpServer> StartAsync(byte[] content, int breakFirstAfter)
+        {
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            builder.Logging.ClearProviders();
+            var app = builder.Build();
+            var server = new ModelHttpServer(app);
+            app.MapGet("/fresh.gguf", async (HttpContext http) =>
+            {
+                server.LastRange = http.Request.Headers.Range.ToString();
+                if (Interlocked.Increment(ref server._requests) == 1)
+                {
+                    http.Response.ContentLength = content.Length;
+                    await http.Response.Body.WriteAsync(content.AsMemory(0, breakFirstAfter));
+                    await http.Response.Body.FlushAsync();
+                    http.Abort();
+                    return Results.Empty;
+                }
+
+                return Results.Bytes(content, "application/octet-stream", enableRangeProcessing: true);
+            });
+            await app.StartAsync();
+            server.Url = app.Urls.First() + "/fresh.gguf";
+            return server;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+    }
+}
