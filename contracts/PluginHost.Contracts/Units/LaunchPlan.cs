@@ -23,6 +23,9 @@ public sealed record LaunchPlan(string Command)
     /// <summary>Initial terminal size when <see cref="Io"/> is <see cref="LaunchIo.Pty"/>.</summary>
     public TerminalSize TerminalSize { get; init; } = TerminalSize.Default;
 
+    /// <summary>How many bytes of a terminal's output the host keeps for late viewers and <c>Scrollback()</c> (since contracts 1.2).</summary>
+    public int ScrollbackBytes { get; init; } = 1024 * 1024;
+
     /// <summary>Overrides the manifest's stop signal and grace for this launch, when set.</summary>
     public StopSettings? Stop { get; init; }
 

@@ -119,4 +119,40 @@ internal static unsafe partial class LibC
         const long SysPidFdOpen = 434; // the same number on x86_64 and aarch64
         return (int)syscall(SysPidFdOpen, pid, 0);
     }
+
+    public const int O_NOCTTY = 0x100;
+    public const int EIO = 5;
+    public const int EAGAIN = 11;
+
+    /// <summary>ioctl request numbers on Linux (x86_64 and aarch64 share them).</summary>
+    public const nuint TIOCSWINSZ = 0x5414;
+    public const nuint TIOCGWINSZ = 0x5413;
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int posix_openpt(int flags);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int grantpt(int fd);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int unlockpt(int fd);
+
+    [LibraryImport(Lib)]
+    public static partial int ptsname_r(int fd, byte* buffer, nuint length);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int ioctl(int fd, nuint request, WinSize* size);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial nint write(int fd, byte* buffer, nint count);
+
+    /// <summary>struct winsize.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct WinSize
+    {
+        public ushort Rows;
+        public ushort Columns;
+        public ushort XPixels;
+        public ushort YPixels;
+    }
 }

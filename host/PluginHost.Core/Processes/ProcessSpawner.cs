@@ -25,7 +25,7 @@ internal static unsafe class ProcessSpawner
         try
         {
             var pid = SpawnRaw(request.Command, [request.Command, .. request.Arguments], Environment(request.Environment), request.WorkingDirectory,
-                [(stdout.Write, 1), (stderr.Write, 2)], [0]);
+                [(0, "/dev/null", LibC.O_RDONLY)], [(stdout.Write, 1), (stderr.Write, 2)]);
             LibC.close(stdout.Write);
             LibC.close(stderr.Write);
             stdout.Write = stderr.Write = -1;
@@ -49,6 +49,44 @@ internal static unsafe class ProcessSpawner
         }
     }
 
+    /// <summary>
+    /// Starts the process on a new pseudo-terminal: the slave is its stdin, stdout, stderr and
+    /// controlling terminal (it leads a new session); the host keeps the master.
+    /// </summary>
+    public static SpawnedTerminal SpawnPty(SpawnRequest request, int columns, int rows)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var master = LibC.posix_openpt(LibC.O_RDWR | LibC.O_NOCTTY | LibC.O_CLOEXEC);
+        if (master < 0)
+        {
+            throw new SpawnException(Marshal.GetLastPInvokeError(), "posix_openpt failed: " + Marshal.GetLastPInvokeErrorMessage());
+        }
+
+        try
+        {
+            if (LibC.grantpt(master) != 0 || LibC.unlockpt(master) != 0)
+            {
+                throw new SpawnException(Marshal.GetLastPInvokeError(), "grantpt/unlockpt failed: " + Marshal.GetLastPInvokeErrorMessage());
+            }
+
+            var name = stackalloc byte[128];
+            Check(LibC.ptsname_r(master, name, 128), "ptsname_r");
+            var slave = Marshal.PtrToStringUTF8((nint)name)!;
+            var size = new LibC.WinSize { Columns = (ushort)columns, Rows = (ushort)rows };
+            LibC.ioctl(master, LibC.TIOCSWINSZ, &size);
+            var environment = new Dictionary<string, string>(request.Environment, StringComparer.Ordinal);
+            environment.TryAdd("TERM", System.Environment.GetEnvironmentVariable("TERM") is { Length: > 0 } term && term != "dumb" ? term : "xterm-256color");
+            var pid = SpawnRaw(request.Command, [request.Command, .. request.Arguments], Environment(environment), request.WorkingDirectory,
+                [(0, slave, LibC.O_RDWR)], [(0, 1), (0, 2)]);
+            return new SpawnedTerminal(pid, ProcStat.Read(pid)?.StartTimeTicks ?? 0, master, slave);
+        }
+        catch
+        {
+            LibC.close(master);
+            throw;
+        }
+    }
+
     /// <returns>The holder's pid, or 0 when none could be started (the unit then runs without crash-proof output).</returns>
     private static int SpawnHolder(int stdoutRead, int stderrRead)
     {
@@ -60,7 +98,8 @@ internal static unsafe class ProcessSpawner
         try
         {
             return SpawnRaw(SleepPath, ["pluginhost-output-holder", "infinity"], [], "/",
-                [(stdoutRead, OutputHolder.StdoutFd), (stderrRead, OutputHolder.StderrFd)], [0, 1, 2]);
+                [(0, "/dev/null", LibC.O_RDONLY), (1, "/dev/null", LibC.O_RDWR), (2, "/dev/null", LibC.O_RDWR)],
+                [(stdoutRead, OutputHolder.StdoutFd), (stderrRead, OutputHolder.StderrFd)]);
         }
         catch (SpawnException)
         {
@@ -69,8 +108,13 @@ internal static unsafe class ProcessSpawner
         }
     }
 
-    /// <summary>posix_spawn into a new session: <paramref name="dups"/> become the child's descriptors, <paramref name="nullFds"/> /dev/null.</summary>
-    private static int SpawnRaw(string command, IEnumerable<string> argvList, IEnumerable<string> environment, string workingDirectory, (int From, int To)[] dups, int[] nullFds)
+    /// <summary>
+    /// posix_spawn into a new session: <paramref name="opens"/> are opened as the child's descriptors
+    /// first, then <paramref name="dups"/> copied. glibc runs setsid before the file actions, so a
+    /// terminal opened here becomes the child's controlling terminal.
+    /// </summary>
+    private static int SpawnRaw(string command, IEnumerable<string> argvList, IEnumerable<string> environment, string workingDirectory,
+        (int Fd, string Path, int Flags)[] opens, (int From, int To)[] dups)
     {
         var actions = NativeMemory.AllocZeroed(LibC.SpawnStructSize);
         var attributes = NativeMemory.AllocZeroed(LibC.SpawnStructSize);
@@ -83,9 +127,9 @@ internal static unsafe class ProcessSpawner
         {
             Check(LibC.posix_spawn_file_actions_init(actions), "posix_spawn_file_actions_init");
             Check(LibC.posix_spawnattr_init(attributes), "posix_spawnattr_init");
-            foreach (var fd in nullFds)
+            foreach (var (fd, file, flags) in opens)
             {
-                Check(LibC.posix_spawn_file_actions_addopen(actions, fd, "/dev/null", fd == 0 ? LibC.O_RDONLY : LibC.O_RDWR, 0), "addopen");
+                Check(LibC.posix_spawn_file_actions_addopen(actions, fd, file, flags, 0), "addopen");
             }
 
             foreach (var (from, to) in dups)
@@ -200,3 +244,6 @@ internal static unsafe class ProcessSpawner
 
 /// <summary>A just-spawned process: its pid (= process group = session id), the read ends of its output, and the output holder (0 if none).</summary>
 internal sealed record SpawnedProcess(int Pid, long StartTimeTicks, SafePipeHandle Stdout, SafePipeHandle Stderr, int HolderPid, long HolderStartTimeTicks);
+
+/// <summary>A process on a pseudo-terminal: the host owns <paramref name="MasterFd"/>.</summary>
+internal sealed record SpawnedTerminal(int Pid, long StartTimeTicks, int MasterFd, string SlavePath);

@@ -13,6 +13,9 @@ internal sealed record RunningChild(RunningProcess Process, StopSettings Stop, T
 
     /// <summary>Output lines forwarded as events while this process runs, when its plan asked for it.</summary>
     public IDisposable? OutputEvents { get; init; }
+
+    /// <summary>The pseudo-terminal, when the plan asked for one (the host owns its master).</summary>
+    public Terminals.PtyTerminal? Terminal { get; init; }
 }
 
 /// <summary>The process keeping the unit's pipes open; <paramref name="IsChild"/> when this host started it (and must reap it).</summary>

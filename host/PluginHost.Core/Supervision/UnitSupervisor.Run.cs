@@ -206,28 +206,49 @@ internal sealed partial class UnitSupervisor
         var plan = await Driver.PrepareAsync(_context, phase).ConfigureAwait(false);
         var request = Placeholders.Resolve(plan, _context);
         _lastExit = null; // a previous process's exit is old news once a new one runs
-        var spawned = ProcessSpawner.Spawn(request);
-        var now = _services.Time.GetUtcNow();
-        var process = new RunningProcess(spawned.Pid, spawned.Pid, spawned.StartTimeTicks, now, plan.Io);
-        var drained = Task.WhenAll(
-            OutputPump.PumpAsync(spawned.Stdout, OutputStream.Stdout, Log, _services.Time),
-            OutputPump.PumpAsync(spawned.Stderr, OutputStream.Stderr, Log, _services.Time));
-        var child = new RunningChild(process, plan.Stop ?? Manifest.Stop, ExitWatch.WhenExited(spawned.Pid, isChild: true), drained,
-            new OutputHolderRef(spawned.HolderPid, spawned.HolderStartTimeTicks, IsChild: true))
-        {
-            OutputEvents = OutputEvents.Attach(plan, Log, _context.Events, _services.Time),
-        };
+        var child = plan.Io == LaunchIo.Pty ? SpawnTerminal(plan, request) : SpawnWithPipes(plan, request);
+        var now = child.Process.StartedAt;
         lock (_gate)
         {
             _child = child;
             _startedAt = now;
         }
 
-        _context.Process = process;
+        _context.Process = child.Process;
+        _context.Terminal = child.Terminal;
         _planner.OnStarted(now);
-        _services.Journal?.RecordProcess(new ProcessRecord(Name, process.Pid, process.ProcessGroupId, process.StartTimeTicks,
-            spawned.HolderPid, spawned.HolderStartTimeTicks, now, _context.Ports, Manifest.Fingerprint));
+        _services.Journal?.RecordProcess(new ProcessRecord(Name, child.Pid, child.Session, child.Process.StartTimeTicks,
+            child.Holder.Pid, child.Holder.StartTimeTicks, now, _context.Ports, Manifest.Fingerprint));
         return child;
+    }
+
+    /// <summary>stdout and stderr on pipes, read per line; an output holder keeps them open across a host crash.</summary>
+    private RunningChild SpawnWithPipes(LaunchPlan plan, SpawnRequest request)
+    {
+        var spawned = ProcessSpawner.Spawn(request);
+        var process = new RunningProcess(spawned.Pid, spawned.Pid, spawned.StartTimeTicks, _services.Time.GetUtcNow(), plan.Io);
+        var drained = Task.WhenAll(
+            OutputPump.PumpAsync(spawned.Stdout, OutputStream.Stdout, Log, _services.Time),
+            OutputPump.PumpAsync(spawned.Stderr, OutputStream.Stderr, Log, _services.Time));
+        return new RunningChild(process, plan.Stop ?? Manifest.Stop, ExitWatch.WhenExited(spawned.Pid, isChild: true), drained,
+            new OutputHolderRef(spawned.HolderPid, spawned.HolderStartTimeTicks, IsChild: true))
+        {
+            OutputEvents = OutputEvents.Attach(plan, Log, _context.Events, _services.Time),
+        };
+    }
+
+    /// <summary>A pseudo-terminal the host owns: the program's controlling terminal; its output read from the master.</summary>
+    private RunningChild SpawnTerminal(LaunchPlan plan, SpawnRequest request)
+    {
+        var spawned = ProcessSpawner.SpawnPty(request, plan.TerminalSize.Columns, plan.TerminalSize.Rows);
+        var process = new RunningProcess(spawned.Pid, spawned.Pid, spawned.StartTimeTicks, _services.Time.GetUtcNow(), plan.Io);
+        var terminal = new Terminals.PtyTerminal(spawned, plan.TerminalSize, plan.ScrollbackBytes, Log, _services.Time);
+        return new RunningChild(process, plan.Stop ?? Manifest.Stop, ExitWatch.WhenExited(spawned.Pid, isChild: true), terminal.Completed,
+            new OutputHolderRef(0, 0, IsChild: false))
+        {
+            OutputEvents = OutputEvents.Attach(plan, Log, _context.Events, _services.Time),
+            Terminal = terminal,
+        };
     }
 
     /// <returns>Null when ready; otherwise the failure that ended the start.</returns>
@@ -470,6 +491,8 @@ internal sealed partial class UnitSupervisor
         _lastExit = status; // told to the driver with the transition that follows (stopped, backoff, failed)
         await Task.WhenAny(child.OutputDrained, Task.Delay(TimeSpan.FromSeconds(5))).ConfigureAwait(false);
         child.OutputEvents?.Dispose();
+        child.Terminal?.Dispose();
+        _context.Terminal = null;
         OutputHolder.Release(child.Holder.Pid, child.Holder.StartTimeTicks, child.Holder.IsChild);
         _services.Journal?.ForgetProcess(Name);
         lock (_gate)

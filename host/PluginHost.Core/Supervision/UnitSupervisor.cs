@@ -78,6 +78,9 @@ internal sealed partial class UnitSupervisor : ISupervisedUnit, IAsyncDisposable
 
     public RunningProcess? Process => _context.Process;
 
+    /// <summary>The running session's pseudo-terminal, when the unit runs on one.</summary>
+    public Terminals.PtyTerminal? Terminal => Volatile.Read(ref _child)?.Terminal;
+
     public UnitState State
     {
         get

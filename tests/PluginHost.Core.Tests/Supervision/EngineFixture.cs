@@ -46,6 +46,7 @@ internal sealed class EngineFixture : IAsyncDisposable
         var events = new EventBus(recentEvents);
         RepositoryLayout.CopyPlugin(RepositoryLayout.Plugin("process"), temp.Combine("plugins"));
         RepositoryLayout.CopyPlugin(RepositoryLayout.TestPlugin("sample"), temp.Combine("plugins"));
+        RepositoryLayout.CopyPlugin(RepositoryLayout.Plugin("pty-session"), temp.Combine("plugins"));
         var plugins = new PluginCatalog(temp.Combine("shadow"), events, TimeProvider.System, NullLogger<PluginCatalog>.Instance);
         await plugins.LoadDirectoriesAsync([temp.Combine("plugins")], CancellationToken.None);
         var services = new UnitServices(clock, events, new PortAllocator(), new ProbeRunner(new HttpClient()), temp.Combine("data"),

@@ -1,0 +1,294 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using PluginHost.Contracts.Units;
+using PluginHost.Core.Logs;
+using PluginHost.Core.Processes;
+
+namespace PluginHost.Core.Terminals;
+
+/// <summary>
+/// The host's side of a unit's pseudo-terminal: it owns the master, so the session outlives any
+/// plugin reload. One thread reads the master until EIO (every slave descriptor closed) and hands
+/// each chunk, under one lock, to the scrollback ring, to every attached viewer and, decoded as
+/// UTF-8 lines, to the unit's log. Lossless with bounded memory: while any viewer's queue is full
+/// the reader waits, so the program blocks in write(2) instead of output being dropped; a viewer
+/// that takes nothing for <see cref="StallLimit"/> is detached so one frozen client cannot hold a
+/// session forever. Memory per session ≤ scrollback + 64 KB read buffer + 64 KB partial line +
+/// Σ viewers (capacity + one chunk).
+/// </summary>
+internal sealed unsafe class PtyTerminal : IUnitTerminal, IDisposable
+{
+    public const int ReadBufferBytes = 64 * 1024;
+    public const int MaxLineChars = 64 * 1024;
+    public const int DefaultViewerCapacity = 256 * 1024;
+
+    private readonly int _master;
+    private readonly ByteRing _scrollback;
+    private readonly UnitLog _log;
+    private readonly TimeProvider _time;
+    private readonly Lock _gate = new();
+    private readonly Lock _writeGate = new();
+    private readonly List<TerminalViewer> _viewers = [];
+    private readonly SemaphoreSlim _room = new(0);
+    private readonly TaskCompletionSource _completed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Decoder _decoder = new UTF8Encoding(false).GetDecoder();
+    private readonly StringBuilder _line = new();
+    private long _bytesRead;
+    private int _disposed;
+
+    public PtyTerminal(SpawnedTerminal spawned, TerminalSize size, int scrollbackBytes, UnitLog log, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(spawned);
+        _master = spawned.MasterFd;
+        SlavePath = spawned.SlavePath;
+        Size = size;
+        _scrollback = new ByteRing(Math.Max(4096, scrollbackBytes));
+        _log = log;
+        _time = time;
+        var reader = new Thread(Pump) { IsBackground = true, Name = "pty " + spawned.SlavePath };
+        reader.Start();
+    }
+
+    /// <summary>How long a full viewer may take nothing before it is detached.</summary>
+    public static TimeSpan StallLimit { get; set; } = TimeSpan.FromSeconds(30);
+
+    public string SlavePath { get; }
+
+    public TerminalSize Size { get; private set; }
+
+    /// <summary>Completes when the master reports EIO: every process holding the slave is gone and the output is all read.</summary>
+    public Task Completed => _completed.Task;
+
+    public long BytesRead => Interlocked.Read(ref _bytesRead);
+
+    /// <summary>Output held in memory for viewers right now (for the memory bound).</summary>
+    public long Buffered
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _viewers.Sum(v => v.Queued);
+            }
+        }
+    }
+
+    public int ViewerCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _viewers.Count;
+            }
+        }
+    }
+
+    /// <summary>Starts a viewer: the scrollback so far, then every byte that follows, in order.</summary>
+    public TerminalViewer Attach(int capacity = DefaultViewerCapacity)
+    {
+        lock (_gate)
+        {
+            var viewer = new TerminalViewer(Math.Max(1024, capacity), _scrollback.ToArray(), Detach, () => _room.Release(), _time);
+            if (_completed.Task.IsCompleted)
+            {
+                viewer.End("the session has ended");
+            }
+            else
+            {
+                _viewers.Add(viewer);
+            }
+
+            return viewer;
+        }
+    }
+
+    public ValueTask WriteAsync(ReadOnlyMemory<byte> input, CancellationToken cancellationToken)
+    {
+        // Blocking writes to a pty are short (the line discipline buffers 4 KB+); one writer at a time keeps input in order.
+        lock (_writeGate)
+        {
+            using var pin = input.Pin();
+            var p = (byte*)pin.Pointer;
+            var left = input.Length;
+            while (left > 0)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var n = LibC.write(_master, p, left);
+                if (n < 0)
+                {
+                    var errno = Marshal.GetLastPInvokeError();
+                    if (errno == LibC.EINTR)
+                    {
+                        continue;
+                    }
+
+                    throw new IOException($"writing to the terminal failed: {Marshal.GetPInvokeErrorMessage(errno)}");
+                }
+
+                p += n;
+                left -= (int)n;
+            }
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask ResizeAsync(TerminalSize size, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(size);
+        var winsize = new LibC.WinSize { Columns = (ushort)size.Columns, Rows = (ushort)size.Rows };
+        if (LibC.ioctl(_master, LibC.TIOCSWINSZ, &winsize) != 0)
+        {
+            throw new IOException("resizing the terminal failed: " + Marshal.GetLastPInvokeErrorMessage());
+        }
+
+        Size = size; // the kernel sends SIGWINCH to the terminal's foreground process group
+        return ValueTask.CompletedTask;
+    }
+
+    public ReadOnlyMemory<byte> Scrollback()
+    {
+        lock (_gate)
+        {
+            return _scrollback.ToArray();
+        }
+    }
+
+    private void Detach(TerminalViewer viewer)
+    {
+        lock (_gate)
+        {
+            _viewers.Remove(viewer);
+        }
+
+        _room.Release();
+    }
+
+    private void Pump()
+    {
+        var buffer = new byte[ReadBufferBytes];
+        try
+        {
+            while (true)
+            {
+                WaitForRoom();
+                nint n;
+                fixed (byte* p = buffer)
+                {
+                    n = LibC.read(_master, p, buffer.Length);
+                }
+
+                if (n < 0 && Marshal.GetLastPInvokeError() == LibC.EINTR)
+                {
+                    continue;
+                }
+
+                if (n <= 0)
+                {
+                    break; // EIO: no process holds the slave any more
+                }
+
+                var chunk = buffer.AsSpan(0, (int)n).ToArray();
+                Interlocked.Add(ref _bytesRead, n);
+                lock (_gate)
+                {
+                    _scrollback.Append(chunk);
+                    foreach (var viewer in _viewers)
+                    {
+                        viewer.Offer(chunk);
+                    }
+                }
+
+                ToLog(chunk, flush: false);
+            }
+        }
+        finally
+        {
+            ToLog([], flush: true);
+            lock (_gate)
+            {
+                foreach (var viewer in _viewers)
+                {
+                    viewer.End("the session has ended");
+                }
+
+                _viewers.Clear();
+            }
+
+            _completed.TrySetResult();
+        }
+    }
+
+    /// <summary>Back-pressure: while a viewer is full, do not read (the program blocks); detach viewers that stalled.</summary>
+    private void WaitForRoom()
+    {
+        while (true)
+        {
+            TerminalViewer[] full;
+            lock (_gate)
+            {
+                full = [.. _viewers.Where(v => v.Full)];
+            }
+
+            if (full.Length == 0 || Volatile.Read(ref _disposed) != 0)
+            {
+                return;
+            }
+
+            foreach (var stalled in full.Where(v => _time.GetElapsedTime(v.LastRead) > StallLimit))
+            {
+                stalled.End($"detached: took no output for {StallLimit.TotalSeconds:0} s while its buffer was full");
+                Detach(stalled);
+            }
+
+            _room.Wait(TimeSpan.FromMilliseconds(100));
+        }
+    }
+
+    /// <summary>UTF-8 decoded across chunk boundaries (a character split between two reads is whole), split into lines for the log.</summary>
+    private void ToLog(byte[] chunk, bool flush)
+    {
+        var chars = new char[_decoder.GetCharCount(chunk, flush)];
+        _decoder.GetChars(chunk, chars, flush);
+        var now = _time.GetUtcNow();
+        foreach (var c in chars)
+        {
+            if (c == '\n' || _line.Length >= MaxLineChars)
+            {
+                EmitLine(now);
+                if (c == '\n')
+                {
+                    continue;
+                }
+            }
+
+            if (c != '\r')
+            {
+                _line.Append(c);
+            }
+        }
+
+        if (flush && _line.Length > 0)
+        {
+            EmitLine(now);
+        }
+
+        _log.Flush();
+    }
+
+    private void EmitLine(DateTimeOffset now)
+    {
+        _log.Append(new OutputLine(OutputStream.Terminal, _line.ToString(), now));
+        _line.Clear();
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _room.Release();
+            LibC.close(_master);
+        }
+    }
+}
