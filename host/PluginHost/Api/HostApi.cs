@@ -23,6 +23,7 @@ internal static partial class HostApi
     public static void Map(WebApplication app, HostSetup setup, Supervisor supervisor)
     {
         var sseClients = new ConnectionCount();
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
 
         app.MapGet("/api/health", () =>
         {
@@ -99,6 +100,11 @@ internal static partial class HostApi
         app.MapPost("/api/units/{name}/start", (string name) => WithUnit(supervisor, name, unit => Answer(unit.Start())));
         app.MapPost("/api/units/{name}/stop", (string name) => WithUnit(supervisor, name, unit => Answer(unit.Stop())));
         app.MapPost("/api/units/{name}/restart", (string name) => WithUnit(supervisor, name, unit => Answer(unit.Restart())));
+
+        app.MapGet("/api/units/{name}/pty", async (string name, HttpContext http) =>
+            !UnitNames.IsValid(name) ? ApiProblem.InvalidName("unit", name)
+            : supervisor.Find(name) is { } unit ? await TerminalSocket.ServeAsync(http, unit).ConfigureAwait(false) ?? Results.Empty
+            : ApiProblem.UnknownUnit(name));
 
         app.MapGet("/api/units/{name}/logs", (string name, int? tail, bool? follow, HttpContext http) => WithUnit(supervisor, name, unit =>
             follow == true
