@@ -161,6 +161,45 @@ function select(name) {
   };
   state.logSource = source;
   loadOps(name);
+  openTerminal(name);
+}
+
+// ---- terminal (pty-session units) ---------------------------------------------------------
+
+const TERM_KEEP = 200_000;
+// Colours, cursor moves and titles are dropped: this is a live view, not a terminal emulator.
+const ANSI = /\x1b\[[0-?]*[ -\/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[()][A-Za-z0-9]|\x1b[=>]|\r/g;
+
+function openTerminal(name, started = false) {
+  state.term?.close();
+  state.term = null;
+  const box = $("terminal");
+  const unit = state.units.get(name);
+  box.hidden = unit?.kind !== "pty-session";
+  if (box.hidden) return;
+  $("term-out").textContent = "";
+  if (!started && unit.state !== "ready") { $("term-state").textContent = "— " + unit.state; return; }
+  const url = new URL(withToken(`/api/units/${encodeURIComponent(name)}/pty`), location.href);
+  url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
+  const socket = new WebSocket(url);
+  socket.binaryType = "arraybuffer";
+  const decoder = new TextDecoder();
+  socket.onopen = () => { $("term-state").textContent = "— connected"; };
+  socket.onmessage = (m) => {
+    const out = $("term-out");
+    out.textContent = (out.textContent + decoder.decode(m.data, { stream: true }).replace(ANSI, "")).slice(-TERM_KEEP);
+    out.scrollTop = out.scrollHeight;
+  };
+  socket.onclose = (e) => {
+    if (state.term !== socket) return;
+    $("term-state").textContent = "— " + (e.reason || "closed");
+    state.term = null;
+  };
+  state.term = socket;
+}
+
+function sendToTerminal(text) {
+  if (state.term?.readyState === WebSocket.OPEN) state.term.send(new TextEncoder().encode(text));
 }
 
 function lineMatches(line) {
@@ -235,6 +274,12 @@ function describe(e) {
     case "python-server-status": return `${p.status}` + (p.port ? ` on port ${p.port}` : "") + (p.lastError ? ` — ${p.lastError}` : "");
     case "python-server-ready": return `serving on port ${p.port} (pid ${p.pid})`;
     case "python-server-stopped": return p.signal ? `stopped by ${p.signal}` : `exited with code ${p.code}`;
+    case "python-log": case "pty-output": return (p.skipped ? `(${p.skipped} lines skipped) ` : "") + p.line;
+    case "crash_detected": return p.signal ? `killed by signal ${p.signal}` : `exited with code ${p.code}`;
+    case "session_started": case "session_restarted": return `pid ${p.pid} on ${p.tty ?? "a terminal"}` + (p.sinceCrashMs != null ? `, ${p.sinceCrashMs} ms after the crash` : "");
+    case "shimmy_ready": return `ready on port ${p.port} (${p.accel ?? "?"}${p.model ? ", " + p.model : ""})`;
+    case "shimmy_failed": return `${p.code}: ${p.message} → ${p.remedy}`;
+    case "shimmy_download_progress": return p.percent != null ? `${p.model}: ${p.percent} %` : `${p.model}: ${p.bytes} bytes`;
     default: return p.message || p.reason || JSON.stringify(p);
   }
 }
@@ -255,6 +300,8 @@ async function connectEvents() {
   source.onmessage = (m) => {
     const e = JSON.parse(m.data);
     addEvent(e.kind, e.unit, describe(e), e.timestamp);
+    // A restarted session is a new terminal: follow it.
+    if ((e.kind === "session_restarted" || e.kind === "session_started") && e.unit === state.selected) openTerminal(e.unit, true);
     if (e.kind === "unit_state" && e.unit) {
       const row = document.querySelector(`#units tbody tr[data-unit="${CSS.escape(e.unit)}"]`);
       if (row) { row.dataset.eventId = e.id; setState(row, e.payload.to, e.payload.pid); }
@@ -292,6 +339,12 @@ async function refreshPlugins() {
 // ---- start -------------------------------------------------------------------------------
 
 async function start() {
+  $("term-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    sendToTerminal($("term-input").value + "\r");
+    $("term-input").value = "";
+  });
+  $("term-ctrlc").addEventListener("click", () => sendToTerminal("\x03"));
   $("log-filter").addEventListener("input", renderLog);
   $("log-clear").addEventListener("click", () => { state.logLines = []; state.logPending = []; renderLog(); });
   $("log-pause").addEventListener("click", () => {

@@ -31,6 +31,13 @@ public sealed class DashboardTests : IAsyncLifetime
         RepositoryLayout.CopyPlugin(RepositoryLayout.Plugin("python-server"), _dir.Combine("plugins"));
         _dir.Write("app/main.py", File.ReadAllText(Path.Combine(RepositoryLayout.Root, "samples", "hello-api", "main.py")));
         _dir.Write("manifests/api.yaml", $"apiVersion: pluginhost/v1\nkind: python-server\nname: api\nspec: {{ app: main:app, appDir: ../app, python: /usr/bin/python3, port: {HostProcess.FreePort()} }}\n");
+        RepositoryLayout.CopyPlugin(RepositoryLayout.Plugin("pty-session"), _dir.Combine("plugins"));
+        _dir.Write("manifests/shell.yaml", """
+            apiVersion: pluginhost/v1
+            kind: pty-session
+            name: shell
+            spec: { command: /bin/bash, args: ["-c", "echo SHELL-READY; while read -r line; do eval \"$line\"; done"] }
+            """);
         _dir.Write("manifests/sleeper.yaml", "apiVersion: pluginhost/v1\nkind: process\nname: sleeper\nspec: { command: /bin/sleep, args: ['300'] }\n");
         var port = HostProcess.FreePort();
         _url = $"http://127.0.0.1:{port}";
@@ -160,6 +167,27 @@ public sealed class DashboardTests : IAsyncLifetime
 
         Assert.Equal($"http://127.0.0.1:{port}/docs", href);
         Assert.True(docs.IsSuccessStatusCode, $"{href} answered {docs.StatusCode}");
+    }
+
+    [Fact]
+    public async Task A_pty_session_shows_its_terminal_and_a_typed_line_runs_in_it()
+    {
+        var page = await _browser!.NewPageAsync();
+        await GoToDashboardAsync(page);
+        var row = page.Locator("tr[data-unit=\"shell\"]");
+        await Assertions.Expect(row.Locator(".state")).ToHaveTextAsync("ready", new() { Timeout = (float)Deadline.TotalMilliseconds });
+
+        await row.Locator(".name").ClickAsync();
+        await Assertions.Expect(page.Locator("#term-out")).ToContainTextAsync("SHELL-READY", new() { Timeout = (float)Deadline.TotalMilliseconds });
+        await page.Locator("#term-input").FillAsync("echo typed-$((40+2)) on $(tty)");
+        await page.Locator("#term-input").PressAsync("Enter");
+
+        await Assertions.Expect(page.Locator("#term-out")).ToContainTextAsync(new System.Text.RegularExpressions.Regex(@"typed-42 on /dev/pts/\d+"), new() { Timeout = (float)Deadline.TotalMilliseconds });
+        var reports = Path.Combine(RepositoryLayout.Root, "artifacts", "reports");
+        Directory.CreateDirectory(reports);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(reports, "dashboard-terminal.png"), FullPage = true });
+        await page.Locator("tr[data-unit=\"sleeper\"] .name").ClickAsync();
+        await Assertions.Expect(page.Locator("#terminal")).ToBeHiddenAsync();
     }
 
     private async Task GoToDashboardAsync(IPage page)
