@@ -126,7 +126,7 @@ def experiment_memory(minutes):
                     return
                 received[0] += len(m)
         threading.Thread(target=drain, daemon=True).start()
-        time.sleep(min(30, minutes * 60 / 4))  # warm-up: JIT, first GCs
+        time.sleep(min(120, minutes * 60 / 4))  # warm-up: JIT, and the GC sizing its heap to the allocation rate
         samples = []
         end = time.time() + minutes * 60
         while time.time() < end:
