@@ -17,6 +17,10 @@ internal static class CommandLocator
             .FirstOrDefault(IsExecutable);
     }
 
+    /// <summary><c>~/x</c> as the shell reads it: under the user's home folder.</summary>
+    public static string ExpandHome(string path) =>
+        path.StartsWith("~/", StringComparison.Ordinal) ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), path[2..]) : path;
+
     private static bool IsExecutable(string path)
     {
         if (!File.Exists(path))

@@ -56,13 +56,13 @@ internal sealed class PtySessionDriver : IUnitDriver
             throw Fail("INVALID_SPEC", "The unit's spec is invalid: " + string.Join("; ", problems), "Fix the manifest as described; `pluginhost validate` lists every problem.");
         }
 
-        var cwd = session.WorkingDirectory is { } dir ? Path.GetFullPath(Path.Combine(context.ManifestDirectory, Expand(dir))) : context.DataDirectory;
+        var cwd = session.WorkingDirectory is { } dir ? Path.GetFullPath(Path.Combine(context.ManifestDirectory, CommandLocator.ExpandHome(dir))) : context.DataDirectory;
         if (!Directory.Exists(cwd))
         {
             throw Fail("CWD_NOT_FOUND", $"The working directory {cwd} does not exist.", "Create it or fix spec.cwd (relative paths start at the manifest's folder).");
         }
 
-        var command = CommandLocator.Resolve(Expand(session.Command), cwd)
+        var command = CommandLocator.Resolve(CommandLocator.ExpandHome(session.Command), cwd)
             ?? throw Fail("COMMAND_NOT_FOUND", $"The command \"{session.Command}\" was not found or is not executable.", "Install it, or give spec.command as a full path.");
         TakeSlot(context.UnitName, session.PoolLimit);
         return ValueTask.FromResult(new LaunchPlan(command)
@@ -242,8 +242,6 @@ internal sealed class PtySessionDriver : IUnitDriver
         }
     }
 
-    private static string Expand(string path) =>
-        path.StartsWith("~/", StringComparison.Ordinal) ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), path[2..]) : path;
 
     private static UnitErrorException Fail(string code, string message, string remedy) => new(new UnitError(code, message, remedy));
 }

@@ -23,7 +23,7 @@ internal sealed partial class ShimmyDriver
             throw Fail("INVALID_SPEC", "The unit's spec is invalid: " + string.Join("; ", problems), "Fix the manifest as described; `pluginhost validate` lists every problem.");
         }
 
-        var binary = CommandLocator.Resolve(Expand(spec.Binary), context.ManifestDirectory)
+        var binary = CommandLocator.Resolve(CommandLocator.ExpandHome(spec.Binary), context.ManifestDirectory)
             ?? throw Fail("SHIMMY_NOT_FOUND", $"The shimmy binary \"{spec.Binary}\" was not found or is not executable.",
                 "Install shimmy (https://github.com/Michael-A-Kuykendall/shimmy/releases) and put it on PATH, or set spec.binary to its path.");
 
@@ -83,15 +83,13 @@ internal sealed partial class ShimmyDriver
             return own;
         }
 
-        return Path.GetFullPath(Path.Combine(context.ManifestDirectory, Expand(configured)));
+        return Path.GetFullPath(Path.Combine(context.ManifestDirectory, CommandLocator.ExpandHome(configured)));
     }
 
     /// <summary>The manifest's env first, then the host's environment.</summary>
     private static string? Setting(IUnitContext context, string name) =>
         context.Environment.TryGetValue(name, out var value) ? value : Environment.GetEnvironmentVariable(name) is { Length: > 0 } host ? host : null;
 
-    private static string Expand(string path) =>
-        path.StartsWith("~/", StringComparison.Ordinal) ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), path[2..]) : path;
 
     private static UnitErrorException Fail(string code, string message, string remedy) => new(new UnitError(code, message, remedy));
 }

@@ -79,7 +79,7 @@ public sealed partial class HostRestartTests : IAsyncLifetime
         // While no host runs, the unit goes on writing: its lines must wait in the pipe.
         var atCrash = Count();
         await Eventually.TrueAsync(() => Count() >= atCrash + 20, Deadline, "the unit to write 20 lines with no host");
-        Assert.True(IsAlive(pid), "the unit died while no host was running");
+        Assert.True(Liveness.IsAlive(pid), "the unit died while no host was running");
 
         var second = await StartHostAsync();
         var adopted = Ticker()!.Value;
@@ -90,7 +90,7 @@ public sealed partial class HostRestartTests : IAsyncLifetime
 
         second.Terminate();
         Assert.Equal(0, await second.WaitForExitAsync(Deadline));
-        Assert.False(IsAlive(pid), "the unit outlived a clean host stop");
+        Assert.False(Liveness.IsAlive(pid), "the unit outlived a clean host stop");
 
         var ticks = File.ReadLines(_dir.Combine("data", "logs", "ticker.log"))
             .Select(l => TickPattern().Match(l)).Where(m => m.Success)
@@ -115,8 +115,8 @@ public sealed partial class HostRestartTests : IAsyncLifetime
         await StartHostAsync();
 
         Assert.NotEqual(pid, Ticker()!.Value.GetProperty("pid").GetInt32());
-        Assert.False(IsAlive(pid), "the old process was left running beside the new one");
-        Assert.All(holders, h => Assert.False(IsAlive(h), $"output holder {h} of the old process was left behind"));
+        Assert.False(Liveness.IsAlive(pid), "the old process was left running beside the new one");
+        Assert.All(holders, h => Assert.False(Liveness.IsAlive(h), $"output holder {h} of the old process was left behind"));
     }
 
     /// <summary>The output holders a host started (its children named pluginhost-output-holder).</summary>
@@ -138,7 +138,6 @@ public sealed partial class HostRestartTests : IAsyncLifetime
 
     private int Count() => int.TryParse(File.ReadAllText(_dir.Combine("data", "units", "ticker", "count")).Trim(), CultureInfo.InvariantCulture, out var n) ? n : 0;
 
-    private static bool IsAlive(int pid) => PluginHost.Core.Processes.ProcStat.Read(pid) is { IsZombie: false };
 
     [GeneratedRegex(@" out tick (\d+)$")]
     private static partial Regex TickPattern();

@@ -112,8 +112,8 @@ public sealed class PythonServerTests : IAsyncLifetime
         var data = status.GetProperty("data");
         Assert.Equal(("running", recovered.GetProperty("pid").GetInt32(), port), (data.GetProperty("status").GetString(), data.GetProperty("pid").GetInt32(), data.GetProperty("port").GetInt32()));
         Assert.Contains(data.GetProperty("logs").EnumerateArray(), l => l.GetString()!.Contains("Uvicorn running on", StringComparison.Ordinal));
-        Assert.True(PortIsFree(port), $"port {port} is still held after stop");
-        Assert.False(IsAlive(recovered.GetProperty("pid").GetInt32()));
+        Assert.True(Liveness.PortIsFree(port), $"port {port} is still held after stop");
+        Assert.False(Liveness.IsAlive(recovered.GetProperty("pid").GetInt32()));
         var events = (await _http.GetFromJsonAsync<JsonElement>("/api/events/recent?unit=api")).EnumerateArray().Select(e => e.GetProperty("kind").GetString()).ToArray();
         Assert.Contains("python-server-ready", events);
         var stopped = (await _http.GetFromJsonAsync<JsonElement>("/api/events/recent?unit=api")).EnumerateArray()
@@ -221,19 +221,5 @@ public sealed class PythonServerTests : IAsyncLifetime
 
     private static void Kill(int pid) => System.Diagnostics.Process.GetProcessById(pid).Kill();
 
-    private static bool IsAlive(int pid) => PluginHost.Core.Processes.ProcStat.Read(pid) is { IsZombie: false };
 
-    private static bool PortIsFree(int port)
-    {
-        try
-        {
-            using var probe = new TcpListener(IPAddress.Loopback, port);
-            probe.Start();
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
 }

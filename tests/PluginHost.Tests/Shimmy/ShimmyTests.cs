@@ -126,8 +126,8 @@ public sealed class ShimmyTests : IAsyncLifetime
         Assert.Equal(port, getPort.GetProperty("data").GetProperty("port").GetInt32());
         Assert.Equal(["shimmy.lock", "shimmy.sock"], filesWhileRunning);
         Assert.False(Directory.Exists(runtime), "the runtime folder (lock, socket, temporary files) is removed after stop");
-        Assert.False(IsAlive(pid));
-        Assert.True(PortIsFree(port));
+        Assert.False(Liveness.IsAlive(pid));
+        Assert.True(Liveness.PortIsFree(port));
         var kinds = await EventKindsAsync("llm");
         Assert.Single(kinds, k => k == "shimmy_ready");
         Assert.Single(await EventsAsync("llm", "unit_state"), s => s.GetProperty("to").GetString() == "starting");
@@ -148,7 +148,7 @@ public sealed class ShimmyTests : IAsyncLifetime
         Assert.Equal(("failed", "START_TIMEOUT"), (unit.GetProperty("state").GetString(), unit.GetProperty("lastError").GetProperty("code").GetString()));
         var notice = Assert.Single(await EventsAsync("llm", "shimmy_failed"));
         Assert.Equal("START_TIMEOUT", notice.GetProperty("code").GetString());
-        Assert.All(Starts(), s => Assert.False(IsAlive(JsonDocument.Parse(s).RootElement.GetProperty("pid").GetInt32())));
+        Assert.All(Starts(), s => Assert.False(Liveness.IsAlive(JsonDocument.Parse(s).RootElement.GetProperty("pid").GetInt32())));
     }
 
     [Fact]
@@ -170,7 +170,7 @@ public sealed class ShimmyTests : IAsyncLifetime
         Assert.Contains("model backend crashed", error.GetProperty("message").GetString(), StringComparison.Ordinal);
         Assert.True(again.GetProperty("success").GetBoolean(), again.ToString());
         Assert.NotEqual(first, again.GetProperty("data").GetProperty("pid").GetInt32());
-        Assert.False(IsAlive(first));
+        Assert.False(Liveness.IsAlive(first));
     }
 
     [Fact]
@@ -200,21 +200,7 @@ public sealed class ShimmyTests : IAsyncLifetime
         Assert.Contains(JsonDocument.Parse(Assert.Single(Starts())).RootElement.GetProperty("argv").EnumerateArray(), a => a.GetString() == _dir.Combine("models", "fresh.gguf"));
     }
 
-    private static bool IsAlive(int pid) => ProcStat.Read(pid) is { IsZombie: false };
 
-    private static bool PortIsFree(int port)
-    {
-        try
-        {
-            using var probe = new TcpListener(IPAddress.Loopback, port);
-            probe.Start();
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
 
     /// <summary>Serves a model file with Range support; the first transfer breaks after some bytes.</summary>
     private sealed class ModelHttpServer : IAsyncDisposable
