@@ -177,7 +177,15 @@ internal sealed class PtySessionDriver : IUnitDriver
         {
             case "write":
                 var bytes = Input(arguments);
-                await terminal.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await terminal.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+                }
+                catch (IOException ex)
+                {
+                    return OperationResult.Fail(new UnitError("PTY_INPUT_BLOCKED", ex.Message, "The program is not reading its input (busy, or stopped with Ctrl-Z?): check the session's output, or send a signal."));
+                }
+
                 return OperationResult.Ok($"wrote {bytes.Length} bytes");
             case "resize":
                 var size = new TerminalSize(arguments.GetProperty("cols").GetInt32(), arguments.GetProperty("rows").GetInt32());

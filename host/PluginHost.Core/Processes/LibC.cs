@@ -146,6 +146,20 @@ internal static unsafe partial class LibC
     [LibraryImport(Lib, SetLastError = true)]
     public static partial nint write(int fd, byte* buffer, nint count);
 
+    public const short POLLOUT = 0x004;
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int poll(PollFd* fds, nuint count, int timeoutMilliseconds);
+
+    /// <summary>struct pollfd.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short ReturnedEvents;
+    }
+
     /// <summary>struct winsize.</summary>
     [StructLayout(LayoutKind.Sequential)]
     public struct WinSize

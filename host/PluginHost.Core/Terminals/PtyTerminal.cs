@@ -103,9 +103,14 @@ internal sealed unsafe class PtyTerminal : IUnitTerminal, IDisposable
         }
     }
 
+    /// <summary>How long typed input may wait for a program that does not read it before the write fails.</summary>
+    public static TimeSpan InputTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
     public ValueTask WriteAsync(ReadOnlyMemory<byte> input, CancellationToken cancellationToken)
     {
-        // Blocking writes to a pty are short (the line discipline buffers 4 KB+); one writer at a time keeps input in order.
+        // One writer at a time keeps input in order. The terminal's input queue is small (4 KB): write
+        // in pieces, each once the queue has room, so a program that stops reading its input fails the
+        // write after InputTimeout instead of blocking the caller (an API request) for ever.
         lock (_writeGate)
         {
             using var pin = input.Pin();
@@ -114,7 +119,13 @@ internal sealed unsafe class PtyTerminal : IUnitTerminal, IDisposable
             while (left > 0)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var n = LibC.write(_master, p, left);
+                var ready = new LibC.PollFd { Fd = _master, Events = LibC.POLLOUT };
+                if (LibC.poll(&ready, 1, (int)InputTimeout.TotalMilliseconds) == 0)
+                {
+                    return ValueTask.FromException(new IOException($"the program has not read its input for {InputTimeout.TotalMilliseconds:0} ms; {left} bytes were not written"));
+                }
+
+                var n = LibC.write(_master, p, Math.Min(left, 1024));
                 if (n < 0)
                 {
                     var errno = Marshal.GetLastPInvokeError();
@@ -123,7 +134,7 @@ internal sealed unsafe class PtyTerminal : IUnitTerminal, IDisposable
                         continue;
                     }
 
-                    throw new IOException($"writing to the terminal failed: {Marshal.GetPInvokeErrorMessage(errno)}");
+                    return ValueTask.FromException(new IOException($"writing to the terminal failed: {Marshal.GetPInvokeErrorMessage(errno)}"));
                 }
 
                 p += n;

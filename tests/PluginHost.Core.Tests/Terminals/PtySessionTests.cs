@@ -266,6 +266,26 @@ public sealed partial class PtySessionTests : IAsyncLifetime
         Assert.Equal([0, 0], new[] { _engine.Unit("kept").Status().Restarts, _engine.Unit("kept2").Status().Restarts });
     }
 
+    [Fact]
+    public async Task Input_to_a_program_that_never_reads_it_fails_after_the_timeout_instead_of_hanging()
+    {
+        await _engine.RunAsync(Session("deaf", "stty -icanon; sleep 300"));
+        var terminal = await ReadyTerminalAsync("deaf");
+        var previous = PtyTerminal.InputTimeout;
+        PtyTerminal.InputTimeout = TimeSpan.FromMilliseconds(500);
+        try
+        {
+            var write = terminal.WriteAsync(new byte[256 * 1024], CancellationToken.None).AsTask();
+            var error = await Assert.ThrowsAsync<IOException>(() => write.WaitAsync(EngineFixture.Deadline));
+
+            Assert.Contains("has not read its input", error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            PtyTerminal.InputTimeout = previous;
+        }
+    }
+
     [GeneratedRegex(@"SID=(?<sid>\d+) PID=(?<pid>\d+)")]
     private static partial Regex SessionIds();
 
