@@ -296,7 +296,10 @@ def versions():
     v = {}
     v["PluginHost"] = "main @ " + subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     v["supervisord"] = subprocess.run(["supervisord", "--version"], capture_output=True, text=True).stdout.strip()
-    v["pm2"] = subprocess.run([PM2, "--version"], capture_output=True, text=True, env=dict(os.environ, PM2_HOME=tempfile.mkdtemp())).stdout.strip().splitlines()[-1]
+    # Read, not asked: `pm2 --version` starts a God daemon that outlives the run, and a stray pm2
+    # daemon made the next run's pm2 restarts ≈ 200 ms instead of ≈ 10 ms.
+    with open(os.path.join(os.path.dirname(PM2), "..", "pm2", "package.json")) as f:
+        v["pm2"] = json.load(f)["version"]
     return v
 
 
