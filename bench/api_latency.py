@@ -47,20 +47,27 @@ class Subscribers:
             s.close()
 
 
-def pluginhost(samples, subscribers, units):
-    work = tempfile.mkdtemp(prefix="api-latency-")
+def start_host(prefix, manifests):
+    """A PluginHost (Release) on a free port with the repository's plugins and these unit manifests {name: yaml}."""
+    work = tempfile.mkdtemp(prefix=prefix)
     m = os.path.join(work, "manifests")
     os.makedirs(m)
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     with open(os.path.join(m, "host.yaml"), "w") as f:
         f.write(f"apiVersion: pluginhost/v1\nplugins: {{ directories: ['{root}/artifacts/plugins'], watch: false }}\nmanifests: {{ watch: false }}\n")
-    for i in range(units):
-        with open(os.path.join(m, f"u{i:02d}.yaml"), "w") as f:
-            f.write(f"apiVersion: pluginhost/v1\nkind: process\nname: u{i:02d}\nspec: {{ command: /bin/sleep, args: ['3000{i:02d}'] }}\n")
+    for name, yaml in manifests.items():
+        with open(os.path.join(m, name + ".yaml"), "w") as f:
+            f.write(yaml)
     port = free_port()
     log = open(os.path.join(work, "host.out"), "w")
     proc = subprocess.Popen(["dotnet", "exec", HOST_DLL, "run", "--manifests", m, "--data", os.path.join(work, "data"),
                              "--urls", f"http://127.0.0.1:{port}"], stdout=log, stderr=subprocess.STDOUT)
+    return proc, port
+
+
+def pluginhost(samples, subscribers, units):
+    proc, port = start_host("api-latency-", {f"u{i:02d}": f"apiVersion: pluginhost/v1\nkind: process\nname: u{i:02d}\nspec: {{ command: /bin/sleep, args: ['3000{i:02d}'] }}\n"
+                                             for i in range(units)})
     try:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
 
@@ -184,19 +191,9 @@ def python_server(samples):
     python = "/usr/bin/python3"
     if subprocess.run([python, "-c", "import uvicorn, fastapi"], capture_output=True).returncode != 0:
         return None
-    work = tempfile.mkdtemp(prefix="api-latency-py-")
-    m = os.path.join(work, "manifests")
-    os.makedirs(m)
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    with open(os.path.join(m, "host.yaml"), "w") as f:
-        f.write(f"apiVersion: pluginhost/v1\nplugins: {{ directories: ['{root}/artifacts/plugins'], watch: false }}\nmanifests: {{ watch: false }}\n")
-    with open(os.path.join(m, "api.yaml"), "w") as f:
-        f.write(f"apiVersion: pluginhost/v1\nkind: python-server\nname: api\n"
-                f"spec: {{ app: main:app, appDir: {root}/samples/hello-api, python: {python}, port: {free_port()} }}\n")
-    port = free_port()
-    log = open(os.path.join(work, "host.out"), "w")
-    proc = subprocess.Popen(["dotnet", "exec", HOST_DLL, "run", "--manifests", m, "--data", os.path.join(work, "data"),
-                             "--urls", f"http://127.0.0.1:{port}"], stdout=log, stderr=subprocess.STDOUT)
+    proc, port = start_host("api-latency-py-", {"api": "apiVersion: pluginhost/v1\nkind: python-server\nname: api\n"
+                            f"spec: {{ app: main:app, appDir: {root}/samples/hello-api, python: {python}, port: {free_port()} }}\n"})
     try:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
 

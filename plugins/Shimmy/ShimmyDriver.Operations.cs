@@ -69,7 +69,7 @@ internal sealed partial class ShimmyDriver
             {
                 if (setup.Spec.Download is null)
                 {
-                    Preflight(context); // throws MODEL_NOT_FOUND with its remedy
+                    throw ModelNotFound(context.UnitName, setup.Spec, setup.ModelsDirectory, setup.ModelPath);
                 }
 
                 await DownloadAsync(context, setup, cancellationToken).ConfigureAwait(false);

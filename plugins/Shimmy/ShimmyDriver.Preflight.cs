@@ -55,9 +55,7 @@ internal sealed partial class ShimmyDriver
         string? modelPath = spec.Model is null ? null : Path.Combine(modelsDirectory, spec.Model);
         if (requireModel && modelPath is not null && !File.Exists(modelPath))
         {
-            throw new UnitErrorException(ShimmyErrors.Create(ShimmyErrorCode.ModelNotFound, $"{modelPath} does not exist", culture,
-                spec.Download is null ? $"put {spec.Model} in {modelsDirectory}, or add spec.download with its URL"
-                    : $"pluginhost ops {context.UnitName} download (or ensureReady, which downloads it first)"));
+            throw ModelNotFound(context.UnitName, spec, modelsDirectory, modelPath);
         }
 
         var report = AccelDetector.Detect(accelProbes);
@@ -72,6 +70,11 @@ internal sealed partial class ShimmyDriver
 
         return new ShimmySetup(spec, binary, modelsDirectory, modelPath, logLevel, accelerator, report);
     }
+
+    private static UnitErrorException ModelNotFound(string unit, ShimmySpec spec, string modelsDirectory, string modelPath) =>
+        new(ShimmyErrors.Create(ShimmyErrorCode.ModelNotFound, $"{modelPath} does not exist", CultureInfo.CurrentUICulture,
+            spec.Download is null ? $"put {spec.Model} in {modelsDirectory}, or add spec.download with its URL"
+                : $"pluginhost ops {unit} download (or ensureReady, which downloads it first)"));
 
     private static string ModelsDirectory(IUnitContext context, ShimmySpec spec)
     {

@@ -207,6 +207,7 @@ internal sealed partial class UnitSupervisor
         var request = Placeholders.Resolve(plan, _context);
         _lastExit = null; // a previous process's exit is old news once a new one runs
         var child = plan.Io == LaunchIo.Pty ? SpawnTerminal(plan, request) : SpawnWithPipes(plan, request);
+        child = child with { OutputEvents = OutputEvents.Attach(plan, Log, _context.Events, _services.Time) };
         var now = child.Process.StartedAt;
         lock (_gate)
         {
@@ -231,10 +232,7 @@ internal sealed partial class UnitSupervisor
             OutputPump.PumpAsync(spawned.Stdout, OutputStream.Stdout, Log, _services.Time),
             OutputPump.PumpAsync(spawned.Stderr, OutputStream.Stderr, Log, _services.Time));
         return new RunningChild(process, plan.Stop ?? Manifest.Stop, ExitWatch.WhenExited(spawned.Pid, isChild: true), drained,
-            new OutputHolderRef(spawned.HolderPid, spawned.HolderStartTimeTicks, IsChild: true))
-        {
-            OutputEvents = OutputEvents.Attach(plan, Log, _context.Events, _services.Time),
-        };
+            new OutputHolderRef(spawned.HolderPid, spawned.HolderStartTimeTicks, IsChild: true));
     }
 
     /// <summary>A pseudo-terminal the host owns: the program's controlling terminal; its output read from the master.</summary>
@@ -246,7 +244,6 @@ internal sealed partial class UnitSupervisor
         return new RunningChild(process, plan.Stop ?? Manifest.Stop, ExitWatch.WhenExited(spawned.Pid, isChild: true), terminal.Completed,
             new OutputHolderRef(0, 0, IsChild: false))
         {
-            OutputEvents = OutputEvents.Attach(plan, Log, _context.Events, _services.Time),
             Terminal = terminal,
         };
     }

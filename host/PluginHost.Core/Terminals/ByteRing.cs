@@ -7,8 +7,6 @@ internal sealed class ByteRing(int capacity)
     private int _start;
     private int _count;
 
-    public int Count => _count;
-
     public void Append(ReadOnlySpan<byte> bytes)
     {
         if (bytes.Length >= _buffer.Length)

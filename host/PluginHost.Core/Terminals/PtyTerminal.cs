@@ -73,17 +73,6 @@ internal sealed unsafe class PtyTerminal : IUnitTerminal, IDisposable
         }
     }
 
-    public int ViewerCount
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _viewers.Count;
-            }
-        }
-    }
-
     /// <summary>Starts a viewer: the scrollback so far, then every byte that follows, in order.</summary>
     public TerminalViewer Attach(int capacity = DefaultViewerCapacity)
     {
