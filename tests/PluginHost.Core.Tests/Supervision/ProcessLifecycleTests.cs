@@ -42,7 +42,8 @@ public sealed class ProcessLifecycleTests : IAsyncLifetime
         clock.Stop();
 
         Assert.Empty(ProcStat.SessionMembers(session));
-        Assert.InRange(clock.Elapsed.TotalSeconds, 0.95, 3.0);
+        // Not before the grace; that SIGKILL comes right at the grace is ProcessGroupStopperTests' exact, clock-driven check.
+        Assert.True(clock.Elapsed.TotalSeconds >= 0.95, $"stopped after {clock.Elapsed.TotalSeconds:F2} s, before the 1 s grace");
         var exited = _engine.EventsOf("tree").Last(e => e.Kind == "unit_exited");
         Assert.True(exited.Payload.GetProperty("forced").GetBoolean());
     }
