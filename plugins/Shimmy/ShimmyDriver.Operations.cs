@@ -41,6 +41,7 @@ internal sealed partial class ShimmyDriver
                 return OperationResult.Ok(port is null ? $"{context.UnitName} is not running" : $"{context.UnitName} serves on port {port}", Data(new JsonObject { ["port"] = port }));
             case "status":
                 var status = Status(context);
+                status["gpuMemoryMb"] = await GpuMemoryMegabytesAsync(context, cancellationToken).ConfigureAwait(false);
                 return OperationResult.Ok($"{context.UnitName} is {status["state"]}", Data(status));
             case "download":
                 var setup = Preflight(context, requireModel: false);
@@ -183,9 +184,13 @@ internal sealed partial class ShimmyDriver
             ["pid"] = pid,
             ["accel"] = context.State.Get(AccelKey),
             ["model"] = model,
-            ["gpuMemoryMb"] = pid is { } p && accelProbes.CommandExists("nvidia-smi") ? GpuMemory.UsedMegabytes(p) : null,
         };
     }
+
+    private async Task<long?> GpuMemoryMegabytesAsync(IUnitContext context, CancellationToken cancellationToken) =>
+        context.Process is { } process && accelProbes.CommandExists("nvidia-smi")
+            ? await GpuMemory.UsedMegabytesAsync(process.Pid, cancellationToken).ConfigureAwait(false)
+            : null;
 
     private JsonObject GpuInfo(IUnitContext context)
     {

@@ -91,6 +91,13 @@ internal sealed partial class ShimmyDriver(IAccelProbes accelProbes, ModelDownlo
         });
     }
 
+    /// <summary>GPU memory of the running server, when nvidia-smi can tell (the seed's telemetry item), on the unit's status and in /metrics.</summary>
+    public async ValueTask<IReadOnlyList<UnitGauge>> MeasureAsync(IUnitContext context, CancellationToken cancellationToken)
+    {
+        var megabytes = await GpuMemoryMegabytesAsync(context, cancellationToken).ConfigureAwait(false);
+        return megabytes is { } used ? [new UnitGauge("gpu_memory_bytes", used * 1024d * 1024d, "GPU memory held by the unit's process (nvidia-smi).")] : [];
+    }
+
     public UnitError Classify(UnitFailure failure)
     {
         ArgumentNullException.ThrowIfNull(failure);
@@ -134,6 +141,10 @@ internal sealed partial class ShimmyDriver(IAccelProbes accelProbes, ModelDownlo
                     context.Control.GiveUp(change.Error);
                 }
 
+                break;
+            case UnitState.Backoff when change.Error?.Code == "PORT_IN_USE":
+                // The seed: the preferred port and every backup taken → stop, no retry loop.
+                context.Control.GiveUp(change.Error);
                 break;
             case UnitState.Failed:
                 context.State.Set(StartTimeoutsKey, null);

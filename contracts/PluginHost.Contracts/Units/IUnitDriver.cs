@@ -55,6 +55,14 @@ public interface IUnitDriver
     ValueTask OnStateChangedAsync(IUnitContext context, UnitStateChange change, CancellationToken cancellationToken)
         => ValueTask.CompletedTask;
 
+    /// <summary>
+    /// Kind-specific gauges of a running unit (e.g. GPU memory), asked at the telemetry interval
+    /// with CPU and RSS, never twice at once for one unit. It must not block: do slow work
+    /// asynchronously, or cache. A failure or a timeout only leaves the gauges out.
+    /// </summary>
+    ValueTask<IReadOnlyList<UnitGauge>> MeasureAsync(IUnitContext context, CancellationToken cancellationToken)
+        => ValueTask.FromResult<IReadOnlyList<UnitGauge>>([]);
+
     /// <summary>Extra operations this kind offers (<c>POST /api/units/{name}/ops/{op}</c>).</summary>
     IReadOnlyList<UnitOperation> Operations => [];
 

@@ -16,6 +16,7 @@ internal sealed record UnitStatus(
     int Restarts,
     double? CpuPercent,
     long? RssBytes,
+    IReadOnlyDictionary<string, double>? Gauges,
     UnitError? LastError,
     PluginRef? Plugin);
 

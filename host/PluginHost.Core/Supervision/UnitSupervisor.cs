@@ -256,7 +256,7 @@ internal sealed partial class UnitSupervisor : ISupervisedUnit, IAsyncDisposable
         var usage = running ? Usage : null;
         return new UnitStatus(Name, Kind, Lifecycle.Name(_state), _reason, Manifest.Enabled, _child?.Pid,
             _context.Ports, running ? _startedAt : null, running ? Math.Round((now - _startedAt!.Value).TotalSeconds, 3) : null,
-            _restarts, usage?.CpuPercent, usage?.RssBytes, _lastError, _plugin());
+            _restarts, usage?.CpuPercent, usage?.RssBytes, running ? Gauges : null, _lastError, _plugin());
     }
 
     /// <summary>Wakes the loop and cancels whatever it is waiting on (backoff, readiness, a ready unit's watch).</summary>

@@ -4,7 +4,8 @@ namespace PluginHost.Core.Supervision;
 
 /// <summary>
 /// CPU% and RSS of each unit's whole process tree (every process of its session), from /proc, at an
-/// interval. CPU% is the share of one core over the last interval (200 % = two cores busy).
+/// interval. CPU% is the share of one core over the last interval (200 % = two cores busy). Each
+/// unit's kind is asked for its own gauges at the same time (<see cref="UnitSupervisor.MeasureGauges"/>).
 /// </summary>
 internal sealed class UsageSampler : IDisposable
 {
@@ -32,6 +33,7 @@ internal sealed class UsageSampler : IDisposable
             var bySession = units.Any(u => u.Process is not null) ? ProcStat.All().ToLookup(s => s.Session) : null;
             foreach (var unit in units)
             {
+                unit.MeasureGauges();
                 if (unit.Process is not { } process)
                 {
                     unit.Usage = null;

@@ -38,6 +38,15 @@ internal static class MetricsText
         Each(text, units, "pluginhost_unit_cpu_percent", u => u.Status.CpuPercent);
         Family(text, "pluginhost_unit_rss_bytes", "gauge", "Resident memory of the unit's whole process tree.");
         Each(text, units, "pluginhost_unit_rss_bytes", u => u.Status.RssBytes);
+        // Gauges a unit's kind measures itself (e.g. shimmy's GPU memory): one family per name.
+        foreach (var name in units.SelectMany(u => u.Status.Gauges?.Keys ?? []).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+        {
+            var family = "pluginhost_unit_" + name;
+            var help = units.Select(u => u.Unit?.GaugeHelp.GetValueOrDefault(name)).FirstOrDefault(h => !string.IsNullOrEmpty(h)) ?? "Measured by the unit's plugin.";
+            Family(text, family, "gauge", help.Replace("\\", "\\\\", StringComparison.Ordinal).ReplaceLineEndings(" "));
+            Each(text, units, family, u => u.Status.Gauges is { } gauges && gauges.TryGetValue(name, out var value) ? value : null);
+        }
+
         Family(text, "pluginhost_unit_log_lines_total", "counter", "Output lines captured from the unit since the host started.");
         Each(text, units, "pluginhost_unit_log_lines_total", u => u.Unit?.Log.LinesCaptured);
 

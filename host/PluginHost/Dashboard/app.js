@@ -105,7 +105,8 @@ function renderUnit(u, snapshotEventId = Infinity) {
   row.querySelector(".port").textContent = fmt.ports(u.ports);
   row.querySelector(".uptime").textContent = fmt.uptime(u.uptimeSeconds);
   row.querySelector(".cpu").textContent = fmt.cpu(u.cpuPercent);
-  row.querySelector(".rss").textContent = fmt.rss(u.rssBytes);
+  const gpu = u.gauges && u.gauges.gpu_memory_bytes;
+  row.querySelector(".rss").textContent = fmt.rss(u.rssBytes) + (gpu == null ? "" : " · GPU " + fmt.rss(gpu));
   row.querySelector(".restarts").textContent = u.restarts;
   const error = row.querySelector(".error");
   if (u.lastError) {

@@ -47,11 +47,11 @@ public sealed class ShimmyTests : IAsyncLifetime
 
     private string Record => _dir.Combine("starts.jsonl");
 
-    private string Manifest(string name, string spec, string env = "", string extra = "") => $$"""
+    private string Manifest(string name, string spec, string env = "", string extra = "", int? port = null, string accel = "cpu") => $$"""
         apiVersion: pluginhost/v1
         kind: shimmy
         name: {{name}}
-        spec: { binary: {{FakeShimmy}}, modelsDir: ../models, accel: cpu, port: {{HostProcess.FreePort()}}, {{spec}} }
+        spec: { binary: {{FakeShimmy}}, modelsDir: ../models, accel: {{accel}}, port: {{port ?? HostProcess.FreePort()}}, {{spec}} }
         env: { FAKE_SHIMMY_RECORD: {{Record}}{{env}} }
         {{extra}}
         """;
@@ -171,6 +171,92 @@ public sealed class ShimmyTests : IAsyncLifetime
         Assert.True(again.GetProperty("success").GetBoolean(), again.ToString());
         Assert.NotEqual(first, again.GetProperty("data").GetProperty("pid").GetInt32());
         Assert.False(Liveness.IsAlive(first));
+    }
+
+    [Fact]
+    public async Task GPU_memory_from_nvidia_smi_is_on_the_units_status_in_metrics_and_in_the_status_operation()
+    {
+        var fakeSmi = Path.Combine(RepositoryLayout.Root, "tests", "fixtures", "fake-nvidia-smi");
+        await StartHostAsync(
+            new Dictionary<string, string> { ["PATH"] = fakeSmi + ":" + Environment.GetEnvironmentVariable("PATH"), ["FAKE_NVIDIA_SMI_RECORD"] = Record },
+            ("llm", Manifest("llm", "model: m.gguf")));
+        var idle = Unit("llm")!.Value;
+
+        var pid = (await OpAsync("llm", "ensureReady")).GetProperty("data").GetProperty("pid").GetInt32();
+        JsonElement gauges = default;
+        await Eventually.TrueAsync(() => Unit("llm") is { } u && u.TryGetProperty("gauges", out gauges) && gauges.ValueKind == JsonValueKind.Object,
+            Deadline, "the GPU memory on the unit's status\n" + _host!.Output);
+        var metrics = await _http.GetStringAsync("/metrics");
+        var status = await OpAsync("llm", "status");
+        await OpAsync("llm", "stop");
+        await Eventually.TrueAsync(() => Unit("llm") is { } u && u.GetProperty("state").GetString() == "stopped", Deadline, "shimmy to stop");
+
+        Assert.Equal(JsonValueKind.Null, idle.GetProperty("gauges").ValueKind);
+        Assert.Equal(1536d * 1024 * 1024, gauges.GetProperty("gpu_memory_bytes").GetDouble());
+        Assert.Contains("# TYPE pluginhost_unit_gpu_memory_bytes gauge\n", metrics, StringComparison.Ordinal);
+        Assert.Contains("pluginhost_unit_gpu_memory_bytes{unit=\"llm\"} 1610612736\n", metrics, StringComparison.Ordinal);
+        Assert.Equal((pid, 1536), (status.GetProperty("data").GetProperty("pid").GetInt32(), status.GetProperty("data").GetProperty("gpuMemoryMb").GetInt32()));
+        Assert.Equal(JsonValueKind.Null, Unit("llm")!.Value.GetProperty("gauges").ValueKind);
+    }
+
+    [Fact]
+    public async Task Taken_ports_move_shimmy_along_its_scan_until_PORT_IN_USE_and_an_accelerator_the_machine_lacks_is_UNSUPPORTED_ACCEL()
+    {
+        var (first, held) = HoldPortBlock(11, thenFree: 1);
+        try
+        {
+            await StartHostAsync(null,
+                ("moved", Manifest("moved", "model: m.gguf, portScan: 11", port: first)),
+                ("blocked", Manifest("blocked", "model: m.gguf, portScan: 10", port: first)),
+                ("metal", Manifest("metal", "model: m.gguf, allowCpuFallback: false", accel: "metal")));
+
+            var moved = await OpAsync("moved", "ensureReady");
+            var blocked = await OpAsync("blocked", "ensureReady");
+            var metal = await OpAsync("metal", "ensureReady");
+
+            Assert.True(moved.GetProperty("success").GetBoolean(), moved.ToString());
+            Assert.Equal(first + 11, moved.GetProperty("data").GetProperty("port").GetInt32()); // the 11 taken ones skipped
+            Assert.False(blocked.GetProperty("success").GetBoolean(), blocked.ToString());
+            Assert.Equal("PORT_IN_USE", blocked.GetProperty("code").GetString());
+            Assert.StartsWith("Another application is using the local port.", blocked.GetProperty("message").GetString(), StringComparison.Ordinal);
+            Assert.Equal(("failed", "PORT_IN_USE"), (Unit("blocked")!.Value.GetProperty("state").GetString(), Unit("blocked")!.Value.GetProperty("lastError").GetProperty("code").GetString()));
+            Assert.False(metal.GetProperty("success").GetBoolean(), metal.ToString());
+            Assert.Equal("UNSUPPORTED_ACCEL", metal.GetProperty("code").GetString()); // Metal exists on macOS only
+            Assert.StartsWith("The selected acceleration option is not available on this device.", metal.GetProperty("message").GetString(), StringComparison.Ordinal);
+            Assert.Single(Starts()); // neither refusal started a process
+        }
+        finally
+        {
+            held.ForEach(l => l.Dispose());
+        }
+    }
+
+    /// <summary>Listens on <paramref name="count"/> consecutive loopback ports whose next <paramref name="thenFree"/> ports are free too.</summary>
+    private static (int First, List<TcpListener> Held) HoldPortBlock(int count, int thenFree)
+    {
+        for (var attempt = 0; attempt < 50; attempt++)
+        {
+            var first = HostProcess.FreePort();
+            var held = new List<TcpListener>();
+            try
+            {
+                foreach (var port in Enumerable.Range(first, count + thenFree))
+                {
+                    var listener = new TcpListener(IPAddress.Loopback, port);
+                    listener.Start();
+                    held.Add(listener);
+                }
+
+                held[count..].ForEach(l => l.Dispose());
+                return (first, held[..count]);
+            }
+            catch (SocketException)
+            {
+                held.ForEach(l => l.Dispose());
+            }
+        }
+
+        throw new InvalidOperationException("no block of free ports found");
     }
 
     [Fact]

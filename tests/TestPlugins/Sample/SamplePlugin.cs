@@ -43,6 +43,12 @@ internal sealed class SampleDriver(string version) : IUnitDriver
             ? AttachResult.Refuse($"version {version} cannot adopt pid {running.Pid}")
             : AttachResult.Adopt);
 
+    /// <summary>One good gauge, one that takes a name of the host's own metrics, one that is no metric name.</summary>
+    public ValueTask<IReadOnlyList<UnitGauge>> MeasureAsync(IUnitContext context, CancellationToken cancellationToken) =>
+        ValueTask.FromResult<IReadOnlyList<UnitGauge>>(context.Process is { } process
+            ? [new("sample_pid", process.Pid, "The pid, as a gauge."), new("rss_bytes", 1, "Collides with the host's own."), new("Not a name", 2, "Invalid.")]
+            : []);
+
     public IReadOnlyList<UnitOperation> Operations { get; } =
     [
         new("version", "The plugin version this driver belongs to."),
