@@ -8,7 +8,8 @@ tool's own API latency is counted. Prints a markdown table with ratios.
 import argparse, json, shlex, os, re, shutil, signal, socket, statistics, subprocess, sys, tempfile, time, urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-HOST_DLL = os.path.join(ROOT, "host", "PluginHost", "bin", "Release", "net10.0", "pluginhost.dll")
+# PLUGINHOST_DLL measures another build of the host (e.g. a ReadyToRun publish) against the same plugins.
+HOST_DLL = os.environ.get("PLUGINHOST_DLL") or os.path.join(ROOT, "host", "PluginHost", "bin", "Release", "net10.0", "pluginhost.dll")
 PM2 = os.path.join(ROOT, "bench", "node_modules", ".bin", "pm2")
 LINES, LINE_BYTES = 50_000, 200
 
