@@ -231,6 +231,21 @@ public sealed class ShimmyTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task A_download_that_cannot_complete_is_DOWNLOAD_FAILED_after_its_retries_and_nothing_starts()
+    {
+        var nobody = HostProcess.FreePort(); // nothing listens there
+        await StartHostAsync(null, ("llm", Manifest("llm", $"model: fresh.gguf, download: {{ url: \"http://127.0.0.1:{nobody}/fresh.gguf\", retries: 1 }}")));
+
+        var answer = await OpAsync("llm", "ensureReady");
+
+        Assert.False(answer.GetProperty("success").GetBoolean(), answer.ToString());
+        Assert.Equal("DOWNLOAD_FAILED", answer.GetProperty("code").GetString());
+        Assert.Contains("after 2 attempts", answer.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.False(File.Exists(_dir.Combine("models", "fresh.gguf")));
+        Assert.Empty(Starts());
+    }
+
     /// <summary>Listens on <paramref name="count"/> consecutive loopback ports whose next <paramref name="thenFree"/> ports are free too.</summary>
     private static (int First, List<TcpListener> Held) HoldPortBlock(int count, int thenFree)
     {
