@@ -193,10 +193,7 @@ internal sealed class PythonServerDriver : IUnitDriver
 
         if (wait && operation == "stop")
         {
-            while (control.State is not (UnitState.Stopped or UnitState.Failed or UnitState.Idle))
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(20), context.Time, cancellationToken).ConfigureAwait(false);
-            }
+            await control.WhenStoppedAsync(cancellationToken).ConfigureAwait(false);
 
             return Answer(context, true, $"{context.UnitName} is stopped");
         }

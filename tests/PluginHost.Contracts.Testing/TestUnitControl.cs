@@ -57,21 +57,27 @@ public sealed class TestUnitControl : IUnitControl
         changed.TrySetResult();
     }
 
-    public async Task WhenReadyAsync(CancellationToken cancellationToken)
+    public Task WhenReadyAsync(CancellationToken cancellationToken) => WaitUntilAsync(state => state switch
+    {
+        UnitState.Ready => true,
+        UnitState.Failed or UnitState.Stopped => throw new UnitErrorException(_error ?? new UnitError("UNIT_NOT_RUNNING", $"The unit is {state}.", "Start it.")),
+        _ => false,
+    }, cancellationToken);
+
+    public Task WhenStoppedAsync(CancellationToken cancellationToken) =>
+        WaitUntilAsync(state => state is UnitState.Stopped or UnitState.Failed or UnitState.Idle, cancellationToken);
+
+    /// <param name="done">Asked under the lock at each state; may throw to end the wait with an error.</param>
+    private async Task WaitUntilAsync(Func<UnitState, bool> done, CancellationToken cancellationToken)
     {
         while (true)
         {
             Task changed;
             lock (_gate)
             {
-                if (_state == UnitState.Ready)
+                if (done(_state))
                 {
                     return;
-                }
-
-                if (_state is UnitState.Failed or UnitState.Stopped)
-                {
-                    throw new UnitErrorException(_error ?? new UnitError("UNIT_NOT_RUNNING", $"The unit is {_state}.", "Start it."));
                 }
 
                 changed = _changed.Task;

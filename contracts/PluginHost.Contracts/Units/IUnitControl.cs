@@ -28,6 +28,12 @@ public interface IUnitControl
     /// backoff, since the restart policy may still bring it up.
     /// </summary>
     Task WhenReadyAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Completes when the unit runs no process and is not about to start one: stopped, failed or
+    /// idle (at once if it is). For a <c>stop</c> that answers only once the stop is done (since contracts 1.3).
+    /// </summary>
+    Task WhenStoppedAsync(CancellationToken cancellationToken);
 }
 
 /// <summary>The answer to a control request: accepted or not, why, and the state when it was answered.</summary>

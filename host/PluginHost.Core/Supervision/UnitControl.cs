@@ -17,5 +17,7 @@ internal sealed class UnitControl(UnitSupervisor unit) : IUnitControl
 
     public Task WhenReadyAsync(CancellationToken cancellationToken) => unit.WhenReadyOrSettledAsync(cancellationToken);
 
+    public Task WhenStoppedAsync(CancellationToken cancellationToken) => unit.WhenStoppedAsync(cancellationToken);
+
     private UnitControlResult Answer(UnitCommandResult result) => new(result.Success, result.Message, unit.State);
 }

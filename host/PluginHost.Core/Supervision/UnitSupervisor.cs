@@ -180,7 +180,26 @@ internal sealed partial class UnitSupervisor : ISupervisedUnit, IAsyncDisposable
     /// once it has settled as failed or stopped (nothing wants it running any more). Waits through
     /// backoff and restarts, which may still bring it up.
     /// </summary>
-    public async Task WhenReadyOrSettledAsync(CancellationToken cancellationToken)
+    public Task WhenReadyOrSettledAsync(CancellationToken cancellationToken) => WaitUntilAsync(() =>
+    {
+        // A restart not yet taken up by the loop still has the old process ready: not that one.
+        if (_state == UnitState.Ready && _child is not null && !_restartRequested)
+        {
+            return true;
+        }
+
+        return !_wantRunning && _state is UnitState.Failed or UnitState.Stopped or UnitState.Idle
+            ? throw new UnitErrorException(_lastError ?? new UnitError("UNIT_NOT_RUNNING",
+                $"{Name} is {Lifecycle.Name(_state)}{(_reason is null ? "" : $" ({_reason})")}.", $"Start {Name}, then ask again."))
+            : false;
+    }, cancellationToken);
+
+    /// <summary>Completes when no process runs and none is about to: stopped, failed or idle.</summary>
+    public Task WhenStoppedAsync(CancellationToken cancellationToken) =>
+        WaitUntilAsync(() => _child is null && !_wantRunning && _state is UnitState.Failed or UnitState.Stopped or UnitState.Idle, cancellationToken);
+
+    /// <param name="done">Asked under the lock now and after every state change; may throw to end the wait with an error.</param>
+    private async Task WaitUntilAsync(Func<bool> done, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -191,16 +210,9 @@ internal sealed partial class UnitSupervisor : ISupervisedUnit, IAsyncDisposable
             {
                 lock (_gate)
                 {
-                    // A restart not yet taken up by the loop still has the old process ready: not that one.
-                    if (_state == UnitState.Ready && _child is not null && !_restartRequested)
+                    if (done())
                     {
                         return;
-                    }
-
-                    if (!_wantRunning && _state is UnitState.Failed or UnitState.Stopped or UnitState.Idle)
-                    {
-                        throw new UnitErrorException(_lastError ?? new UnitError("UNIT_NOT_RUNNING",
-                            $"{Name} is {Lifecycle.Name(_state)}{(_reason is null ? "" : $" ({_reason})")}.", $"Start {Name}, then ask again."));
                     }
                 }
 

@@ -32,6 +32,23 @@ public sealed class UnitControlTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WhenStopped_completes_only_once_the_whole_group_is_gone_after_its_grace()
+    {
+        await _engine.RunAsync(UnitYaml.Bash("stubborn", "trap \"\" TERM; sleep 300 & while true; do sleep 0.05; done", "stop: { signal: SIGTERM, grace: 500ms }"));
+        var session = (await _engine.WaitForStateAsync("stubborn", "ready")).Pid!.Value;
+        var control = _engine.Unit("stubborn").Context.Control;
+
+        var stopping = control.WhenStoppedAsync(CancellationToken.None);
+        Assert.False(stopping.IsCompleted, "a ready unit is not stopped");
+        control.Stop("disabled by a test");
+        await stopping.WaitAsync(EngineFixture.Deadline);
+
+        Assert.Equal(UnitState.Stopped, control.State);
+        Assert.Empty(PluginHost.Core.Processes.ProcStat.SessionMembers(session));
+        Assert.True(control.WhenStoppedAsync(CancellationToken.None).IsCompleted, "already stopped: at once");
+    }
+
+    [Fact]
     public async Task A_preflight_failure_fails_the_unit_at_once_and_WhenReady_answers_with_its_error()
     {
         await _engine.RunAsync("""

@@ -102,8 +102,9 @@ public sealed class PythonServerTests : IAsyncLifetime
         var recovered = await ReadyAsync(notPid: restarted.GetProperty("pid").GetInt32());
         var status = await (await _http.PostAsJsonAsync("/api/units/api/ops/status", new { })).Content.ReadFromJsonAsync<JsonElement>();
 
-        await _http.PostAsync("/api/units/api/stop", null);
-        await Eventually.TrueAsync(() => Unit() is { } u && u.GetProperty("state").GetString() == "stopped", Deadline, "the server to stop");
+        // Stop through the plugin's operation, waiting: it answers once the server is gone, port freed.
+        var stopAnswer = await (await _http.PostAsJsonAsync("/api/units/api/ops/stop", new { wait = true })).Content.ReadFromJsonAsync<JsonElement>();
+        var portFreeWhenAnswered = Liveness.PortIsFree(port);
 
         Assert.Equal("world", hello.GetProperty("hello").GetString());
         Assert.Equal(first.GetProperty("pid").GetInt32(), hello.GetProperty("pid").GetInt32());
@@ -112,7 +113,9 @@ public sealed class PythonServerTests : IAsyncLifetime
         var data = status.GetProperty("data");
         Assert.Equal(("running", recovered.GetProperty("pid").GetInt32(), port), (data.GetProperty("status").GetString(), data.GetProperty("pid").GetInt32(), data.GetProperty("port").GetInt32()));
         Assert.Contains(data.GetProperty("logs").EnumerateArray(), l => l.GetString()!.Contains("Uvicorn running on", StringComparison.Ordinal));
-        Assert.True(Liveness.PortIsFree(port), $"port {port} is still held after stop");
+        Assert.True(stopAnswer.GetProperty("success").GetBoolean(), stopAnswer.ToString());
+        Assert.Equal("stopped", stopAnswer.GetProperty("data").GetProperty("status").GetString());
+        Assert.True(portFreeWhenAnswered, $"port {port} was still held when stop answered");
         Assert.False(Liveness.IsAlive(recovered.GetProperty("pid").GetInt32()));
         var events = (await _http.GetFromJsonAsync<JsonElement>("/api/events/recent?unit=api")).EnumerateArray().Select(e => e.GetProperty("kind").GetString()).ToArray();
         Assert.Contains("python-server-ready", events);
