@@ -3,12 +3,9 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 using PluginHost.Contracts.Testing;
 using PluginHost.Core.Processes;
+using PluginHost.Plugins.Shimmy.Tests;
 using Xunit;
 
 namespace PluginHost.Tests.Shimmy;
@@ -278,7 +275,7 @@ public sealed class ShimmyTests : IAsyncLifetime
     public async Task A_missing_model_is_downloaded_by_ensureReady_resuming_a_broken_transfer_and_errors_speak_Korean_under_a_Korean_locale()
     {
         var model = RandomNumberGenerator.GetBytes(2 * 1024 * 1024);
-        await using var server = await ModelHttpServer.StartAsync(model, breakFirstAfter: 512 * 1024);
+        await using var server = await ModelServer.StartAsync(model, breakFirst: 1, breakAfterBytes: 512 * 1024);
         var sha = Convert.ToHexStringLower(SHA256.HashData(model));
         await StartHostAsync(new Dictionary<string, string> { ["LANG"] = "ko_KR.UTF-8", ["LC_ALL"] = "ko_KR.UTF-8" },
             ("llm", Manifest("llm", $"model: fresh.gguf, download: {{ url: \"{server.Url}\", sha256: {sha} }}")),
@@ -292,61 +289,12 @@ public sealed class ShimmyTests : IAsyncLifetime
         Assert.StartsWith("선택한 모델이 설치되어 있지 않습니다.", missing.GetProperty("message").GetString(), StringComparison.Ordinal);
         Assert.True(ready.GetProperty("success").GetBoolean(), ready.ToString() + "\n" + _host!.Output);
         Assert.Equal(model, await File.ReadAllBytesAsync(_dir.Combine("models", "fresh.gguf")));
-        Assert.Equal(2, server.Requests);
-        Assert.StartsWith("bytes=", server.LastRange, StringComparison.Ordinal);
+        Assert.Equal(2, server.Ranges.Count);
+        Assert.StartsWith("bytes=", server.Ranges.Last(), StringComparison.Ordinal);
         var progress = await EventsAsync("llm", "shimmy_download_progress");
         Assert.Equal(model.Length, progress[^1].GetProperty("bytes").GetInt64());
         var done = Assert.Single(await EventsAsync("llm", "shimmy_download_done"));
         Assert.Equal((2, true), (done.GetProperty("attempts").GetInt32(), done.GetProperty("verified").GetBoolean()));
         Assert.Contains(JsonDocument.Parse(Assert.Single(Starts())).RootElement.GetProperty("argv").EnumerateArray(), a => a.GetString() == _dir.Combine("models", "fresh.gguf"));
-    }
-
-
-
-    /// <summary>Serves a model file with Range support; the first transfer breaks after some bytes.</summary>
-    private sealed class ModelHttpServer : IAsyncDisposable
-    {
-        private readonly WebApplication _app;
-        private int _requests;
-
-        private ModelHttpServer(WebApplication app) => _app = app;
-
-        public int Requests => _requests;
-
-        public string LastRange { get; private set; } = "";
-
-        public string Url { get; private set; } = "";
-
-        public static async Task<ModelHttpServer> StartAsync(byte[] content, int breakFirstAfter)
-        {
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
-            builder.Logging.ClearProviders();
-            var app = builder.Build();
-            var server = new ModelHttpServer(app);
-            app.MapGet("/fresh.gguf", async (HttpContext http) =>
-            {
-                server.LastRange = http.Request.Headers.Range.ToString();
-                if (Interlocked.Increment(ref server._requests) == 1)
-                {
-                    http.Response.ContentLength = content.Length;
-                    await http.Response.Body.WriteAsync(content.AsMemory(0, breakFirstAfter));
-                    await http.Response.Body.FlushAsync();
-                    http.Abort();
-                    return Results.Empty;
-                }
-
-                return Results.Bytes(content, "application/octet-stream", enableRangeProcessing: true);
-            });
-            await app.StartAsync();
-            server.Url = app.Urls.First() + "/fresh.gguf";
-            return server;
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
-        }
     }
 }
