@@ -48,6 +48,7 @@ internal sealed class ProcessDriver : IUnitDriver
             Arguments = spec.Arguments,
             Environment = environment,
             WorkingDirectory = workingDirectory,
+            OutputEventKind = spec.OutputEvents,
         });
     }
 }

@@ -9,9 +9,11 @@ namespace PluginHost.Plugins.Process;
 ///   args: [-m, http.server, "{port:http}"]
 ///   env: { PYTHONUNBUFFERED: "1" }
 ///   cwd: ./app                    # relative to the manifest's folder; default: the unit's data folder
+///   outputEvents: app-output      # also publish each output line as an event of this kind (≤ 100/s)
 /// </code>
 /// </summary>
-internal sealed record ProcessSpec(string Command, IReadOnlyList<string> Arguments, IReadOnlyDictionary<string, string> Environment, string? WorkingDirectory)
+internal sealed partial record ProcessSpec(string Command, IReadOnlyList<string> Arguments, IReadOnlyDictionary<string, string> Environment, string? WorkingDirectory,
+    string? OutputEvents = null)
 {
     public static (ProcessSpec Spec, IReadOnlyList<SpecProblem> Problems) Read(SpecMapping mapping)
     {
@@ -20,12 +22,20 @@ internal sealed record ProcessSpec(string Command, IReadOnlyList<string> Argumen
         var args = reader.StringList("args");
         var env = reader.StringMap("env");
         var cwd = reader.String("cwd");
+        var outputEvents = reader.String("outputEvents");
+        if (outputEvents is not null && !EventKind().IsMatch(outputEvents))
+        {
+            reader.Report(mapping["outputEvents"]!, $"\"{outputEvents}\"", "an event kind: a lower-case letter, then lower-case letters, digits, '-' or '_' (e.g. app-output)");
+        }
         if (command.Contains('\0', StringComparison.Ordinal))
         {
             reader.Report(mapping["command"]!, "a command containing a NUL character", "a program path or name");
         }
 
         reader.RejectUnknownKeys();
-        return (new ProcessSpec(command, args, env, cwd), reader.Problems);
+        return (new ProcessSpec(command, args, env, cwd, outputEvents), reader.Problems);
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[a-z][a-z0-9_-]{0,63}$")]
+    private static partial System.Text.RegularExpressions.Regex EventKind();
 }

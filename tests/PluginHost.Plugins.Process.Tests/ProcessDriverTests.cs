@@ -70,6 +70,17 @@ public sealed class ProcessDriverTests : IAsyncLifetime
         Assert.Equal($"{_dir.Combine("manifests", "app")}|manifest|spec|by-spec", output);
     }
 
+    [Fact]
+    public async Task OutputEvents_names_the_event_kind_of_each_output_line_and_must_be_one()
+    {
+        var plan = await PrepareAsync("command: /bin/sh\noutputEvents: app-output");
+        var problem = Assert.Single(_plugin.Driver("process").Validate(SpecYaml.Parse("command: /bin/sh\noutputEvents: 'Has Spaces'")));
+
+        Assert.Equal(("app-output", 100), (plan.OutputEventKind, plan.OutputEventsPerSecond));
+        Assert.Null((await PrepareAsync("command: /bin/sh")).OutputEventKind);
+        Assert.Contains("an event kind", problem.Expected, StringComparison.Ordinal);
+    }
+
     private static async Task<string> RunAsync(LaunchPlan plan)
     {
         var start = new ProcessStartInfo(plan.Command, plan.Arguments)

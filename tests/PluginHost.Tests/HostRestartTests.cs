@@ -26,6 +26,7 @@ public sealed partial class HostRestartTests : IAsyncLifetime
             spec:
               command: /bin/bash
               args: [-c, 'i=0; while true; do i=$((i+1)); echo "tick $i"; echo $i > count; sleep 0.05; done']
+              outputEvents: ticker-line
             """);
         _port = HostProcess.FreePort();
         _http.BaseAddress = new Uri($"http://127.0.0.1:{_port}");
@@ -87,6 +88,9 @@ public sealed partial class HostRestartTests : IAsyncLifetime
         Assert.Equal(0, adopted.GetProperty("restarts").GetInt32());
         var resumedAt = LastTick();
         await Eventually.TrueAsync(() => LastTick() >= resumedAt + 10, Deadline, "ticks after the re-attach");
+        // The output events the plan asked for (recorded in the journal) go on after the re-attach too.
+        var lineEvents = (await _http.GetFromJsonAsync<JsonElement>("/api/events/recent?unit=ticker")).EnumerateArray()
+            .Where(e => e.GetProperty("kind").GetString() == "ticker-line").Select(e => e.GetProperty("payload").GetProperty("line").GetString()!).ToArray();
 
         second.Terminate();
         Assert.Equal(0, await second.WaitForExitAsync(Deadline));
@@ -98,6 +102,7 @@ public sealed partial class HostRestartTests : IAsyncLifetime
         Assert.Equal(Enumerable.Range(1, ticks.Length), ticks);
         Assert.True(ticks.Length > atCrash + 20, $"{ticks.Length} ticks captured");
         Assert.Contains("re-attached to pid", second.Output, StringComparison.Ordinal);
+        Assert.Contains($"tick {resumedAt + 5}", lineEvents);
     }
 
     [Fact]

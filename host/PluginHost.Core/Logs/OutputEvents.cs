@@ -33,9 +33,9 @@ internal sealed class OutputEvents : IDisposable
         log.LineCaptured += OnLine;
     }
 
-    /// <summary>Starts forwarding when the plan asks for it; null otherwise.</summary>
-    public static OutputEvents? Attach(LaunchPlan plan, UnitLog log, IEventPublisher events, TimeProvider time) =>
-        string.IsNullOrEmpty(plan.OutputEventKind) ? null : new OutputEvents(log, events, plan.OutputEventKind, plan.OutputEventsPerSecond, time);
+    /// <summary>Starts forwarding when a kind is given (the plan's, or the journal's for an adopted process); null otherwise.</summary>
+    public static OutputEvents? Attach(string? kind, int perSecond, UnitLog log, IEventPublisher events, TimeProvider time) =>
+        string.IsNullOrEmpty(kind) ? null : new OutputEvents(log, events, kind, perSecond, time);
 
     private void OnLine(OutputLine line)
     {

@@ -14,4 +14,6 @@ internal sealed record ProcessRecord(
     long HolderStartTimeTicks,
     DateTimeOffset StartedAt,
     IReadOnlyDictionary<string, int> Ports,
-    string Fingerprint);
+    string Fingerprint,
+    string? OutputEventKind = null,
+    int OutputEventsPerSecond = 0);

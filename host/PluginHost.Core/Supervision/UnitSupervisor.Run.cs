@@ -207,7 +207,7 @@ internal sealed partial class UnitSupervisor
         var request = Placeholders.Resolve(plan, _context);
         _lastExit = null; // a previous process's exit is old news once a new one runs
         var child = plan.Io == LaunchIo.Pty ? SpawnTerminal(plan, request) : SpawnWithPipes(plan, request);
-        child = child with { OutputEvents = OutputEvents.Attach(plan, Log, _context.Events, _services.Time) };
+        child = child with { OutputEvents = OutputEvents.Attach(plan.OutputEventKind, plan.OutputEventsPerSecond, Log, _context.Events, _services.Time) };
         var now = child.Process.StartedAt;
         lock (_gate)
         {
@@ -219,7 +219,7 @@ internal sealed partial class UnitSupervisor
         _context.Terminal = child.Terminal;
         _planner.OnStarted(now);
         _services.Journal?.RecordProcess(new ProcessRecord(Name, child.Pid, child.Session, child.Process.StartTimeTicks,
-            child.Holder.Pid, child.Holder.StartTimeTicks, now, _context.Ports, Manifest.Fingerprint));
+            child.Holder.Pid, child.Holder.StartTimeTicks, now, _context.Ports, Manifest.Fingerprint, plan.OutputEventKind, plan.OutputEventsPerSecond));
         return child;
     }
 

@@ -22,7 +22,7 @@ public sealed class OutputEventsTests : IDisposable
     public void Lines_become_events_up_to_the_rate_and_the_next_event_counts_the_lines_left_out()
     {
         using var log = new UnitLog(_dir.Combine("u.log"), LogSettings.Default);
-        using var forwarding = OutputEvents.Attach(new LaunchPlan("x") { OutputEventKind = "app-log", OutputEventsPerSecond = 100 }, log, new EventPublisher(_bus, _time, "u", "p"), _time);
+        using var forwarding = OutputEvents.Attach("app-log", 100, log, new EventPublisher(_bus, _time, "u", "p"), _time);
 
         for (var i = 0; i < 150; i++)
         {
@@ -45,8 +45,8 @@ public sealed class OutputEventsTests : IDisposable
     public void Nothing_is_published_without_a_kind_or_after_the_process_is_gone()
     {
         using var log = new UnitLog(_dir.Combine("u.log"), LogSettings.Default);
-        Assert.Null(OutputEvents.Attach(new LaunchPlan("x"), log, new EventPublisher(_bus, _time, "u", "p"), _time));
-        var forwarding = OutputEvents.Attach(new LaunchPlan("x") { OutputEventKind = "app-log" }, log, new EventPublisher(_bus, _time, "u", "p"), _time)!;
+        Assert.Null(OutputEvents.Attach(null, 100, log, new EventPublisher(_bus, _time, "u", "p"), _time));
+        var forwarding = OutputEvents.Attach("app-log", new LaunchPlan("x").OutputEventsPerSecond, log, new EventPublisher(_bus, _time, "u", "p"), _time)!;
         log.Append(Line(0));
         forwarding.Dispose();
         log.Append(Line(1));

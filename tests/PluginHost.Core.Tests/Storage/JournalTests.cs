@@ -1,0 +1,54 @@
+using Microsoft.Data.Sqlite;
+using PluginHost.Contracts.Testing;
+using PluginHost.Core.Storage;
+using Xunit;
+
+namespace PluginHost.Core.Tests.Storage;
+
+public sealed class JournalTests : IDisposable
+{
+    private readonly TempDirectory _dir = new("journal");
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void A_process_record_round_trips_with_its_output_event_kind()
+    {
+        var record = Record() with { OutputEventKind = "app-output", OutputEventsPerSecond = 50 };
+        using (var journal = new Journal(_dir.Combine("journal.db")))
+        {
+            journal.RecordProcess(record);
+        }
+
+        using var reopened = new Journal(_dir.Combine("journal.db"));
+        var read = Assert.Single(reopened.Processes());
+        Assert.Equal((record.Unit, record.Pid, record.Fingerprint, "app-output", 50), (read.Unit, read.Pid, read.Fingerprint, read.OutputEventKind, read.OutputEventsPerSecond));
+    }
+
+    [Fact]
+    public void A_journal_written_by_an_earlier_host_is_upgraded_and_its_processes_still_read()
+    {
+        var path = _dir.Combine("journal.db");
+        using (var old = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            old.Open();
+            using var command = old.CreateCommand();
+            command.CommandText = """
+                CREATE TABLE processes (unit TEXT PRIMARY KEY, pid INTEGER NOT NULL, session INTEGER NOT NULL, start_ticks INTEGER NOT NULL,
+                    holder_pid INTEGER NOT NULL, holder_start_ticks INTEGER NOT NULL, started_at TEXT NOT NULL, ports TEXT NOT NULL, fingerprint TEXT NOT NULL);
+                INSERT INTO processes VALUES ('old', 4242, 4242, 99, 4243, 100, '2026-11-20T10:00:00.0000000+00:00', '{"http":8080}', 'f1');
+                """;
+            command.ExecuteNonQuery();
+        }
+
+        using var journal = new Journal(path);
+        var read = Assert.Single(journal.Processes());
+        journal.RecordProcess(Record());
+
+        Assert.Equal(("old", 4242, 8080, (string?)null, 0), (read.Unit, read.Pid, read.Ports["http"], read.OutputEventKind, read.OutputEventsPerSecond));
+        Assert.Equal(2, journal.Processes().Count);
+    }
+
+    private static ProcessRecord Record() => new("web", 100, 100, 12345, 101, 12346, DateTimeOffset.Parse("2026-11-27T05:00:00Z", System.Globalization.CultureInfo.InvariantCulture),
+        new Dictionary<string, int> { ["http"] = 8080 }, "fingerprint");
+}
