@@ -185,6 +185,7 @@ public sealed class ShimmyTests : IAsyncLifetime
             Deadline, "the GPU memory on the unit's status\n" + _host!.Output);
         var metrics = await _http.GetStringAsync("/metrics");
         var status = await OpAsync("llm", "status");
+        var (cliCode, cli) = await HostProcess.RunAsync(_dir.Path, "status", "llm", "--url", _http.BaseAddress!.ToString());
         await OpAsync("llm", "stop");
         await Eventually.TrueAsync(() => Unit("llm") is { } u && u.GetProperty("state").GetString() == "stopped", Deadline, "shimmy to stop");
 
@@ -193,6 +194,8 @@ public sealed class ShimmyTests : IAsyncLifetime
         Assert.Contains("# TYPE pluginhost_unit_gpu_memory_bytes gauge\n", metrics, StringComparison.Ordinal);
         Assert.Contains("pluginhost_unit_gpu_memory_bytes{unit=\"llm\"} 1610612736\n", metrics, StringComparison.Ordinal);
         Assert.Equal((pid, 1536), (status.GetProperty("data").GetProperty("pid").GetInt32(), status.GetProperty("data").GetProperty("gpuMemoryMb").GetInt32()));
+        Assert.Equal(0, cliCode);
+        Assert.Contains("gpu_memory_bytes=1610612736", cli, StringComparison.Ordinal);
         Assert.Equal(JsonValueKind.Null, Unit("llm")!.Value.GetProperty("gauges").ValueKind);
     }
 

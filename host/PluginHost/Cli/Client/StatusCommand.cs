@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Text.Json;
 using Spectre.Console;
 
@@ -69,6 +70,11 @@ internal static class StatusCommand
         Row("ports", UnitView.Ports(u.GetProperty("ports")));
         Row("uptime", UnitView.Uptime(u.GetProperty("uptimeSeconds")));
         Row("cpu / rss", $"{UnitView.Cpu(u.GetProperty("cpuPercent"))} / {UnitView.Rss(u.GetProperty("rssBytes"))}");
+        if (u.TryGetProperty("gauges", out var gauges) && gauges.ValueKind == JsonValueKind.Object)
+        {
+            // What the unit's kind measures itself, e.g. shimmy's gpu_memory_bytes.
+            Row("gauges", Markup.Escape(string.Join("  ", gauges.EnumerateObject().Select(g => $"{g.Name}={g.Value.GetDouble().ToString("0.###", CultureInfo.InvariantCulture)}"))));
+        }
         Row("restarts", UnitView.Text(u, "restarts"));
         if (UnitView.Error(u, withRemedy: true) is { Length: > 0 } error)
         {
