@@ -94,7 +94,11 @@ internal static class RunCommand
             }
 
             var url = $"http://{(setup.Host.ApiBind.Contains(':', StringComparison.Ordinal) ? $"[{setup.Host.ApiBind}]" : setup.Host.ApiBind)}:{setup.Host.ApiPort}";
-            var builder = WebApplication.CreateSlimBuilder();
+            // The empty builder: no appsettings.json (whose reload-on-change would watch the whole working
+            // directory tree with inotify), no console logger besides Serilog — only Kestrel and routing.
+            var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+            builder.WebHost.UseKestrelCore();
+            builder.Services.AddRoutingCore();
             builder.WebHost.UseUrls(url);
             builder.WebHost.ConfigureKestrel(kestrel =>
             {
