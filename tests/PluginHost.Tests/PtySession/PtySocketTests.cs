@@ -102,8 +102,11 @@ public sealed class PtySocketTests : IAsyncLifetime
 
         await TypeAsync(first, "echo hello-from-$((6*7))\r");
         await ReadUntilAsync(second, b, t => t.Contains("hello-from-42", StringComparison.Ordinal), "the answer on the other viewer");
+        // Resize and then ask, on the same connection: a viewer's messages are applied in order (two
+        // connections are not ordered with each other). The other viewer sees the answer.
         await first.SendAsync(Encoding.UTF8.GetBytes("""{"type":"resize","cols":100,"rows":30}"""), WebSocketMessageType.Text, true, CancellationToken.None);
-        await TypeAsync(second, "stty size\r");
+        await TypeAsync(first, "stty size\r");
+        await ReadUntilAsync(second, b, t => Regex.IsMatch(t, @"\r\n30 100\r\n"), "the new size on the other viewer");
         var text = await ReadUntilAsync(first, a, t => Regex.IsMatch(t, @"\r\n30 100\r\n"), "the new size");
 
         Assert.Contains("hello-from-42", text, StringComparison.Ordinal);
