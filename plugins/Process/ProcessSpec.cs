@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using PluginHost.Contracts.Specs;
 
 namespace PluginHost.Plugins.Process;
@@ -36,6 +37,6 @@ internal sealed partial record ProcessSpec(string Command, IReadOnlyList<string>
         return (new ProcessSpec(command, args, env, cwd, outputEvents), reader.Problems);
     }
 
-    [System.Text.RegularExpressions.GeneratedRegex("^[a-z][a-z0-9_-]{0,63}$")]
-    private static partial System.Text.RegularExpressions.Regex EventKind();
+    [GeneratedRegex("^[a-z][a-z0-9_-]{0,63}$")]
+    private static partial Regex EventKind();
 }
