@@ -1,3 +1,4 @@
+using System.Reflection;
 using System.Runtime.CompilerServices;
 using PluginHost.Contracts.Equipment;
 using PluginHost.Contracts.Plugins;
@@ -68,9 +69,21 @@ internal sealed class LoadedPlugin
     {
         var context = _context ?? throw new InvalidOperationException($"plugin {Name} generation {Generation} was already unloaded");
         _context = null;
-        SerializerCaches.Clear();
+        SerializerCaches.Clear([.. context.Assemblies.SelectMany(TypesOf)]);
         var weak = new WeakReference(context, trackResurrection: false);
         context.Unload();
         return weak;
+    }
+
+    private static IEnumerable<Type> TypesOf(Assembly assembly)
+    {
+        try
+        {
+            return assembly.GetTypes();
+        }
+        catch (ReflectionTypeLoadException ex)
+        {
+            return ex.Types.OfType<Type>();
+        }
     }
 }

@@ -330,7 +330,7 @@ internal sealed partial class PluginCatalog : IUnitKindResolver, IAsyncDisposabl
 
         // On another thread: no frame of this method (whose locals a debug build keeps alive) is on
         // the stack while the collector decides whether the context is still reachable.
-        var cycles = await Task.Run(() => UnloadVerifier.WaitForCollection(weak)).ConfigureAwait(false);
+        var cycles = await Task.Run(() => UnloadVerifier.WaitForCollectionAsync(weak, _time)).ConfigureAwait(false);
         if (cycles is null)
         {
             _events.Publish(HostEventKinds.PluginUnloadLeak, new JsonObject

@@ -8,21 +8,27 @@ namespace PluginHost.Core.Plugins;
 /// Framework libraries in the default context (System.Text.Json above all) cache metadata about
 /// every type they have seen, plugin types included, and those caches would keep an unloaded plugin
 /// alive. The framework marks such caches with <c>[assembly: MetadataUpdateHandler]</c> for .NET hot
-/// reload; calling their <c>ClearCache</c> / <c>UpdateApplication</c> with null empties them, which is
-/// exactly what an unload needs.
+/// reload; calling their <c>ClearCache</c> / <c>UpdateApplication</c> with the plugin's types as the
+/// "updated" ones empties what refers to them, which is exactly what an unload needs.
 /// </summary>
+/// <remarks>
+/// Not with null ("everything changed"): the runtime's own handler then walks every type of every
+/// loaded assembly, which loads assemblies the host never used (System.Private.Xml among them) and
+/// builds a reflection cache for each type — measured: host RSS +16.5 MB after the first hot reload,
+/// +3.8 MB with the plugin's types.
+/// </remarks>
 internal static class SerializerCaches
 {
     private static readonly Lock Gate = new();
     private static readonly Dictionary<Assembly, MethodInfo[]> Handlers = [];
 
-    public static void Clear()
+    public static void Clear(Type[] pluginTypes)
     {
         foreach (var method in FindHandlers())
         {
             try
             {
-                method.Invoke(null, [null]);
+                method.Invoke(null, [pluginTypes]);
             }
             catch (TargetInvocationException)
             {
