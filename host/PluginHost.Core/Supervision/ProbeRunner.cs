@@ -11,8 +11,14 @@ namespace PluginHost.Core.Supervision;
 /// exec (exit code 0 within the timeout; the probe process is killed otherwise). Log-line probes
 /// are not polled: the unit watches its captured lines for them.
 /// </summary>
-internal sealed class ProbeRunner(HttpClient http)
+/// <remarks>
+/// The HTTP client is made at the first http probe: a host whose units have none does not load the
+/// HTTP stack (≈ 1–2 MB resident).
+/// </remarks>
+internal sealed class ProbeRunner
 {
+    private readonly Lazy<HttpClient> _http = new(() => new HttpClient());
+
     public async Task<ProbeResult> RunAsync(ProbeDefinition probe, IReadOnlyDictionary<string, int> ports, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(probe);
@@ -41,7 +47,7 @@ internal sealed class ProbeRunner(HttpClient http)
     {
         try
         {
-            using var response = await http.GetAsync(new Uri($"http://127.0.0.1:{port}{probe.Path}"), HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            using var response = await _http.Value.GetAsync(new Uri($"http://127.0.0.1:{port}{probe.Path}"), HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
             var code = (int)response.StatusCode;
             return code is >= 200 and < 300 ? ProbeResult.Healthy : ProbeResult.Unhealthy($"GET {probe.Path} on port {port} answered {code}");
         }

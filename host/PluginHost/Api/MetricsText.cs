@@ -77,6 +77,18 @@ internal static class MetricsText
 
         Family(text, "pluginhost_host_managed_heap_bytes", "gauge", "The host's managed heap.");
         Sample(text, "pluginhost_host_managed_heap_bytes", [], GC.GetTotalMemory(false));
+        // The host's own footprint, so that an operator can see it stays flat (a supervisor whose
+        // memory grows is one of the failures this project exists to avoid).
+        Family(text, "pluginhost_host_resident_bytes", "gauge", "The host process's resident memory (its units not included).");
+        Sample(text, "pluginhost_host_resident_bytes", [], Environment.WorkingSet);
+        Family(text, "pluginhost_host_gc_committed_bytes", "gauge", "Memory the host's garbage collector has committed (0 before its first collection).");
+        Sample(text, "pluginhost_host_gc_committed_bytes", [], GC.GetGCMemoryInfo().TotalCommittedBytes);
+        Family(text, "pluginhost_host_gc_collections_total", "counter", "Garbage collections in the host, by generation.");
+        for (var generation = 0; generation <= GC.MaxGeneration; generation++)
+        {
+            Sample(text, "pluginhost_host_gc_collections_total", [("generation", generation.ToString(CultureInfo.InvariantCulture))], GC.CollectionCount(generation));
+        }
+
         return text.ToString();
     }
 

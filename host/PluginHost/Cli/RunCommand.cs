@@ -113,7 +113,7 @@ internal static class RunCommand
             var app = builder.Build();
 
             using var journal = new Journal(Path.Combine(setup.Host.DataDirectory, "journal.db"));
-            var services = new UnitServices(TimeProvider.System, setup.Events, new PortAllocator(), new ProbeRunner(new HttpClient()),
+            var services = new UnitServices(TimeProvider.System, setup.Events, new PortAllocator(), new ProbeRunner(),
                 setup.Host.DataDirectory, LogSettings.Default, loggers, Random.Shared.NextDouble, journal);
             var supervisor = new Supervisor(setup.Plugins, services, TimeSpan.FromSeconds(2), loggers.CreateLogger<Supervisor>());
             await using var stopUnits = supervisor.ConfigureAwait(false);

@@ -49,7 +49,7 @@ internal sealed class EngineFixture : IAsyncDisposable
         RepositoryLayout.CopyPlugin(RepositoryLayout.Plugin("pty-session"), temp.Combine("plugins"));
         var plugins = new PluginCatalog(temp.Combine("shadow"), events, TimeProvider.System, NullLogger<PluginCatalog>.Instance);
         await plugins.LoadDirectoriesAsync([temp.Combine("plugins")], CancellationToken.None);
-        var services = new UnitServices(clock, events, new PortAllocator(), new ProbeRunner(new HttpClient()), temp.Combine("data"),
+        var services = new UnitServices(clock, events, new PortAllocator(), new ProbeRunner(), temp.Combine("data"),
             logs ?? LogSettings.Default, NullLoggerFactory.Instance, () => 0.5, new Journal(temp.Combine("data", "journal.db")));
         var supervisor = new Supervisor(plugins, services, TimeSpan.FromMilliseconds(200), NullLogger<Supervisor>.Instance);
         Directory.CreateDirectory(temp.Combine("manifests"));

@@ -231,11 +231,18 @@ public sealed class ApiTests(ApiHostFixture host) : IClassFixture<ApiHostFixture
             Assert.Contains("# TYPE " + family + " ", text, StringComparison.Ordinal);
         }
 
-        var lines = text.Split('\n').Single(l => l.StartsWith("pluginhost_unit_log_lines_total{unit=\"talker\"}", StringComparison.Ordinal));
-        Assert.True(double.Parse(lines.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture) > 0);
+        Assert.True(Value(text, "pluginhost_unit_log_lines_total{unit=\"talker\"}") > 0);
+        // The host's own memory: resident above the managed heap it holds, and collections counted.
+        Assert.True(Value(text, "pluginhost_host_resident_bytes") > Value(text, "pluginhost_host_managed_heap_bytes"));
+        Assert.True(Value(text, "pluginhost_host_managed_heap_bytes") > 0);
+        Assert.True(Value(text, "pluginhost_host_gc_collections_total{generation=\"0\"}") >= Value(text, "pluginhost_host_gc_collections_total{generation=\"2\"}"));
+        Assert.Contains("# TYPE pluginhost_host_gc_committed_bytes gauge", text, StringComparison.Ordinal);
         Assert.All(text.Split('\n', StringSplitOptions.RemoveEmptyEntries), line =>
             Assert.Matches(@"^(# (HELP|TYPE) \w+ .+|\w+(\{(\w+=""[^""]*"",?)+\})? -?[0-9.eE+-]+)$", line));
     }
+
+    private static double Value(string metrics, string series) =>
+        double.Parse(metrics.Split('\n').Single(l => l.StartsWith(series + " ", StringComparison.Ordinal)).Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
 
     [Fact]
     public async Task The_event_stream_filters_by_unit()
