@@ -36,8 +36,7 @@ internal sealed record ProcessSpec(string Command, IReadOnlyList<string> Argumen
         return (new ProcessSpec(command, args, env, cwd, outputEvents), reader.Problems);
     }
 
-    /// <summary>A lower-case letter, then up to 63 lower-case letters, digits, '-' or '_'. (No Regex: a plugin's
-    /// static Regex kept its unloaded version alive in a hot-reload test.)</summary>
+    /// <summary>A lower-case letter, then up to 63 lower-case letters, digits, '-' or '_'.</summary>
     private static bool IsEventKind(string kind) =>
         kind.Length is > 0 and <= 64 && kind[0] is >= 'a' and <= 'z' && kind.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-' or '_');
 }

@@ -145,6 +145,19 @@ public sealed class HotReloadTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_plugin_using_generated_compiled_and_cached_Regex_is_collected_after_a_reload()
+    {
+        var units = RunUnits("message: a");
+        using var arguments = JsonDocument.Parse("""{"text":"abc-42"}""");
+        var match = await units[0].Driver!.InvokeAsync(units[0].Context, "match", arguments.RootElement, CancellationToken.None);
+        Assert.Equal("generated=True compiled=False cached=True", match.Message);
+
+        var outcome = await _plugins.Catalog.ReloadAsync("sample", CancellationToken.None);
+
+        Assert.True(outcome.OldVersionCollected, "a Regex kept the old plugin alive");
+    }
+
+    [Fact]
     public async Task A_plugin_that_leaks_is_reported_by_name()
     {
         var leaky = _plugins.Add("leaky");

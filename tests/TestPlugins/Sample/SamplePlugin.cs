@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using PluginHost.Contracts.Operations;
 using PluginHost.Contracts.Plugins;
 using PluginHost.Contracts.Specs;
@@ -20,9 +21,16 @@ public sealed class SamplePlugin : IPlugin
 /// spec: { message: text (required), count: 1..10, refuseAttach: bool }.
 /// Its "echo" operation serializes a plugin-private type with System.Text.Json's reflection
 /// serializer: exactly what keeps a plugin alive unless the host clears the framework's caches.
+/// Its "match" operation uses what plugin authors reach for with text: a generated Regex held in a
+/// static, a compiled one, and the static Regex API (whose cache is process-wide).
 /// </summary>
-internal sealed class SampleDriver(string version) : IUnitDriver
+internal sealed partial class SampleDriver(string version) : IUnitDriver
 {
+    private static readonly Regex Compiled = new("^[a-z]+$", RegexOptions.Compiled, TimeSpan.FromSeconds(1));
+
+    [GeneratedRegex("^[a-z]+-[0-9]+$")]
+    private static partial Regex Generated();
+
     public IReadOnlyList<SpecProblem> Validate(SpecMapping spec)
     {
         var reader = new SpecReader(spec);
@@ -53,6 +61,7 @@ internal sealed class SampleDriver(string version) : IUnitDriver
     [
         new("version", "The plugin version this driver belongs to."),
         new("echo", "Echoes its arguments through a plugin-private type.") { Parameters = [new("text", OperationParameterType.String, "What to echo.", Required: true)] },
+        new("match", "Matches its text with three kinds of Regex.") { Parameters = [new("text", OperationParameterType.String, "What to match.", Required: true)] },
     ];
 
     public ValueTask<OperationResult> InvokeAsync(IUnitContext context, string operation, JsonElement arguments, CancellationToken cancellationToken) =>
@@ -60,8 +69,12 @@ internal sealed class SampleDriver(string version) : IUnitDriver
         {
             "version" => OperationResult.Ok(version),
             "echo" => OperationResult.Ok(JsonSerializer.Serialize(new Echo(arguments.GetProperty("text").GetString() ?? "", version))),
+            "match" => OperationResult.Ok(Match(arguments.GetProperty("text").GetString() ?? "")),
             _ => OperationResult.Fail($"unknown operation {operation}"),
         });
 
     public sealed record Echo(string Text, string Version);
+
+    private static string Match(string text) =>
+        $"generated={Generated().IsMatch(text)} compiled={Compiled.IsMatch(text)} cached={Regex.IsMatch(text, "[0-9]", RegexOptions.None, TimeSpan.FromSeconds(1))}";
 }
