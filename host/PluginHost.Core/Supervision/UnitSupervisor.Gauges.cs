@@ -8,12 +8,6 @@ internal sealed partial class UnitSupervisor
 {
     private static readonly TimeSpan GaugeTimeout = TimeSpan.FromSeconds(5);
 
-    /// <summary>Names the host's own unit metrics use: a gauge may not take them.</summary>
-    private static readonly HashSet<string> ReservedGaugeNames = new(StringComparer.Ordinal)
-    {
-        "state", "restarts_total", "uptime_seconds", "cpu_percent", "rss_bytes", "log_lines_total", "probe_latency_seconds", "probe_healthy",
-    };
-
     private readonly HashSet<string> _refusedGauges = new(StringComparer.Ordinal);
     private int _measuring;
 
@@ -63,14 +57,14 @@ internal sealed partial class UnitSupervisor
         var accepted = new Dictionary<string, double>(StringComparer.Ordinal);
         foreach (var gauge in gauges)
         {
-            if (GaugeName().IsMatch(gauge.Name) && !ReservedGaugeNames.Contains(gauge.Name))
+            if (GaugeName().IsMatch(gauge.Name) && !UnitMetricNames.Reserved.Contains(gauge.Name))
             {
                 accepted[gauge.Name] = gauge.Value;
             }
             else if (_refusedGauges.Add(gauge.Name))
             {
                 LogDriverFailed(Name, nameof(IUnitDriver.MeasureAsync),
-                    $"gauge \"{gauge.Name}\" left out: a name is lower case letters, digits and underscores, not one of the host's own ({string.Join(", ", ReservedGaugeNames)})");
+                    $"gauge \"{gauge.Name}\" left out: a name is lower case letters, digits and underscores, not one of the host's own ({string.Join(", ", UnitMetricNames.Reserved)})");
             }
         }
 

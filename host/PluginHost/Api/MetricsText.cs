@@ -21,44 +21,44 @@ internal static class MetricsText
         var text = new StringBuilder();
         var units = supervisor.Statuses().Select(s => (Status: s, Unit: supervisor.Find(s.Name))).ToArray();
 
-        Family(text, "pluginhost_unit_state", "gauge", "1 for the state the unit is in, 0 for the others.");
+        Family(text, UnitMetricNames.State, "gauge", "1 for the state the unit is in, 0 for the others.");
         foreach (var (status, _) in units)
         {
             foreach (var state in States)
             {
-                Sample(text, "pluginhost_unit_state", [("unit", status.Name), ("kind", status.Kind), ("state", state)], state == status.State ? 1 : 0);
+                Sample(text, UnitMetricNames.State, [("unit", status.Name), ("kind", status.Kind), ("state", state)], state == status.State ? 1 : 0);
             }
         }
 
-        Family(text, "pluginhost_unit_restarts_total", "counter", "Automatic restarts since the host started.");
-        Each(text, units, "pluginhost_unit_restarts_total", u => u.Status.Restarts);
-        Family(text, "pluginhost_unit_uptime_seconds", "gauge", "Seconds since the unit's current process started (absent when not running).");
-        Each(text, units, "pluginhost_unit_uptime_seconds", u => u.Status.UptimeSeconds);
-        Family(text, "pluginhost_unit_cpu_percent", "gauge", "CPU of the unit's whole process tree, percent of one core.");
-        Each(text, units, "pluginhost_unit_cpu_percent", u => u.Status.CpuPercent);
-        Family(text, "pluginhost_unit_rss_bytes", "gauge", "Resident memory of the unit's whole process tree.");
-        Each(text, units, "pluginhost_unit_rss_bytes", u => u.Status.RssBytes);
+        Family(text, UnitMetricNames.RestartsTotal, "counter", "Automatic restarts since the host started.");
+        Each(text, units, UnitMetricNames.RestartsTotal, u => u.Status.Restarts);
+        Family(text, UnitMetricNames.UptimeSeconds, "gauge", "Seconds since the unit's current process started (absent when not running).");
+        Each(text, units, UnitMetricNames.UptimeSeconds, u => u.Status.UptimeSeconds);
+        Family(text, UnitMetricNames.CpuPercent, "gauge", "CPU of the unit's whole process tree, percent of one core.");
+        Each(text, units, UnitMetricNames.CpuPercent, u => u.Status.CpuPercent);
+        Family(text, UnitMetricNames.RssBytes, "gauge", "Resident memory of the unit's whole process tree.");
+        Each(text, units, UnitMetricNames.RssBytes, u => u.Status.RssBytes);
         // Gauges a unit's kind measures itself (e.g. shimmy's GPU memory): one family per name.
         foreach (var name in units.SelectMany(u => u.Status.Gauges?.Keys ?? []).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
         {
-            var family = "pluginhost_unit_" + name;
+            var family = UnitMetricNames.Prefix + name;
             var help = units.Select(u => u.Unit?.GaugeHelp.GetValueOrDefault(name)).FirstOrDefault(h => !string.IsNullOrEmpty(h)) ?? "Measured by the unit's plugin.";
             Family(text, family, "gauge", help.Replace("\\", "\\\\", StringComparison.Ordinal).ReplaceLineEndings(" "));
             Each(text, units, family, u => u.Status.Gauges is { } gauges && gauges.TryGetValue(name, out var value) ? value : null);
         }
 
-        Family(text, "pluginhost_unit_log_lines_total", "counter", "Output lines captured from the unit since the host started.");
-        Each(text, units, "pluginhost_unit_log_lines_total", u => u.Unit?.Log.LinesCaptured);
+        Family(text, UnitMetricNames.LogLinesTotal, "counter", "Output lines captured from the unit since the host started.");
+        Each(text, units, UnitMetricNames.LogLinesTotal, u => u.Unit?.Log.LinesCaptured);
 
-        Family(text, "pluginhost_unit_probe_latency_seconds", "gauge", "Duration of the unit's latest probe.");
-        Family(text, "pluginhost_unit_probe_healthy", "gauge", "1 when the unit's latest probe passed.");
+        Family(text, UnitMetricNames.ProbeLatencySeconds, "gauge", "Duration of the unit's latest probe.");
+        Family(text, UnitMetricNames.ProbeHealthy, "gauge", "1 when the unit's latest probe passed.");
         foreach (var (status, unit) in units)
         {
             if (unit?.LastProbe is { } probe)
             {
                 var labels = new[] { ("unit", status.Name), ("probe", probe.Kind.ToString().ToLowerInvariant()) };
-                Sample(text, "pluginhost_unit_probe_latency_seconds", labels, probe.Latency.TotalSeconds);
-                Sample(text, "pluginhost_unit_probe_healthy", labels, probe.Healthy ? 1 : 0);
+                Sample(text, UnitMetricNames.ProbeLatencySeconds, labels, probe.Latency.TotalSeconds);
+                Sample(text, UnitMetricNames.ProbeHealthy, labels, probe.Healthy ? 1 : 0);
             }
         }
 

@@ -55,6 +55,11 @@ const fmt = {
   },
   cpu: (v) => v == null ? "–" : v.toFixed(1) + "%",
   rss: (v) => v == null ? "–" : (v / 1048576).toFixed(1) + " MB",
+  // A kind's own memory gauges (any name ending in _bytes, e.g. shimmy's gpu_memory_bytes) sit beside RSS.
+  memory: (rss, gauges) => fmt.rss(rss) + Object.entries(gauges || {})
+    .filter(([name]) => name.endsWith("_bytes"))
+    .map(([name, v]) => ` · ${name.slice(0, -"_bytes".length).replaceAll("_", " ")} ${fmt.rss(v)}`).join(""),
+  gauges: (gauges) => Object.entries(gauges || {}).map(([name, v]) => `${name} = ${v}`).join("\n"),
   ports: (p) => Object.values(p || {}).join(", ") || "–",
 };
 
@@ -105,8 +110,9 @@ function renderUnit(u, snapshotEventId = Infinity) {
   row.querySelector(".port").textContent = fmt.ports(u.ports);
   row.querySelector(".uptime").textContent = fmt.uptime(u.uptimeSeconds);
   row.querySelector(".cpu").textContent = fmt.cpu(u.cpuPercent);
-  const gpu = u.gauges && u.gauges.gpu_memory_bytes;
-  row.querySelector(".rss").textContent = fmt.rss(u.rssBytes) + (gpu == null ? "" : " · GPU " + fmt.rss(gpu));
+  const memory = row.querySelector(".rss");
+  memory.textContent = fmt.memory(u.rssBytes, u.gauges);
+  memory.title = fmt.gauges(u.gauges);
   row.querySelector(".restarts").textContent = u.restarts;
   const error = row.querySelector(".error");
   if (u.lastError) {

@@ -123,7 +123,7 @@ public sealed class ApiTests(ApiHostFixture host) : IClassFixture<ApiHostFixture
         var unknown = await _http.PostAsJsonAsync("/api/units/sam/ops/fly", new { });
         var processOps = await _http.PostAsJsonAsync("/api/units/talker/ops/echo", new { text = "x" });
 
-        Assert.Equal(["version", "echo"], ops.EnumerateArray().Select(o => o.GetProperty("name").GetString()));
+        Assert.Equal(["version", "echo", "match"], ops.EnumerateArray().Select(o => o.GetProperty("name").GetString()));
         var parameter = ops[1].GetProperty("parameters")[0];
         Assert.Equal(("text", "string", true), (parameter.GetProperty("name").GetString(), parameter.GetProperty("type").GetString(), parameter.GetProperty("required").GetBoolean()));
         Assert.Equal(HttpStatusCode.OK, echo.StatusCode);

@@ -152,6 +152,21 @@ public sealed class DashboardTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_kinds_own_memory_gauges_show_beside_RSS_and_every_gauge_in_the_tooltip()
+    {
+        var page = await _browser!.NewPageAsync();
+        await GoToDashboardAsync(page);
+
+        var memory = await page.EvaluateAsync<string>("() => fmt.memory(104857600, { gpu_memory_bytes: 1610612736, queue_depth: 3 })");
+        var none = await page.EvaluateAsync<string>("() => fmt.memory(104857600, null)");
+        var tooltip = await page.EvaluateAsync<string>("() => fmt.gauges({ gpu_memory_bytes: 1610612736, queue_depth: 3 })");
+
+        Assert.Equal("100.0 MB · gpu memory 1536.0 MB", memory);
+        Assert.Equal("100.0 MB", none);
+        Assert.Equal("gpu_memory_bytes = 1610612736\nqueue_depth = 3", tooltip);
+    }
+
+    [Fact]
     public async Task A_python_server_row_links_to_the_running_server()
     {
         var page = await _browser!.NewPageAsync();
