@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using PluginHost.Contracts.Testing;
 using PluginHost.Core.Processes;
 using PluginHost.Plugins.Shimmy.Tests;
@@ -14,7 +15,7 @@ namespace PluginHost.Tests.Shimmy;
 /// The shimmy plugin under the real host, with tests/fixtures/fake-shimmy standing in for the
 /// binary (same command line, a real HTTP server on the allocated port, failure knobs).
 /// </summary>
-public sealed class ShimmyTests : IAsyncLifetime
+public sealed partial class ShimmyTests : IAsyncLifetime
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
     private static readonly string FakeShimmy = Path.Combine(RepositoryLayout.Root, "tests", "fixtures", "fake-shimmy", "shimmy");
@@ -224,6 +225,13 @@ public sealed class ShimmyTests : IAsyncLifetime
             Assert.Equal("UNSUPPORTED_ACCEL", metal.GetProperty("code").GetString()); // Metal exists on macOS only
             Assert.StartsWith("The selected acceleration option is not available on this device.", metal.GetProperty("message").GetString(), StringComparison.Ordinal);
             Assert.Single(Starts()); // neither refusal started a process
+
+            // `pluginhost status` (the table) says what to do about each error below the table.
+            var (statusCode, table) = await HostProcess.RunAsync(_dir.Path, "status", "--url", _http.BaseAddress!.ToString());
+            var remedy = Unit("blocked")!.Value.GetProperty("lastError").GetProperty("remedy").GetString()!;
+            var plain = AnsiEscape().Replace(table, "").ReplaceLineEndings(" ");
+            Assert.Equal(1, statusCode); // a unit failed
+            Assert.Contains("blocked → " + remedy, plain, StringComparison.Ordinal);
         }
         finally
         {
@@ -299,4 +307,8 @@ public sealed class ShimmyTests : IAsyncLifetime
         Assert.Equal((2, true), (done.GetProperty("attempts").GetInt32(), done.GetProperty("verified").GetBoolean()));
         Assert.Contains(JsonDocument.Parse(Assert.Single(Starts())).RootElement.GetProperty("argv").EnumerateArray(), a => a.GetString() == _dir.Combine("models", "fresh.gguf"));
     }
+
+    /// <summary>Spectre.Console colours its output when it thinks the terminal can show it.</summary>
+    [GeneratedRegex(@"\x1b\[[0-9;]*m")]
+    private static partial Regex AnsiEscape();
 }

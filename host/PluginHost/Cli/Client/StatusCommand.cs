@@ -58,6 +58,15 @@ internal static class StatusCommand
         }
 
         AnsiConsole.Write(table);
+
+        // The table keeps each row to one line; what to do about each error goes below it.
+        foreach (var u in units.EnumerateArray())
+        {
+            if (u.TryGetProperty("lastError", out var error) && error.ValueKind == JsonValueKind.Object)
+            {
+                AnsiConsole.MarkupLine($"{Markup.Escape(UnitView.Text(u, "name"))} [grey]→ {Markup.Escape(UnitView.Text(error, "remedy"))}[/]");
+            }
+        }
     }
 
     private static void RenderDetail(JsonElement u)
