@@ -381,11 +381,12 @@ def print_table(results, versions, args):
     ]
     print(f"Date: {time.strftime('%Y-%m-%d')} · machine: {os.cpu_count()} cores · " + " · ".join(f"{k} {v}" for k, v in versions.items()))
     print()
-    print("| measure | PluginHost | supervisord (ratio) | pm2 (ratio) |")
-    print("| --- | --- | --- | --- |")
+    others = [name for name in ("supervisord", "pm2") if name in results]  # --systems may leave some out
+    print("| " + " | ".join(["measure", "PluginHost"] + [f"{name} (ratio)" for name in others]) + " |")
+    print("| --- | --- |" + " --- |" * len(others))
     for label, key, fmt, lower in filter(None, rows):
         cells = [fmt.format(ph[key])]
-        for other in ("supervisord", "pm2"):
+        for other in others:
             v = fmt.format(results[other][key])
             cells.append(v + (ratio(key, other, lower) if lower is not None else ""))
         print(f"| {label} | " + " | ".join(cells) + " |")
