@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using PluginHost.Contracts.Specs;
 
 namespace PluginHost.Plugins.Process;
@@ -12,7 +13,7 @@ namespace PluginHost.Plugins.Process;
 ///   outputEvents: app-output      # also publish each output line as an event of this kind (≤ 100/s)
 /// </code>
 /// </summary>
-internal sealed record ProcessSpec(string Command, IReadOnlyList<string> Arguments, IReadOnlyDictionary<string, string> Environment, string? WorkingDirectory,
+internal sealed partial record ProcessSpec(string Command, IReadOnlyList<string> Arguments, IReadOnlyDictionary<string, string> Environment, string? WorkingDirectory,
     string? OutputEvents = null)
 {
     public static (ProcessSpec Spec, IReadOnlyList<SpecProblem> Problems) Read(SpecMapping mapping)
@@ -23,7 +24,7 @@ internal sealed record ProcessSpec(string Command, IReadOnlyList<string> Argumen
         var env = reader.StringMap("env");
         var cwd = reader.String("cwd");
         var outputEvents = reader.String("outputEvents");
-        if (outputEvents is not null && !IsEventKind(outputEvents))
+        if (outputEvents is not null && !EventKind().IsMatch(outputEvents))
         {
             reader.Report(mapping["outputEvents"]!, $"\"{outputEvents}\"", "an event kind: a lower-case letter, then lower-case letters, digits, '-' or '_' (e.g. app-output)");
         }
@@ -36,7 +37,6 @@ internal sealed record ProcessSpec(string Command, IReadOnlyList<string> Argumen
         return (new ProcessSpec(command, args, env, cwd, outputEvents), reader.Problems);
     }
 
-    /// <summary>A lower-case letter, then up to 63 lower-case letters, digits, '-' or '_'.</summary>
-    private static bool IsEventKind(string kind) =>
-        kind.Length is > 0 and <= 64 && kind[0] is >= 'a' and <= 'z' && kind.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-' or '_');
+    [GeneratedRegex("^[a-z][a-z0-9_-]{0,63}$")]
+    private static partial Regex EventKind();
 }
