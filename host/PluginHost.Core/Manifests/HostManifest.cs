@@ -12,6 +12,7 @@ internal sealed record HostManifest
     /// <summary>The host.yaml file, as shown in messages; empty when there is none.</summary>
     public string File { get; init; } = "";
 
+    /// <summary>An IP address (<c>127.0.0.1</c>, <c>::1</c>, <c>0.0.0.0</c>…) or <c>localhost</c> (both loopbacks).</summary>
     public string ApiBind { get; init; } = DefaultBind;
 
     public int ApiPort { get; init; } = DefaultPort;
@@ -35,4 +36,8 @@ internal sealed record HostManifest
     public string LogLevel { get; init; } = "information";
 
     public string Fingerprint { get; init; } = "";
+
+    /// <summary>Whether the API can listen on <paramref name="bind"/>: an IP address or <c>localhost</c>, not a host name.</summary>
+    public static bool IsValidBind(string bind) =>
+        bind.Equals("localhost", StringComparison.OrdinalIgnoreCase) || System.Net.IPAddress.TryParse(bind.Trim('[', ']'), out _);
 }

@@ -50,9 +50,15 @@ internal static class HostManifestReader
         var manifest = defaults with { File = display, Fingerprint = Manifests.Fingerprint.Of(root) };
         if (reader.Section("api") is { } api)
         {
+            var bind = api.String("bind");
+            if (bind is not null && !HostManifest.IsValidBind(bind))
+            {
+                api.Report(api.Mapping["bind"]!, $"\"{bind}\"", "an IP address to listen on (127.0.0.1, ::1, or 0.0.0.0 for every interface) or localhost");
+            }
+
             manifest = manifest with
             {
-                ApiBind = api.String("bind") ?? manifest.ApiBind,
+                ApiBind = bind ?? manifest.ApiBind,
                 ApiPort = api.Int("port", 0, 65535) ?? manifest.ApiPort,
                 ApiTokenFile = api.String("tokenFile") is { } tokenFile ? Resolve(manifestsDirectory, tokenFile) : null,
             };

@@ -1,7 +1,7 @@
 using System.Net;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
 namespace PluginHost.Api;
@@ -17,28 +17,35 @@ namespace PluginHost.Api;
 /// time. The dashboard's static files need none: they hold no data.</item>
 /// </list>
 /// </summary>
-internal static class ApiGuard
+internal sealed class ApiGuard
 {
-    public static void Use(WebApplication app, string? token, bool loopbackBind)
+    private readonly byte[]? _expected;
+    private readonly bool _loopbackBind;
+
+    public ApiGuard(string? token, bool loopbackBind)
     {
-        var expected = token is null ? null : SHA256.HashData(Encoding.UTF8.GetBytes(token));
-        app.Use(async (http, next) =>
+        // Hashed in their own methods: a host without a token never loads the crypto library (≈ 1 MB).
+        _expected = token is null ? null : Hash(token);
+        _loopbackBind = loopbackBind;
+    }
+
+    /// <summary>Lets the request through to <paramref name="next"/>, or answers it with the reason it is refused.</summary>
+    public async Task HandleAsync(HttpContext http, RequestDelegate next)
+    {
+        var refusal = Check(http, _expected, _loopbackBind);
+        if (refusal is null)
         {
-            var refusal = Check(http, expected, loopbackBind);
-            if (refusal is null)
-            {
-                await next(http).ConfigureAwait(false);
-                return;
-            }
+            await next(http).ConfigureAwait(false);
+            return;
+        }
 
-            if (refusal.Value.Status == StatusCodes.Status401Unauthorized)
-            {
-                http.Response.Headers.WWWAuthenticate = "Bearer realm=\"pluginhost\"";
-            }
+        if (refusal.Value.Status == StatusCodes.Status401Unauthorized)
+        {
+            http.Response.Headers.WWWAuthenticate = "Bearer realm=\"pluginhost\"";
+        }
 
-            await ApiProblem.Of(refusal.Value.Status, refusal.Value.Code, refusal.Value.Title, refusal.Value.Message, refusal.Value.Remedy)
-                .ExecuteAsync(http).ConfigureAwait(false);
-        });
+        await ApiProblem.Of(refusal.Value.Status, refusal.Value.Code, refusal.Value.Title, refusal.Value.Message, refusal.Value.Remedy)
+            .ExecuteAsync(http).ConfigureAwait(false);
     }
 
     private static (int Status, string Code, string Title, string Message, string Remedy)? Check(HttpContext http, byte[]? expected, bool loopbackBind)
@@ -71,12 +78,19 @@ internal static class ApiGuard
                 "Send \"Authorization: Bearer <token>\" (the CLI reads PLUGINHOST_TOKEN, --token, or host.yaml api.tokenFile).");
         }
 
-        return CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(presented)), expected)
+        return Matches(presented, expected)
             ? null
             : (StatusCodes.Status401Unauthorized, "TOKEN_INVALID", "Token invalid",
                 "The bearer token does not match this host's.",
                 "Use the token from the host's PLUGINHOST_TOKEN or its api.tokenFile.");
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static byte[] Hash(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));
+
+    /// <summary>Compared in constant time, as hashes of equal length.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static bool Matches(string presented, byte[] expected) => CryptographicOperations.FixedTimeEquals(Hash(presented), expected);
 
     private static string? Presented(HttpRequest request)
     {

@@ -3,18 +3,31 @@ using PluginHost.Contracts.Units;
 
 namespace PluginHost.Api;
 
-/// <summary>Every API error: <c>application/problem+json</c> with a stable <c>code</c>, the message, and what to do.</summary>
+/// <summary>
+/// Every API error: <c>application/problem+json</c> (RFC 9457: <c>title</c>, <c>status</c>,
+/// <c>detail</c>) with a stable <c>code</c>, the <c>message</c>, and what to do (<c>remedy</c>).
+/// </summary>
 internal static class ApiProblem
 {
+    public const string ContentType = "application/problem+json; charset=utf-8";
+
     public static IResult Of(int status, string code, string title, string message, string remedy, IDictionary<string, object?>? extra = null)
     {
-        var extensions = new Dictionary<string, object?>(extra ?? new Dictionary<string, object?>())
+        var problem = new Dictionary<string, object?>
         {
+            ["title"] = title,
+            ["status"] = status,
+            ["detail"] = message,
             ["code"] = code,
             ["message"] = message,
             ["remedy"] = remedy,
         };
-        return Results.Problem(title: title, detail: message, statusCode: status, extensions: extensions);
+        foreach (var (key, value) in extra ?? new Dictionary<string, object?>())
+        {
+            problem[key] = value;
+        }
+
+        return ApiReply.Json(problem, status, ContentType);
     }
 
     public static IResult From(UnitError error, int status, string title, IDictionary<string, object?>? extra = null) =>
@@ -28,6 +41,6 @@ internal static class ApiProblem
             ? "An operation name is a letter followed by up to 62 letters, digits, '-' or '_'."
             : $"A {what} name is 1–64 letters, digits, '.', '-' or '_', starting with a letter or digit.");
 
-    /// <summary>Names from the URL are echoed only cut short, so an error never reflects a large payload.</summary>
-    private static string Shown(string text) => text.Length <= 64 ? text : text[..64] + "…";
+    /// <summary>Text from the request is echoed only cut short, so an error never reflects a large payload.</summary>
+    public static string Shown(string text) => text.Length <= 64 ? text : text[..64] + "…";
 }

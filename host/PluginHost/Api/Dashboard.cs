@@ -1,5 +1,3 @@
-using System.Reflection;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
 namespace PluginHost.Api;
@@ -17,24 +15,24 @@ internal static class Dashboard
         ["app.css"] = ("PluginHost.Dashboard.app.css", "text/css; charset=utf-8"),
     };
 
-    public static void Map(WebApplication app)
+    public static void Map(ApiRoutes routes)
     {
-        app.MapGet("/", (HttpContext http) => Serve(http, "index.html"));
-        app.MapGet("/dashboard/{file}", (HttpContext http, string file) => Serve(http, file));
+        routes.MapGet("/", (http, _) => Serve(http, "index.html"));
+        routes.MapGet("/dashboard/{file}", (http, route) => Serve(http, route["file"]));
     }
 
     private static IResult Serve(HttpContext http, string file)
     {
         if (!Files.TryGetValue(file, out var entry))
         {
-            return Results.NotFound();
+            return ApiProblem.Of(StatusCodes.Status404NotFound, "NOT_FOUND", "No such file",
+                $"The dashboard has no file {ApiProblem.Shown(file)}.", "Open the dashboard at /.");
         }
 
-        var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream(entry.Resource)
-            ?? throw new InvalidOperationException($"the dashboard file {file} is not embedded in the host");
         http.Response.Headers.CacheControl = "no-cache";
         http.Response.Headers["X-Content-Type-Options"] = "nosniff";
         http.Response.Headers["Content-Security-Policy"] = "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:; frame-ancestors 'none'";
-        return Results.Stream(stream, entry.ContentType);
+        return ApiReply.Stream(() => typeof(Dashboard).Assembly.GetManifestResourceStream(entry.Resource)
+            ?? throw new InvalidOperationException($"the dashboard file {file} is not embedded in the host"), entry.ContentType);
     }
 }

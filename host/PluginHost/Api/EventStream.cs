@@ -1,8 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using PluginHost.Core.Events;
 using PluginHost.Core.Storage;
 
@@ -27,11 +25,10 @@ internal static class EventStream
     private const int ReplayPage = 1000;
     private static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(15);
 
-    public static async Task ServeAsync(HttpContext http, EventBus bus, EventJournal? journal, string? unit, long? resumeAfter)
+    public static async Task ServeAsync(HttpContext http, EventBus bus, EventJournal? journal, string? unit, long? resumeAfter, CancellationToken stopping)
     {
         // Ends when the client leaves or the host stops (a stream never holds up the host's shutdown).
-        using var ended = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted,
-            http.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping);
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, stopping);
         var cancellationToken = ended.Token;
         http.Response.ContentType = "text/event-stream";
         http.Response.Headers.CacheControl = "no-cache";

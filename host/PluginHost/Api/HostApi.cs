@@ -1,7 +1,9 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.WebSockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using PluginHost.Contracts.Units;
 using PluginHost.Core.Hosting;
 using PluginHost.Core.Manifests;
@@ -20,16 +22,28 @@ internal static partial class HostApi
     public const long MaxRequestBodyBytes = 64 * 1024;
     public const string EventIdHeader = "X-PluginHost-Event-Id";
 
-    public static void Map(WebApplication app, HostSetup setup, Supervisor supervisor)
+    /// <summary>
+    /// The API as one request handler: WebSocket upgrades recognised, then <see cref="ApiGuard"/>,
+    /// then the routes. <paramref name="stopping"/> ends the long-lived responses.
+    /// </summary>
+    public static RequestDelegate Create(HostSetup setup, Supervisor supervisor, ApiGuard guard, CancellationToken stopping, ILoggerFactory loggers)
+    {
+        var routes = new ApiRoutes();
+        Map(routes, setup, supervisor, stopping);
+        RequestDelegate guarded = http => guard.HandleAsync(http, routes.DispatchAsync);
+        var webSockets = new WebSocketMiddleware(guarded, Options.Create(new Microsoft.AspNetCore.Builder.WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) }), loggers);
+        return webSockets.Invoke;
+    }
+
+    private static void Map(ApiRoutes routes, HostSetup setup, Supervisor supervisor, CancellationToken stopping)
     {
         var sseClients = new ConnectionCount();
-        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
 
-        app.MapGet("/api/health", () =>
+        routes.MapGet("/api/health", (_, _) =>
         {
             var gc = GC.GetGCMemoryInfo();
             using var self = System.Diagnostics.Process.GetCurrentProcess();
-            return Results.Ok(new
+            return ApiReply.Json(new
             {
                 status = "ok",
                 version = typeof(HostApi).Assembly.GetName().Version?.ToString(3),
@@ -38,83 +52,87 @@ internal static partial class HostApi
             });
         });
 
-        MapUnits(app, supervisor, setup.Events);
+        MapUnits(routes, supervisor, setup.Events, stopping);
 
-        app.MapGet("/api/plugins", () => Results.Ok(setup.Plugins.List().Select(PluginView.From)));
+        routes.MapGet("/api/plugins", (_, _) => ApiReply.Json(setup.Plugins.List().Select(PluginView.From).ToArray()));
 
-        app.MapPost("/api/plugins/{name}/reload", async (string name, CancellationToken cancellationToken) =>
+        routes.MapPost("/api/plugins/{name}/reload", async (http, route) =>
         {
+            var name = route["name"];
             if (!UnitNames.IsValid(name))
             {
                 return ApiProblem.InvalidName("plugin", name);
             }
 
-            var outcome = await setup.Plugins.ReloadAsync(name, cancellationToken).ConfigureAwait(false);
+            var outcome = await setup.Plugins.ReloadAsync(name, http.RequestAborted).ConfigureAwait(false);
             return outcome.Succeeded
-                ? Results.Ok(new { success = true, message = $"{outcome.Plugin} {outcome.FromVersion} -> {outcome.ToVersion} in {outcome.Latency.TotalMilliseconds:F1} ms", outcome.UnitsHandedOver, outcome.UnitsRestarted })
+                ? ApiReply.Json(new { success = true, message = $"{outcome.Plugin} {outcome.FromVersion} -> {outcome.ToVersion} in {outcome.Latency.TotalMilliseconds:F1} ms", outcome.UnitsHandedOver, outcome.UnitsRestarted })
                 : ApiProblem.Of(StatusCodes.Status409Conflict, "PLUGIN_RELOAD_FAILED", "Plugin reload failed", outcome.Error ?? "the reload failed",
                     "The previous version keeps running; fix the build and reload again (GET /api/plugins shows the error).");
         });
 
-        app.MapGet("/api/events", (HttpContext http, string? unit) => unit is not null && !UnitNames.IsValid(unit)
+        routes.MapGet("/api/events", (http, _) => ApiQuery.String(http, "unit") is { } unit && !UnitNames.IsValid(unit)
             ? ApiProblem.InvalidName("unit", unit)
-            : new StreamResult(async () =>
+            : ApiReply.Streamed(async () =>
             {
                 using var counted = sseClients.Enter();
-                await EventStream.ServeAsync(http, setup.Events, setup.EventJournal, unit, EventStream.ResumePoint(http.Request)).ConfigureAwait(false);
+                await EventStream.ServeAsync(http, setup.Events, setup.EventJournal, ApiQuery.String(http, "unit"), EventStream.ResumePoint(http.Request), stopping).ConfigureAwait(false);
             }));
 
-        app.MapGet("/api/events/recent", (string? unit, int? limit) =>
+        routes.MapGet("/api/events/recent", (http, _) =>
         {
-            var recent = setup.Events.RecentSequenced().Where(e => unit is null || e.Event.Unit == unit).TakeLast(Math.Clamp(limit ?? 1000, 1, 1000));
-            return Results.Ok(recent.Select(e => new { e.Id, e.Event.Kind, e.Event.Unit, e.Event.Plugin, e.Event.Timestamp, e.Event.Payload }));
+            var unit = ApiQuery.String(http, "unit");
+            var limit = Math.Clamp(ApiQuery.Int(http, "limit") ?? 1000, 1, 1000);
+            var recent = setup.Events.RecentSequenced().Where(e => unit is null || e.Event.Unit == unit).TakeLast(limit);
+            return ApiReply.Json(recent.Select(e => new { e.Id, e.Event.Kind, e.Event.Unit, e.Event.Plugin, e.Event.Timestamp, e.Event.Payload }).ToArray());
         });
 
-        app.MapGet("/metrics", () => Results.Text(MetricsText.Render(supervisor, setup.Plugins, setup.Events, sseClients.Current), MetricsText.ContentType));
+        routes.MapGet("/metrics", (_, _) => ApiReply.Text(MetricsText.Render(supervisor, setup.Plugins, setup.Events, sseClients.Current), MetricsText.ContentType));
 
-        app.Map("/api/{**rest}", (string? rest) => ApiProblem.Of(StatusCodes.Status404NotFound, "NOT_FOUND", "No such route",
-            $"There is no API route /api/{rest}.", "See docs/api.md for the routes."));
-
-        Dashboard.Map(app);
+        Dashboard.Map(routes);
     }
 
-    private static void MapUnits(WebApplication app, Supervisor supervisor, PluginHost.Core.Events.EventBus events)
+    private static void MapUnits(ApiRoutes routes, Supervisor supervisor, PluginHost.Core.Events.EventBus events, CancellationToken stopping)
     {
-        app.MapGet("/api/units", (HttpContext http) =>
+        routes.MapGet("/api/units", (http, _) =>
         {
             // The event id the statuses are at least as new as: a client that already applied a later
             // event for a unit (the dashboard) keeps that instead of this older snapshot.
             http.Response.Headers[EventIdHeader] = events.LastId.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return Results.Ok(supervisor.Statuses());
+            return ApiReply.Json(supervisor.Statuses());
         });
 
-        app.MapGet("/api/units/{name}", (string name) => WithUnit(supervisor, name, unit =>
+        routes.MapGet("/api/units/{name}", (_, route) => WithUnit(supervisor, route["name"], unit =>
         {
             // The status record, extended with what only one unit's page needs.
             var detail = JsonSerializer.SerializeToNode(unit.Status(), JsonSerializerOptions.Web)!.AsObject();
             detail["env"] = JsonSerializer.SerializeToNode(unit.PublicEnvironment(), JsonSerializerOptions.Web);
             detail["operations"] = JsonSerializer.SerializeToNode(unit.Operations().Select(OperationView.From).ToArray(), JsonSerializerOptions.Web);
-            return Results.Text(detail.ToJsonString(), "application/json");
+            return ApiReply.Json(detail);
         }));
 
-        app.MapPost("/api/units/{name}/start", (string name) => WithUnit(supervisor, name, unit => Answer(unit.Start())));
-        app.MapPost("/api/units/{name}/stop", (string name) => WithUnit(supervisor, name, unit => Answer(unit.Stop())));
-        app.MapPost("/api/units/{name}/restart", (string name) => WithUnit(supervisor, name, unit => Answer(unit.Restart())));
+        routes.MapPost("/api/units/{name}/start", (_, route) => WithUnit(supervisor, route["name"], unit => Answer(unit.Start())));
+        routes.MapPost("/api/units/{name}/stop", (_, route) => WithUnit(supervisor, route["name"], unit => Answer(unit.Stop())));
+        routes.MapPost("/api/units/{name}/restart", (_, route) => WithUnit(supervisor, route["name"], unit => Answer(unit.Restart())));
 
-        app.MapGet("/api/units/{name}/pty", async (string name, HttpContext http) =>
-            !UnitNames.IsValid(name) ? ApiProblem.InvalidName("unit", name)
-            : supervisor.Find(name) is { } unit ? await TerminalSocket.ServeAsync(http, unit).ConfigureAwait(false) ?? Results.Empty
-            : ApiProblem.UnknownUnit(name));
+        routes.MapGet("/api/units/{name}/pty", async (http, route) =>
+            !UnitNames.IsValid(route["name"]) ? ApiProblem.InvalidName("unit", route["name"])
+            : supervisor.Find(route["name"]) is { } unit ? await TerminalSocket.ServeAsync(http, unit, stopping).ConfigureAwait(false)
+            : ApiProblem.UnknownUnit(route["name"]));
 
-        app.MapGet("/api/units/{name}/logs", (string name, int? tail, bool? follow, HttpContext http) => WithUnit(supervisor, name, unit =>
-            follow == true
-                ? new StreamResult(() => LogStream.ServeAsync(http, unit, tail ?? 0))
-                : Results.Ok(unit.Log.Tail(Math.Clamp(tail ?? 100, 1, 10_000)).Select(LogStream.LineView.From))));
-
-        app.MapGet("/api/units/{name}/ops", (string name) => WithUnit(supervisor, name, unit => Results.Ok(unit.Operations().Select(OperationView.From))));
-
-        app.MapPost("/api/units/{name}/ops/{op}", async (string name, string op, HttpContext http) =>
+        routes.MapGet("/api/units/{name}/logs", (http, route) => WithUnit(supervisor, route["name"], unit =>
         {
+            var tail = ApiQuery.Int(http, "tail");
+            return ApiQuery.Bool(http, "follow") == true
+                ? ApiReply.Streamed(() => LogStream.ServeAsync(http, unit, tail ?? 0, stopping))
+                : ApiReply.Json(unit.Log.Tail(Math.Clamp(tail ?? 100, 1, 10_000)).Select(LogStream.LineView.From).ToArray());
+        }));
+
+        routes.MapGet("/api/units/{name}/ops", (_, route) => WithUnit(supervisor, route["name"], unit => ApiReply.Json(unit.Operations().Select(OperationView.From).ToArray())));
+
+        routes.MapPost("/api/units/{name}/ops/{op}", async (http, route) =>
+        {
+            var (name, op) = (route["name"], route["op"]);
             if (!UnitNames.IsValid(name) || supervisor.Find(name) is not { } unit)
             {
                 return UnitNames.IsValid(name) ? ApiProblem.UnknownUnit(name) : ApiProblem.InvalidName("unit", name);
@@ -158,7 +176,7 @@ internal static partial class HostApi
             var result = await unit.InvokeAsync(operation, arguments, http.RequestAborted).ConfigureAwait(false);
             if (result.Success)
             {
-                return Results.Ok(new { success = true, message = result.Message, data = result.Data, status = unit.Status() });
+                return ApiReply.Json(new { success = true, message = result.Message, data = result.Data, status = unit.Status() });
             }
 
             var error = result.Error ?? new UnitError("OPERATION_FAILED", result.Message, "See the unit's logs (pluginhost logs " + name + ").");
@@ -173,7 +191,7 @@ internal static partial class HostApi
         : ApiProblem.UnknownUnit(name);
 
     private static IResult Answer(UnitCommandResult result) => result.Success
-        ? Results.Ok(new { success = true, message = result.Message, status = result.Status })
+        ? ApiReply.Json(new { success = true, message = result.Message, status = result.Status })
         : ApiProblem.Of(StatusCodes.Status409Conflict, "UNIT_REQUEST_REFUSED", "Request refused", result.Message,
             "Look at the unit's state and last error (GET /api/units/NAME); start a failed unit again to reset it.",
             new Dictionary<string, object?> { ["success"] = false, ["status"] = result.Status });

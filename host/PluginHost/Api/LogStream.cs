@@ -1,8 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using PluginHost.Contracts.Units;
 using PluginHost.Core.Supervision;
 
@@ -11,11 +9,10 @@ namespace PluginHost.Api;
 /// <summary><c>GET /api/units/{name}/logs?follow=true</c>: the last lines, then every new line, as server-sent events.</summary>
 internal static class LogStream
 {
-    public static async Task ServeAsync(HttpContext http, UnitSupervisor unit, int tail)
+    public static async Task ServeAsync(HttpContext http, UnitSupervisor unit, int tail, CancellationToken stopping)
     {
         // Ends when the client leaves or the host stops (a stream never holds up the host's shutdown).
-        using var ended = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted,
-            http.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping);
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, stopping);
         var cancellationToken = ended.Token;
         http.Response.ContentType = "text/event-stream";
         http.Response.Headers.CacheControl = "no-cache";

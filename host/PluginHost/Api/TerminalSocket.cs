@@ -18,7 +18,7 @@ internal static class TerminalSocket
 {
     public const int MaxMessageBytes = 64 * 1024;
 
-    public static async Task<IResult?> ServeAsync(HttpContext http, UnitSupervisor unit)
+    public static async Task<IResult> ServeAsync(HttpContext http, UnitSupervisor unit, CancellationToken stopping)
     {
         if (!http.WebSockets.IsWebSocketRequest)
         {
@@ -34,13 +34,13 @@ internal static class TerminalSocket
 
         using var socket = await http.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
         using var viewer = terminal.Attach();
-        using var done = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
+        using var done = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, stopping);
         var send = SendAsync(socket, viewer, done.Token);
         var receive = ReceiveAsync(socket, terminal, done.Token);
         await Task.WhenAny(send, receive).ConfigureAwait(false);
         await done.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(Quietly(send), Quietly(receive)).ConfigureAwait(false);
-        return null;
+        return ApiReply.Done;
     }
 
     private static async Task SendAsync(WebSocket socket, TerminalViewer viewer, CancellationToken cancellationToken)

@@ -1,9 +1,5 @@
 using System.CommandLine;
 using System.Net;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using PluginHost.Api;
 using PluginHost.Core.Hosting;
@@ -31,7 +27,7 @@ internal static class RunCommand
         var urls = new Option<Uri?>("--urls")
         {
             Description = "Where the API listens, e.g. http://127.0.0.1:7171 (overrides host.yaml api).",
-            CustomParser = HttpUrl.Parse,
+            CustomParser = HttpUrl.ParseListenAddress,
         };
         var command = new Command("run", "Run the host in the foreground with the manifests folder and the built plugins.")
         {
@@ -94,24 +90,7 @@ internal static class RunCommand
             }
 
             var url = $"http://{(setup.Host.ApiBind.Contains(':', StringComparison.Ordinal) ? $"[{setup.Host.ApiBind}]" : setup.Host.ApiBind)}:{setup.Host.ApiPort}";
-            // The empty builder: no appsettings.json (whose reload-on-change would watch the whole working
-            // directory tree with inotify), no console logger besides Serilog — only Kestrel and routing.
-            var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-            builder.WebHost.UseKestrelCore();
-            builder.Services.AddRoutingCore();
-            builder.WebHost.UseUrls(url);
-            builder.WebHost.ConfigureKestrel(kestrel =>
-            {
-                kestrel.AddServerHeader = false;
-                kestrel.Limits.MaxRequestBodySize = HostApi.MaxRequestBodyBytes;
-                kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
-                kestrel.Limits.MaxRequestLineSize = 8 * 1024;
-            });
-            builder.Logging.ClearProviders();
-            builder.Logging.AddProvider(new SerilogLoggerProvider(serilog));
-            builder.Services.AddSingleton(setup);
-            var app = builder.Build();
-
+            using var stop = new StopSignals(cancellationToken);
             using var journal = new Journal(Path.Combine(setup.Host.DataDirectory, "journal.db"));
             var services = new UnitServices(TimeProvider.System, setup.Events, new PortAllocator(), new ProbeRunner(),
                 setup.Host.DataDirectory, LogSettings.Default, loggers, Random.Shared.NextDouble, journal);
@@ -121,15 +100,15 @@ internal static class RunCommand
                 setup.Host.WatchManifests ? setup.Host.ManifestDebounce : null,
                 supervisor.ApplyAsync,
                 loggers.CreateLogger<ManifestWatcher>());
-            ApiGuard.Use(app, token, loopback);
-            HostApi.Map(app, setup, supervisor);
+            await using var api = new ApiServer(setup.Host.ApiBind, setup.Host.ApiPort, HostApi.MaxRequestBodyBytes, loggers);
+            var handler = HostApi.Create(setup, supervisor, new ApiGuard(token, loopback), api.Stopping, loggers);
             using var watcher = setup.Host.WatchPlugins
                 ? new PluginWatcher(setup.Plugins, setup.Host.PluginDirectories, setup.Host.PluginReloadDebounce, TimeProvider.System, loggers.CreateLogger<PluginWatcher>())
                 : null;
 
             try
             {
-                await app.StartAsync(cancellationToken).ConfigureAwait(false);
+                await api.StartAsync(handler, cancellationToken).ConfigureAwait(false);
             }
             catch (IOException ex)
             {
@@ -138,20 +117,14 @@ internal static class RunCommand
             }
 
             LogStarted(log, url, setup, token is not null);
-            await supervisor.StartAsync(setup.Units, cancellationToken).ConfigureAwait(false);
+            await supervisor.StartAsync(setup.Units, CancellationToken.None).ConfigureAwait(false);
 
-            // SIGTERM / Ctrl-C (the host's console lifetime) → stop the units first, each with its full
-            // grace, then the web server: open event streams must not delay or cut short the stop.
-            var stopping = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            using (app.Lifetime.ApplicationStopping.Register(() => stopping.TrySetResult()))
-            {
-                await stopping.Task.ConfigureAwait(false);
-            }
-
+            // SIGTERM / SIGINT (Ctrl-C) / SIGQUIT → stop the units first, each with its full grace, while
+            // the API still answers (event streams show the stop), then the web server.
+            await stop.Requested.ConfigureAwait(false);
             log.LogInformation("Stopping units…");
             await supervisor.StopAllAsync().ConfigureAwait(false);
-            await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
-            await app.DisposeAsync().ConfigureAwait(false);
+            await api.StopAsync().ConfigureAwait(false);
             log.LogInformation("Host stopped.");
             return ExitCodes.Ok;
         }

@@ -57,4 +57,34 @@ public sealed class HostManifestReaderTests : IDisposable
         Assert.Equal(["api.port", "logs.level", "pluginz"], problems.Select(p => p.Path).Order(StringComparer.Ordinal));
         Assert.All(problems, p => Assert.EndsWith("host.yaml", p.File, StringComparison.Ordinal));
     }
+
+    [Theory]
+    [InlineData("localhost")]
+    [InlineData("::1")]
+    [InlineData("[::1]")]
+    [InlineData("0.0.0.0")]
+    public void The_api_binds_to_an_IP_address_or_localhost(string bind)
+    {
+        _dir.Write("manifests/host.yaml", $"apiVersion: pluginhost/v1\napi: {{ bind: \"{bind}\" }}\n");
+
+        var (host, problems) = HostManifestReader.ReadDirectory(_dir.Combine("manifests"));
+
+        Assert.Empty(problems);
+        Assert.Equal(bind, host!.ApiBind);
+    }
+
+    [Fact]
+    public void A_host_name_as_the_api_bind_is_refused_where_it_is_written()
+    {
+        // Kestrel would listen on every interface for a name it cannot bind to: say so instead.
+        _dir.Write("manifests/host.yaml", "apiVersion: pluginhost/v1\napi:\n  port: 7200\n  bind: station-7.lab\n");
+
+        var (host, problems) = HostManifestReader.ReadDirectory(_dir.Combine("manifests"));
+
+        Assert.Null(host);
+        var problem = Assert.Single(problems);
+        Assert.Equal(("api.bind", 4, 9), (problem.Path, problem.Line, problem.Column));
+        Assert.Contains("station-7.lab", problem.Found, StringComparison.Ordinal);
+        Assert.Contains("IP address", problem.Expected, StringComparison.Ordinal);
+    }
 }

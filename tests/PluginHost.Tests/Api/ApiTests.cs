@@ -174,7 +174,44 @@ public sealed class ApiTests(ApiHostFixture host) : IClassFixture<ApiHostFixture
 
         var response = await _http.PostAsync("/api/units/sam/ops/echo", huge);
 
-        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Equal("BODY_TOO_LARGE", (await ProblemAsync(response, HttpStatusCode.RequestEntityTooLarge)).GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task A_known_route_asked_with_the_wrong_method_names_the_methods_it_takes()
+    {
+        var before = (await GetAsync("/api/units/talker")).GetProperty("pid").GetInt32();
+
+        var getStop = await _http.GetAsync("/api/units/talker/stop");
+        var postUnits = await _http.PostAsync("/api/units", null);
+        var after = await GetAsync("/api/units/talker");
+
+        Assert.Equal("METHOD_NOT_ALLOWED", (await ProblemAsync(getStop, HttpStatusCode.MethodNotAllowed)).GetProperty("code").GetString());
+        Assert.Equal(["POST"], getStop.Content.Headers.Allow);
+        Assert.Equal("METHOD_NOT_ALLOWED", (await ProblemAsync(postUnits, HttpStatusCode.MethodNotAllowed)).GetProperty("code").GetString());
+        Assert.Equal(["GET"], postUnits.Content.Headers.Allow);
+        Assert.Equal(("ready", before), (after.GetProperty("state").GetString(), after.GetProperty("pid").GetInt32()));
+    }
+
+    [Theory]
+    [InlineData("/api/units/talker/logs?tail=ten", "tail")]
+    [InlineData("/api/units/talker/logs?tail=1&tail=2", "tail")]
+    [InlineData("/api/units/talker/logs?follow=yes", "follow")]
+    [InlineData("/api/events/recent?limit=-x", "limit")]
+    public async Task Query_parameters_of_the_wrong_type_are_refused_with_the_parameter_named(string path, string parameter)
+    {
+        var problem = await ProblemAsync(await _http.GetAsync(path), HttpStatusCode.BadRequest);
+
+        Assert.Equal("INVALID_QUERY", problem.GetProperty("code").GetString());
+        Assert.Contains(parameter, problem.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Route_literals_match_in_any_case_and_a_trailing_slash_is_ignored()
+    {
+        var units = await GetAsync("/API/Units/");
+
+        Assert.Equal(2, units.GetArrayLength());
     }
 
     [Fact]

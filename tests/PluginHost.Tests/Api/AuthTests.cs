@@ -46,6 +46,17 @@ public sealed class AuthTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_host_name_to_listen_on_is_refused_with_the_addresses_that_work()
+    {
+        var (code, output) = await HostProcess.RunAsync(_dir.Path, "run", "--manifests", "manifests", "--data", "data", "--urls", $"http://station-7.lab:{HostProcess.FreePort()}");
+
+        Assert.Equal(2, code);
+        Assert.Contains("\"station-7.lab\" is a host name", output, StringComparison.Ordinal);
+        Assert.Contains("127.0.0.1, ::1, 0.0.0.0", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_token_file_too_short_to_be_a_secret_is_refused_at_start()
     {
         _dir.Write("manifests/host.yaml", "apiVersion: pluginhost/v1\napi: { tokenFile: token.txt }\nplugins: { directories: [../plugins], watch: false }\n");

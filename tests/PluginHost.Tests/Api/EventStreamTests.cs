@@ -1,7 +1,5 @@
 using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging.Abstractions;
 using PluginHost.Api;
 using PluginHost.Contracts.Events;
 using PluginHost.Contracts.Testing;
@@ -23,7 +21,7 @@ public sealed class EventStreamTests : IAsyncLifetime
     private readonly HttpClient _http = new() { Timeout = Timeout.InfiniteTimeSpan };
     private EventBus _bus = null!;
     private EventJournal _journal = null!;
-    private WebApplication _app = null!;
+    private ApiServer _server = null!;
     private int _port;
 
     public async Task InitializeAsync()
@@ -36,20 +34,20 @@ public sealed class EventStreamTests : IAsyncLifetime
     private async Task StartServerAsync()
     {
         _port = HostProcess.FreePort();
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls($"http://127.0.0.1:{_port}");
-        _app = builder.Build();
+        // The host's own server and routes, with just this one route.
+        var server = _server = new ApiServer("127.0.0.1", _port, HostApi.MaxRequestBodyBytes, NullLoggerFactory.Instance);
+        var routes = new ApiRoutes();
         var bus = _bus;
         var journal = _journal;
-        _app.MapGet("/api/events", (HttpContext http, string? unit) =>
-            EventStream.ServeAsync(http, bus, journal, unit, EventStream.ResumePoint(http.Request)));
-        await _app.StartAsync();
+        routes.MapGet("/api/events", (http, _) => ApiReply.Streamed(() =>
+            EventStream.ServeAsync(http, bus, journal, ApiQuery.String(http, "unit"), EventStream.ResumePoint(http.Request), server.Stopping)));
+        await server.StartAsync(routes.DispatchAsync, CancellationToken.None);
         _http.BaseAddress ??= new Uri($"http://127.0.0.1:{_port}");
     }
 
     public async Task DisposeAsync()
     {
-        await _app.DisposeAsync();
+        await _server.DisposeAsync();
         await _journal.DisposeAsync();
         _http.Dispose();
         _dir.Dispose();
@@ -143,7 +141,7 @@ public sealed class EventStreamTests : IAsyncLifetime
         }
 
         await _journal.FlushAsync(_bus.LastId, CancellationToken.None);
-        await _app.DisposeAsync();
+        await _server.DisposeAsync();
         await _journal.DisposeAsync();
 
         // A new host process: a new bus (empty ring) over the same journal file.
@@ -163,7 +161,7 @@ public sealed class EventStreamTests : IAsyncLifetime
     [Fact]
     public async Task Resuming_from_before_what_is_kept_says_so_with_an_expired_gap()
     {
-        await _app.DisposeAsync();
+        await _server.DisposeAsync();
         await _journal.DisposeAsync();
         _bus = new EventBus(recentCapacity: 100);
         _journal = new EventJournal(_dir.Combine("data2", "events.db"), _bus);

@@ -1,12 +1,4 @@
-using Microsoft.AspNetCore.Http;
-
 namespace PluginHost.Api;
-
-/// <summary>A result that writes the response itself (server-sent events), for as long as the client stays.</summary>
-internal sealed class StreamResult(Func<Task> serve) : IResult
-{
-    public Task ExecuteAsync(HttpContext httpContext) => serve();
-}
 
 /// <summary>How many long-lived connections are open (for /metrics).</summary>
 internal sealed class ConnectionCount

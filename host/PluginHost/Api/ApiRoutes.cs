@@ -1,0 +1,112 @@
+using Microsoft.AspNetCore.Http;
+
+namespace PluginHost.Api;
+
+/// <summary>
+/// The API's route table: a method and a path template (<c>/api/units/{name}/ops/{op}</c>) per
+/// handler. Literal segments match case-insensitively, a <c>{parameter}</c> matches one non-empty
+/// segment (as Kestrel decoded it: an encoded <c>/</c> stays <c>%2F</c>, so a value never spans
+/// segments). A path that no route has is a <c>NOT_FOUND</c> problem; a known path asked with
+/// another method is <c>METHOD_NOT_ALLOWED</c> with an <c>Allow</c> header.
+/// </summary>
+internal sealed class ApiRoutes
+{
+    private readonly List<Route> _routes = [];
+
+    public void MapGet(string template, Func<HttpContext, RouteValues, IResult> handler) =>
+        Add(HttpMethods.Get, template, (http, route) => Task.FromResult(handler(http, route)));
+
+    public void MapGet(string template, Func<HttpContext, RouteValues, Task<IResult>> handler) => Add(HttpMethods.Get, template, handler);
+
+    public void MapPost(string template, Func<HttpContext, RouteValues, IResult> handler) =>
+        Add(HttpMethods.Post, template, (http, route) => Task.FromResult(handler(http, route)));
+
+    public void MapPost(string template, Func<HttpContext, RouteValues, Task<IResult>> handler) => Add(HttpMethods.Post, template, handler);
+
+    public async Task DispatchAsync(HttpContext http)
+    {
+        var path = http.Request.Path.Value is { Length: > 1 } value ? value.TrimEnd('/') : "/";
+        var segments = Segments(path);
+        List<string>? allowed = null;
+        foreach (var route in _routes)
+        {
+            if (!route.TryMatch(segments, out var values))
+            {
+                continue;
+            }
+
+            if (!HttpMethods.Equals(route.Method, http.Request.Method))
+            {
+                (allowed ??= []).Add(route.Method);
+                continue;
+            }
+
+            IResult result;
+            try
+            {
+                result = await route.Handler(http, values).ConfigureAwait(false);
+            }
+            catch (InvalidQueryException ex)
+            {
+                result = ex.Problem;
+            }
+
+            await result.ExecuteAsync(http).ConfigureAwait(false);
+            return;
+        }
+
+        if (allowed is not null)
+        {
+            http.Response.Headers.Allow = string.Join(", ", allowed);
+            await ApiProblem.Of(StatusCodes.Status405MethodNotAllowed, "METHOD_NOT_ALLOWED", "Method not allowed",
+                $"{path} does not take {ApiProblem.Shown(http.Request.Method)}.", $"Use {string.Join(" or ", allowed)} (docs/api.md).").ExecuteAsync(http).ConfigureAwait(false);
+            return;
+        }
+
+        await ApiProblem.Of(StatusCodes.Status404NotFound, "NOT_FOUND", "No such route",
+            $"There is no route {ApiProblem.Shown(path)}.", "See docs/api.md for the routes.").ExecuteAsync(http).ConfigureAwait(false);
+    }
+
+    private void Add(string method, string template, Func<HttpContext, RouteValues, Task<IResult>> handler)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(template);
+        _routes.Add(new Route(method, Segments(template), handler));
+    }
+
+    /// <summary><c>/</c> → none, <c>/api/units</c> → <c>api</c>, <c>units</c>.</summary>
+    private static string[] Segments(string path) => path == "/" ? [] : path.Split('/')[1..];
+
+    private sealed record Route(string Method, string[] Template, Func<HttpContext, RouteValues, Task<IResult>> Handler)
+    {
+        public bool TryMatch(string[] segments, out RouteValues values)
+        {
+            values = RouteValues.None;
+            if (segments.Length != Template.Length)
+            {
+                return false;
+            }
+
+            Dictionary<string, string>? captured = null;
+            for (var i = 0; i < Template.Length; i++)
+            {
+                var part = Template[i];
+                if (part.StartsWith('{'))
+                {
+                    if (segments[i].Length == 0)
+                    {
+                        return false;
+                    }
+
+                    (captured ??= new(StringComparer.Ordinal))[part[1..^1]] = segments[i];
+                }
+                else if (!part.Equals(segments[i], StringComparison.OrdinalIgnoreCase))
+                {
+                    return false;
+                }
+            }
+
+            values = captured is null ? RouteValues.None : new RouteValues(captured);
+            return true;
+        }
+    }
+}
