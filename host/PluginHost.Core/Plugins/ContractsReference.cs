@@ -1,37 +1,18 @@
-using System.Reflection.Metadata;
-using System.Reflection.PortableExecutable;
+using System.Reflection;
 
 namespace PluginHost.Core.Plugins;
 
 /// <summary>
-/// Reads, without loading it, which version of PluginHost.Contracts an assembly was compiled
-/// against. This is the truth about compatibility: plugin.yaml only repeats it.
+/// Which version of PluginHost.Contracts an assembly was compiled against: the truth about
+/// compatibility (plugin.yaml only repeats it). Read from the loaded assembly's references, before
+/// any of its types is resolved or any of its code runs — the runtime's own metadata reader, so
+/// the host does not carry System.Reflection.Metadata (≈ 1.5 MB resident) for this one question.
 /// </summary>
 internal static class ContractsReference
 {
     public const string AssemblyName = "PluginHost.Contracts";
 
     /// <returns>The referenced version, or null when the assembly does not reference the contracts.</returns>
-    /// <exception cref="BadImageFormatException">The file is not a .NET assembly.</exception>
-    public static Version? Read(string assemblyPath)
-    {
-        using var stream = File.OpenRead(assemblyPath);
-        using var pe = new PEReader(stream);
-        if (!pe.HasMetadata)
-        {
-            throw new BadImageFormatException("the file has no .NET metadata", assemblyPath);
-        }
-
-        var metadata = pe.GetMetadataReader();
-        foreach (var handle in metadata.AssemblyReferences)
-        {
-            var reference = metadata.GetAssemblyReference(handle);
-            if (metadata.StringComparer.Equals(reference.Name, AssemblyName))
-            {
-                return reference.Version;
-            }
-        }
-
-        return null;
-    }
+    public static Version? Read(Assembly assembly) =>
+        assembly.GetReferencedAssemblies().FirstOrDefault(r => r.Name == AssemblyName)?.Version;
 }

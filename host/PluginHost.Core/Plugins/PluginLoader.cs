@@ -6,9 +6,9 @@ using PluginHost.Contracts.Plugins;
 namespace PluginHost.Core.Plugins;
 
 /// <summary>
-/// Loads one plugin folder: reads plugin.yaml, checks the contracts version compiled into the
-/// assembly, shadow-copies the folder (so the original can be rebuilt while this version runs),
-/// loads it into its own collectible context and runs its entry point. Every failure is a
+/// Loads one plugin folder: reads plugin.yaml, shadow-copies the folder (so the original can be
+/// rebuilt while this version runs), loads the assembly into its own collectible context, checks
+/// the contracts version compiled into it before any of its code runs, and runs its entry point. Every failure is a
 /// <see cref="PluginLoadException"/> saying what is wrong and what to do; nothing is left loaded.
 /// </summary>
 internal sealed class PluginLoader(string shadowRoot)
@@ -20,14 +20,16 @@ internal sealed class PluginLoader(string shadowRoot)
         var started = Stopwatch.GetTimestamp();
         var descriptor = ReadDescriptor(sourceDirectory);
         var stamp = ContentStamp.Of(sourceDirectory);
-        CheckAssembly(sourceDirectory, descriptor);
+        CheckAssemblyExists(sourceDirectory, descriptor);
 
         var shadow = ShadowCopy.Create(sourceDirectory, Path.Combine(ShadowRoot, descriptor.Name), generation);
         var context = new PluginLoadContext(Path.Combine(shadow, descriptor.AssemblyFile), $"plugin:{descriptor.Name}#{generation}");
         try
         {
+            var assembly = LoadAssembly(context, Path.Combine(shadow, descriptor.AssemblyFile), descriptor);
+            CheckContracts(assembly, descriptor);
             var info = new PluginInfo(descriptor.Name, descriptor.Version, descriptor.ContractsVersion, shadow);
-            var (instance, registrations) = RunEntryPoint(context, Path.Combine(shadow, descriptor.AssemblyFile), descriptor, info);
+            var (instance, registrations) = RunEntryPoint(assembly, descriptor, info);
             CheckKinds(descriptor, registrations);
             return new LoadedPlugin(descriptor, sourceDirectory, shadow, generation, context, instance, registrations, stamp,
                 Stopwatch.GetElapsedTime(started));
@@ -48,7 +50,7 @@ internal sealed class PluginLoader(string shadowRoot)
             "Fix plugin.yaml as described (see docs/plugins.md for its fields).");
     }
 
-    private static void CheckAssembly(string sourceDirectory, PluginDescriptor descriptor)
+    private static void CheckAssemblyExists(string sourceDirectory, PluginDescriptor descriptor)
     {
         var path = Path.Combine(sourceDirectory, descriptor.AssemblyFile);
         if (!File.Exists(path))
@@ -57,11 +59,14 @@ internal sealed class PluginLoader(string shadowRoot)
                 $"plugin \"{descriptor.Name}\": its assembly {descriptor.AssemblyFile} is not in {sourceDirectory}",
                 "Build the plugin (dotnet build) so that its output lands in this folder, or fix 'assembly' in plugin.yaml.");
         }
+    }
 
-        Version? builtAgainst;
+    /// <summary>Loads the plugin's assembly into its context: metadata only, none of its code runs yet.</summary>
+    private static Assembly LoadAssembly(PluginLoadContext context, string assemblyPath, PluginDescriptor descriptor)
+    {
         try
         {
-            builtAgainst = ContractsReference.Read(path);
+            return context.LoadFromAssemblyPath(assemblyPath);
         }
         catch (BadImageFormatException)
         {
@@ -69,7 +74,12 @@ internal sealed class PluginLoader(string shadowRoot)
                 $"plugin \"{descriptor.Name}\": {descriptor.AssemblyFile} is not a .NET assembly",
                 "Point 'assembly' in plugin.yaml at the plugin's compiled .dll and rebuild the plugin.");
         }
+    }
 
+    /// <summary>Refuses a plugin built against contracts this host does not provide, before any of its types is resolved.</summary>
+    private static void CheckContracts(Assembly assembly, PluginDescriptor descriptor)
+    {
+        var builtAgainst = ContractsReference.Read(assembly);
         if (builtAgainst is null)
         {
             throw new PluginLoadException(PluginLoadFailure.NotAPlugin,
@@ -95,11 +105,10 @@ internal sealed class PluginLoader(string shadowRoot)
         }
     }
 
-    private static (IPlugin Instance, PluginBuilder Registrations) RunEntryPoint(PluginLoadContext context, string assemblyPath, PluginDescriptor descriptor, PluginInfo info)
+    private static (IPlugin Instance, PluginBuilder Registrations) RunEntryPoint(Assembly assembly, PluginDescriptor descriptor, PluginInfo info)
     {
         try
         {
-            var assembly = context.LoadFromAssemblyPath(assemblyPath);
             var entry = FindEntryType(assembly, descriptor);
             var instance = (IPlugin)Activator.CreateInstance(entry)!;
             var builder = new PluginBuilder(info);

@@ -60,6 +60,7 @@ public sealed class PluginLoadFailureTests : IAsyncLifetime
         Assert.Equal("plugin \"sample\" 2.0.0 was built against PluginHost.Contracts 2.0, and this host provides 1.3", status.Error);
         Assert.Equal("Rebuild the plugin against PluginHost.Contracts 1.x, or run a host whose contracts major version is 2.", status.Remedy);
         Assert.Equal("PLUGIN_INCOMPATIBLE_CONTRACTS", FailureEvent().Payload.GetProperty("code").GetString());
+        Assert.Null(AppDomain.CurrentDomain.GetData("TestPlugins.Incompatible.ran")); // its module initializer would have set it
     }
 
     [Fact]
