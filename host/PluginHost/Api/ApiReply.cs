@@ -11,12 +11,12 @@ internal static class ApiReply
     /// <summary>The handler has answered by itself (a WebSocket session that has ended).</summary>
     public static readonly IResult Done = new Written(_ => Task.CompletedTask);
 
-    /// <summary><paramref name="value"/> as JSON (camelCase, <see cref="JsonSerializerOptions.Web"/>), of its runtime type.</summary>
+    /// <summary><paramref name="value"/> as JSON (camelCase, <see cref="ApiJsonContext"/>), of its runtime type.</summary>
     public static IResult Json(object? value, int status = StatusCodes.Status200OK, string contentType = JsonContentType) => new Written(async http =>
     {
         http.Response.StatusCode = status;
         http.Response.ContentType = contentType;
-        await JsonSerializer.SerializeAsync(http.Response.Body, value, value?.GetType() ?? typeof(object), JsonSerializerOptions.Web, http.RequestAborted).ConfigureAwait(false);
+        await JsonSerializer.SerializeAsync(http.Response.Body, value, value?.GetType() ?? typeof(object), ApiJsonContext.WithReflectionFallback, http.RequestAborted).ConfigureAwait(false);
     });
 
     public static IResult Text(string text, string contentType) => new Written(async http =>

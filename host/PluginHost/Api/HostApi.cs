@@ -41,15 +41,9 @@ internal static partial class HostApi
 
         routes.MapGet("/api/health", (_, _) =>
         {
-            var gc = GC.GetGCMemoryInfo();
             using var self = System.Diagnostics.Process.GetCurrentProcess();
-            return ApiReply.Json(new
-            {
-                status = "ok",
-                version = typeof(HostApi).Assembly.GetName().Version?.ToString(3),
-                memory = new { rssBytes = self.WorkingSet64, managedHeapBytes = GC.GetTotalMemory(false), gcCommittedBytes = gc.TotalCommittedBytes },
-                threads = self.Threads.Count,
-            });
+            return ApiReply.Json(new HealthView("ok", typeof(HostApi).Assembly.GetName().Version?.ToString(3),
+                new MemoryView(self.WorkingSet64, GC.GetTotalMemory(false), GC.GetGCMemoryInfo().TotalCommittedBytes), self.Threads.Count));
         });
 
         MapUnits(routes, supervisor, setup.Events, stopping);
@@ -66,7 +60,7 @@ internal static partial class HostApi
 
             var outcome = await setup.Plugins.ReloadAsync(name, http.RequestAborted).ConfigureAwait(false);
             return outcome.Succeeded
-                ? ApiReply.Json(new { success = true, message = $"{outcome.Plugin} {outcome.FromVersion} -> {outcome.ToVersion} in {outcome.Latency.TotalMilliseconds:F1} ms", outcome.UnitsHandedOver, outcome.UnitsRestarted })
+                ? ApiReply.Json(new ReloadAnswer(true, $"{outcome.Plugin} {outcome.FromVersion} -> {outcome.ToVersion} in {outcome.Latency.TotalMilliseconds:F1} ms", outcome.UnitsHandedOver, outcome.UnitsRestarted))
                 : ApiProblem.Of(StatusCodes.Status409Conflict, "PLUGIN_RELOAD_FAILED", "Plugin reload failed", outcome.Error ?? "the reload failed",
                     "The previous version keeps running; fix the build and reload again (GET /api/plugins shows the error).");
         });
@@ -84,7 +78,7 @@ internal static partial class HostApi
             var unit = ApiQuery.String(http, "unit");
             var limit = Math.Clamp(ApiQuery.Int(http, "limit") ?? 1000, 1, 1000);
             var recent = setup.Events.RecentSequenced().Where(e => unit is null || e.Event.Unit == unit).TakeLast(limit);
-            return ApiReply.Json(recent.Select(e => new { e.Id, e.Event.Kind, e.Event.Unit, e.Event.Plugin, e.Event.Timestamp, e.Event.Payload }).ToArray());
+            return ApiReply.Json(recent.Select(RecentEvent.From).ToArray());
         });
 
         routes.MapGet("/metrics", (_, _) => ApiReply.Text(MetricsText.Render(supervisor, setup.Plugins, setup.Events, sseClients.Current), MetricsText.ContentType));
@@ -105,9 +99,9 @@ internal static partial class HostApi
         routes.MapGet("/api/units/{name}", (_, route) => WithUnit(supervisor, route["name"], unit =>
         {
             // The status record, extended with what only one unit's page needs.
-            var detail = JsonSerializer.SerializeToNode(unit.Status(), JsonSerializerOptions.Web)!.AsObject();
-            detail["env"] = JsonSerializer.SerializeToNode(unit.PublicEnvironment(), JsonSerializerOptions.Web);
-            detail["operations"] = JsonSerializer.SerializeToNode(unit.Operations().Select(OperationView.From).ToArray(), JsonSerializerOptions.Web);
+            var detail = JsonSerializer.SerializeToNode(unit.Status(), ApiJsonContext.Default.UnitStatus)!.AsObject();
+            detail["env"] = JsonSerializer.SerializeToNode(unit.PublicEnvironment(), ApiJsonContext.Default.IReadOnlyDictionaryStringString);
+            detail["operations"] = JsonSerializer.SerializeToNode(unit.Operations().Select(OperationView.From).ToArray(), ApiJsonContext.Default.OperationViewArray);
             return ApiReply.Json(detail);
         }));
 
@@ -176,7 +170,7 @@ internal static partial class HostApi
             var result = await unit.InvokeAsync(operation, arguments, http.RequestAborted).ConfigureAwait(false);
             if (result.Success)
             {
-                return ApiReply.Json(new { success = true, message = result.Message, data = result.Data, status = unit.Status() });
+                return ApiReply.Json(new OperationAnswer(true, result.Message, result.Data, unit.Status()));
             }
 
             var error = result.Error ?? new UnitError("OPERATION_FAILED", result.Message, "See the unit's logs (pluginhost logs " + name + ").");
@@ -191,25 +185,11 @@ internal static partial class HostApi
         : ApiProblem.UnknownUnit(name);
 
     private static IResult Answer(UnitCommandResult result) => result.Success
-        ? ApiReply.Json(new { success = true, message = result.Message, status = result.Status })
+        ? ApiReply.Json(result)
         : ApiProblem.Of(StatusCodes.Status409Conflict, "UNIT_REQUEST_REFUSED", "Request refused", result.Message,
             "Look at the unit's state and last error (GET /api/units/NAME); start a failed unit again to reset it.",
             new Dictionary<string, object?> { ["success"] = false, ["status"] = result.Status });
 
     [GeneratedRegex("^[A-Za-z][A-Za-z0-9_-]{0,62}$")]
     private static partial Regex OperationName();
-
-    private sealed record PluginView(string Name, string? Version, string? Contracts, IReadOnlyList<string> Kinds, string State, int Generation, string? Error, string? Remedy)
-    {
-        public static PluginView From(PluginStatus status) => new(status.Name, status.Version, status.ContractsVersion?.ToString(), status.Kinds,
-            status.State.ToString().ToLowerInvariant(), status.Generation, status.Error, status.Remedy);
-    }
-
-    private sealed record OperationView(string Name, string Description, bool LongRunning, IReadOnlyList<ParameterView> Parameters)
-    {
-        public static OperationView From(PluginHost.Contracts.Operations.UnitOperation op) =>
-            new(op.Name, op.Description, op.LongRunning, op.Parameters.Select(p => new ParameterView(p.Name, p.Type.ToString().ToLowerInvariant(), p.Description, p.Required)).ToArray());
-    }
-
-    private sealed record ParameterView(string Name, string Type, string Description, bool Required);
 }

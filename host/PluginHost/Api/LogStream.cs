@@ -47,7 +47,7 @@ internal static class LogStream
     }
 
     private static Task WriteAsync(Stream body, OutputLine line, CancellationToken cancellationToken) =>
-        body.WriteAsync(Encoding.UTF8.GetBytes($"data: {JsonSerializer.Serialize(LineView.From(line), JsonSerializerOptions.Web)}\n\n"), cancellationToken).AsTask();
+        body.WriteAsync(Encoding.UTF8.GetBytes($"data: {JsonSerializer.Serialize(LineView.From(line), ApiJsonContext.Default.LineView)}\n\n"), cancellationToken).AsTask();
 
     internal sealed record LineView(string Stream, string Text, DateTimeOffset Timestamp)
     {

@@ -1,0 +1,43 @@
+using System.Text.Json;
+using PluginHost.Contracts.Operations;
+using PluginHost.Core.Events;
+using PluginHost.Core.Plugins;
+using PluginHost.Core.Supervision;
+
+namespace PluginHost.Api;
+
+// The shapes the API answers with (docs/api.md), named so that their JSON is source-generated
+// (ApiJsonContext). Property names become camelCase.
+
+/// <summary><c>GET /api/health</c>.</summary>
+internal sealed record HealthView(string Status, string? Version, MemoryView Memory, int Threads);
+
+internal sealed record MemoryView(long RssBytes, long ManagedHeapBytes, long GcCommittedBytes);
+
+/// <summary>One entry of <c>GET /api/plugins</c>.</summary>
+internal sealed record PluginView(string Name, string? Version, string? Contracts, IReadOnlyList<string> Kinds, string State, int Generation, string? Error, string? Remedy)
+{
+    public static PluginView From(PluginStatus status) => new(status.Name, status.Version, status.ContractsVersion?.ToString(), status.Kinds,
+        status.State.ToString().ToLowerInvariant(), status.Generation, status.Error, status.Remedy);
+}
+
+/// <summary><c>POST /api/plugins/{name}/reload</c> when the new version took over.</summary>
+internal sealed record ReloadAnswer(bool Success, string Message, int UnitsHandedOver, int UnitsRestarted);
+
+/// <summary>One entry of <c>GET /api/events/recent</c>.</summary>
+internal sealed record RecentEvent(long Id, string Kind, string? Unit, string? Plugin, DateTimeOffset Timestamp, JsonElement Payload)
+{
+    public static RecentEvent From(SequencedEvent e) => new(e.Id, e.Event.Kind, e.Event.Unit, e.Event.Plugin, e.Event.Timestamp, e.Event.Payload);
+}
+
+/// <summary>One operation a unit's plugin offers, with its parameters.</summary>
+internal sealed record OperationView(string Name, string Description, bool LongRunning, IReadOnlyList<ParameterView> Parameters)
+{
+    public static OperationView From(UnitOperation op) =>
+        new(op.Name, op.Description, op.LongRunning, op.Parameters.Select(p => new ParameterView(p.Name, p.Type.ToString().ToLowerInvariant(), p.Description, p.Required)).ToArray());
+}
+
+internal sealed record ParameterView(string Name, string Type, string Description, bool Required);
+
+/// <summary><c>POST /api/units/{name}/ops/{op}</c> when the operation succeeded.</summary>
+internal sealed record OperationAnswer(bool Success, string Message, JsonElement? Data, UnitStatus Status);
