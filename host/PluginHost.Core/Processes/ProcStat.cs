@@ -3,8 +3,8 @@ using System.Runtime.InteropServices;
 
 namespace PluginHost.Core.Processes;
 
-/// <summary>The fields of /proc/PID/stat the host needs: identity (start time), group, session, CPU and memory.</summary>
-internal sealed record ProcStat(int Pid, char State, int ParentPid, int ProcessGroup, int Session, long UserTicks, long SystemTicks, long StartTimeTicks, long RssPages)
+/// <summary>The fields of /proc/PID/stat the host needs: identity (start time), group, session, CPU, memory and threads.</summary>
+internal sealed record ProcStat(int Pid, char State, int ParentPid, int ProcessGroup, int Session, long UserTicks, long SystemTicks, long StartTimeTicks, long RssPages, int Threads)
 {
     public static readonly long PageSize = Environment.SystemPageSize;
 
@@ -78,7 +78,7 @@ internal sealed record ProcStat(int Pid, char State, int ParentPid, int ProcessG
         }
 
         // fields[i] holds stat field i + 3.
-        return new ProcStat(pid, state, (int)fields[1], (int)fields[2], (int)fields[3], fields[11], fields[12], fields[19], fields[21]);
+        return new ProcStat(pid, state, (int)fields[1], (int)fields[2], (int)fields[3], fields[11], fields[12], fields[19], fields[21], (int)fields[17]);
     }
 
     /// <summary>Every live process of a session (what a unit started, however deep, unless it left the session).</summary>

@@ -9,8 +9,8 @@ namespace PluginHost.Api;
 // The shapes the API answers with (docs/api.md), named so that their JSON is source-generated
 // (ApiJsonContext). Property names become camelCase.
 
-/// <summary><c>GET /api/health</c>.</summary>
-internal sealed record HealthView(string Status, string? Version, MemoryView Memory, int Threads);
+/// <summary><c>GET /api/health</c>; <see cref="Threads"/> is null where /proc is not there to count them.</summary>
+internal sealed record HealthView(string Status, string? Version, MemoryView Memory, int? Threads);
 
 internal sealed record MemoryView(long RssBytes, long ManagedHeapBytes, long GcCommittedBytes);
 

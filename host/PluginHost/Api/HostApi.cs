@@ -8,6 +8,7 @@ using PluginHost.Contracts.Units;
 using PluginHost.Core.Hosting;
 using PluginHost.Core.Manifests;
 using PluginHost.Core.Plugins;
+using PluginHost.Core.Processes;
 using PluginHost.Core.Supervision;
 
 namespace PluginHost.Api;
@@ -41,9 +42,11 @@ internal static partial class HostApi
 
         routes.MapGet("/api/health", (_, _) =>
         {
-            using var self = System.Diagnostics.Process.GetCurrentProcess();
+            // From /proc/self/stat: System.Diagnostics.Process would parse a file per thread for the count.
+            var self = ProcStat.Read(Environment.ProcessId);
             return ApiReply.Json(new HealthView("ok", typeof(HostApi).Assembly.GetName().Version?.ToString(3),
-                new MemoryView(self.WorkingSet64, GC.GetTotalMemory(false), GC.GetGCMemoryInfo().TotalCommittedBytes), self.Threads.Count));
+                new MemoryView(self is null ? Environment.WorkingSet : self.RssPages * ProcStat.PageSize, GC.GetTotalMemory(false), GC.GetGCMemoryInfo().TotalCommittedBytes),
+                self?.Threads));
         });
 
         MapUnits(routes, supervisor, setup.Events, stopping);

@@ -178,6 +178,20 @@ public sealed class ApiTests(ApiHostFixture host) : IClassFixture<ApiHostFixture
     }
 
     [Fact]
+    public async Task Health_reports_the_hosts_own_memory_and_threads_as_proc_counts_them()
+    {
+        var health = await GetAsync("/api/health");
+        var status = File.ReadAllLines($"/proc/{host.Host.Pid}/status");
+        long Field(string name) => long.Parse(status.Single(l => l.StartsWith(name + ":", StringComparison.Ordinal)).Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture);
+
+        Assert.Equal("ok", health.GetProperty("status").GetString());
+        var rss = health.GetProperty("memory").GetProperty("rssBytes").GetInt64();
+        Assert.InRange(rss, Field("VmRSS") * 1024 / 2, Field("VmRSS") * 1024 * 2); // the same process; its RSS moves between the two reads
+        Assert.InRange(health.GetProperty("threads").GetInt32(), 2, Field("Threads") + 8);
+        Assert.True(health.GetProperty("memory").GetProperty("managedHeapBytes").GetInt64() > 0);
+    }
+
+    [Fact]
     public async Task A_known_route_asked_with_the_wrong_method_names_the_methods_it_takes()
     {
         var before = (await GetAsync("/api/units/talker")).GetProperty("pid").GetInt32();
