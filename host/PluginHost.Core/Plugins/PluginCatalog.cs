@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
@@ -273,12 +272,16 @@ internal sealed partial class PluginCatalog : IUnitKindResolver, IAsyncDisposabl
 
     private void Publish(LoadedPlugin loaded, LoadedPlugin? old)
     {
-        ImmutableInterlocked.Update(ref _snapshot, s =>
+        var s = _snapshot;
+        var plugins = Snapshot.Copy(s.Plugins.Where(p => p.Key != old?.Name));
+        plugins[loaded.Name] = loaded;
+        var kinds = Snapshot.Copy(s.Kinds.Where(k => old is null || !old.Drivers.ContainsKey(k.Key)));
+        foreach (var kind in loaded.Drivers.Keys)
         {
-            var plugins = (old is null ? s.Plugins : s.Plugins.Remove(old.Name)).SetItem(loaded.Name, loaded);
-            var kinds = s.Kinds.RemoveRange(old?.Drivers.Keys ?? []).SetItems(loaded.Drivers.Keys.Select(k => KeyValuePair.Create(k, loaded)));
-            return new Snapshot(plugins, kinds, s.Failures.Remove(loaded.SourceDirectory));
-        });
+            kinds[kind] = loaded;
+        }
+
+        Volatile.Write(ref _snapshot, new Snapshot(plugins, kinds, Snapshot.Copy(s.Failures.Where(f => f.Key != loaded.SourceDirectory))));
     }
 
     private ReloadOutcome Failed(string sourceDirectory, LoadedPlugin? old, PluginLoadException error)
@@ -286,7 +289,9 @@ internal sealed partial class PluginCatalog : IUnitKindResolver, IAsyncDisposabl
         var (descriptor, _) = SafeDescriptor(sourceDirectory);
         var name = old?.Name ?? descriptor?.Name ?? Path.GetFileName(sourceDirectory);
         var failure = new FailedLoad(name, sourceDirectory, descriptor?.Version, descriptor?.ContractsVersion, descriptor?.Kinds ?? [], error);
-        ImmutableInterlocked.Update(ref _snapshot, s => s with { Failures = s.Failures.SetItem(sourceDirectory, failure) });
+        var failures = Snapshot.Copy(_snapshot.Failures);
+        failures[sourceDirectory] = failure;
+        Volatile.Write(ref _snapshot, _snapshot with { Failures = failures });
         _events.Publish(old is null ? HostEventKinds.PluginLoadFailed : HostEventKinds.PluginReloadFailed, new JsonObject
         {
             ["plugin"] = name,
@@ -378,7 +383,8 @@ internal sealed partial class PluginCatalog : IUnitKindResolver, IAsyncDisposabl
         {
             // The host is stopping: plugins are disposed and unloaded, but not watched for collection
             // (whatever still references them goes away with the process).
-            var snapshot = Interlocked.Exchange(ref _snapshot, Snapshot.Empty);
+            var snapshot = _snapshot;
+            Volatile.Write(ref _snapshot, Snapshot.Empty);
             foreach (var plugin in snapshot.Plugins.Values)
             {
                 await DisposeInstanceAsync(plugin.TakeInstance(), plugin.Name).ConfigureAwait(false);
@@ -394,15 +400,20 @@ internal sealed partial class PluginCatalog : IUnitKindResolver, IAsyncDisposabl
         _gate.Dispose();
     }
 
+    /// <summary>
+    /// What the catalog holds, replaced whole: readers take it with <see cref="Volatile.Read{T}(ref T)"/>
+    /// and never see a change half made; it is only replaced under <c>_gate</c>. Plugins are few and
+    /// change rarely, so each change copies (plain dictionaries: the immutable collections' assembly
+    /// alone kept ≈ 1 MB resident).
+    /// </summary>
     private sealed record Snapshot(
-        ImmutableDictionary<string, LoadedPlugin> Plugins,
-        ImmutableDictionary<string, LoadedPlugin> Kinds,
-        ImmutableDictionary<string, FailedLoad> Failures)
+        IReadOnlyDictionary<string, LoadedPlugin> Plugins,
+        IReadOnlyDictionary<string, LoadedPlugin> Kinds,
+        IReadOnlyDictionary<string, FailedLoad> Failures)
     {
-        public static Snapshot Empty { get; } = new(
-            ImmutableDictionary.Create<string, LoadedPlugin>(StringComparer.Ordinal),
-            ImmutableDictionary.Create<string, LoadedPlugin>(StringComparer.Ordinal),
-            ImmutableDictionary.Create<string, FailedLoad>(StringComparer.Ordinal));
+        public static Snapshot Empty { get; } = new(Copy<LoadedPlugin>([]), Copy<LoadedPlugin>([]), Copy<FailedLoad>([]));
+
+        public static Dictionary<string, T> Copy<T>(IEnumerable<KeyValuePair<string, T>> entries) => new(entries, StringComparer.Ordinal);
     }
 
     private sealed record FailedLoad(string Name, string SourceDirectory, string? Version, Version? ContractsVersion, IReadOnlyList<string> Kinds, PluginLoadException Error);

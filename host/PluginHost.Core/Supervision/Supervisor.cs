@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using Microsoft.Extensions.Logging;
 using PluginHost.Contracts.Units;
 using PluginHost.Core.Manifests;
@@ -20,7 +19,8 @@ internal sealed partial class Supervisor : ISupervisedUnits, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly UsageSampler _usage;
-    private ImmutableDictionary<string, UnitSupervisor> _units = ImmutableDictionary.Create<string, UnitSupervisor>(StringComparer.Ordinal);
+    // Replaced whole, only under _gate; read without a lock (Volatile.Read) by the API and the sampler.
+    private IReadOnlyDictionary<string, UnitSupervisor> _units = new Dictionary<string, UnitSupervisor>(StringComparer.Ordinal);
     private IReadOnlyList<string> _order = [];
 
     public Supervisor(PluginCatalog plugins, UnitServices services, TimeSpan usageInterval, ILogger<Supervisor> logger)
@@ -114,7 +114,7 @@ internal sealed partial class Supervisor : ISupervisedUnits, IAsyncDisposable
             {
                 if (Find(removed.Name) is { } unit)
                 {
-                    ImmutableInterlocked.TryRemove(ref _units, removed.Name, out _);
+                    Volatile.Write(ref _units, _units.Where(u => u.Key != removed.Name).ToDictionary(StringComparer.Ordinal));
                     await unit.DisposeAsync().ConfigureAwait(false);
                 }
             }
@@ -139,7 +139,7 @@ internal sealed partial class Supervisor : ISupervisedUnits, IAsyncDisposable
         var driver = _plugins.FindDriver(manifest.Kind)
             ?? throw new InvalidOperationException($"no driver for kind {manifest.Kind} (validated manifests guarantee one)");
         var unit = new UnitSupervisor(manifest, driver, _services, WaitForReadyAsync, () => PluginOf(manifest.Kind));
-        ImmutableInterlocked.Update(ref _units, u => u.SetItem(manifest.Name, unit));
+        Volatile.Write(ref _units, new Dictionary<string, UnitSupervisor>(_units, StringComparer.Ordinal) { [manifest.Name] = unit });
         if (autostart && manifest.Enabled && manifest.Autostart)
         {
             unit.Start("autostart");
@@ -168,7 +168,7 @@ internal sealed partial class Supervisor : ISupervisedUnits, IAsyncDisposable
                 await units[name].DisposeAsync().ConfigureAwait(false);
             }
 
-            Volatile.Write(ref _units, _units.Clear());
+            Volatile.Write(ref _units, new Dictionary<string, UnitSupervisor>(StringComparer.Ordinal));
         }
         finally
         {
