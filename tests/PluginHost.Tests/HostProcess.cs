@@ -75,8 +75,11 @@ internal sealed partial class HostProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
-    /// <summary>Sends SIGTERM, as a service manager or Ctrl-C would.</summary>
+    /// <summary>Sends SIGTERM, as a service manager would.</summary>
     public void Terminate() => _ = Kill(_process.Id, 15);
+
+    /// <summary>Sends <paramref name="signal"/> (2 = SIGINT, as Ctrl-C in a terminal; 3 = SIGQUIT; 15 = SIGTERM).</summary>
+    public void Signal(int signal) => _ = Kill(_process.Id, signal);
 
     /// <summary>kill -9 of the host alone (its units, in sessions of their own, live on).</summary>
     public void Crash() => _ = Kill(_process.Id, 9);

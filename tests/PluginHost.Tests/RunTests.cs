@@ -87,14 +87,19 @@ public sealed class RunTests : IAsyncLifetime
         Assert.Contains("Host stopped.", _host.Output, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task The_host_serves_its_configuration_and_stops_cleanly_on_SIGTERM()
+    [Theory]
+    [InlineData(15)] // SIGTERM: a service manager
+    [InlineData(2)] // SIGINT: Ctrl-C
+    [InlineData(3)] // SIGQUIT
+    public async Task The_host_serves_its_configuration_and_stops_cleanly_on_a_stop_signal(int signal)
     {
         await StartAsync();
+        await Eventually.TrueAsync(() => GetAsync("/api/units/hello").Result.GetProperty("state").GetString() == "ready", Deadline, "hello to be ready");
 
         var units = await GetAsync("/api/units");
         var plugins = await GetAsync("/api/plugins");
-        _host!.Terminate();
+        var pid = units[0].GetProperty("pid").GetInt32();
+        _host!.Signal(signal);
         var code = await _host.WaitForExitAsync(Deadline);
 
         Assert.Equal("hello", units[0].GetProperty("name").GetString());
@@ -102,6 +107,7 @@ public sealed class RunTests : IAsyncLifetime
         Assert.Equal("loaded", plugins[0].GetProperty("state").GetString());
         Assert.True(code == 0, _host.Output);
         Assert.Contains("Host stopped.", _host.Output, StringComparison.Ordinal);
+        Assert.False(PluginHost.Core.Processes.ProcStat.Read(pid) is { IsZombie: false }, "the unit outlived the host");
         Assert.True(Directory.Exists(_dir.Combine("data", "plugins-shadow")));
     }
 
