@@ -25,7 +25,8 @@ internal static class LogStream
                 await WriteAsync(body, line, cancellationToken).ConfigureAwait(false);
             }
 
-            await body.WriteAsync(": following\n\n"u8.ToArray(), cancellationToken).ConfigureAwait(false);
+            // The backlog is complete: what follows is live (the dashboard shows it, a client may wait for it).
+            await body.WriteAsync("event: following\ndata: {}\n\n"u8.ToArray(), cancellationToken).ConfigureAwait(false);
             await body.FlushAsync(cancellationToken).ConfigureAwait(false);
             await foreach (var line in follower.Lines.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {

@@ -156,11 +156,18 @@ function select(name) {
   state.selected = name;
   for (const row of $("units").tBodies[0].rows) row.classList.toggle("selected", row.dataset.unit === name);
   $("log-unit").textContent = "— " + name;
+  delete $("log").dataset.following;
   state.logLines = [];
   state.logPending = [];
   renderLog();
   state.logSource?.close();
   const source = new EventSource(withToken(`/api/units/${encodeURIComponent(name)}/logs?follow=true&tail=200`));
+  // The server says when the backlog is complete: from then on every line is live.
+  source.addEventListener("following", () => {
+    if (state.logSource !== source) return;
+    $("log-unit").textContent = `— ${name} · live`;
+    $("log").dataset.following = "true";
+  });
   source.onmessage = (m) => {
     const line = JSON.parse(m.data);
     if (state.logPaused) { state.logPending.push(line); return; }

@@ -31,6 +31,11 @@ internal static class LogsCommand
             await using var stream = await client.OpenStreamAsync($"{path}?follow=true&tail={tail}", cancellationToken).ConfigureAwait(false);
             await foreach (var item in SseParser.Create(stream).EnumerateAsync(cancellationToken).ConfigureAwait(false))
             {
+                if (item.EventType != SseParser.EventTypeDefault)
+                {
+                    continue; // "following": the backlog is complete
+                }
+
                 using var line = JsonDocument.Parse(item.Data);
                 Print(line.RootElement);
             }
