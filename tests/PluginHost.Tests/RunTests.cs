@@ -165,4 +165,18 @@ public sealed class RunTests : IAsyncLifetime
         Assert.Contains("cannot use the data folder", _host.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", _host.Output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_journal_that_is_not_a_database_is_a_clear_error_naming_it()
+    {
+        _dir.Write("data/journal.db", new string('x', 4096));
+
+        _host = HostProcess.Start(_dir.Path, "run", "--manifests", "manifests", "--data", "data", "--urls", $"http://127.0.0.1:{_port}");
+        var code = await _host.WaitForExitAsync(Deadline);
+
+        Assert.Equal(3, code);
+        Assert.Contains("cannot use the data folder", _host.Output, StringComparison.Ordinal);
+        Assert.Contains("journal.db: file is not a database", _host.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", _host.Output, StringComparison.Ordinal);
+    }
 }

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Microsoft.Data.Sqlite;
 using PluginHost.Contracts.Events;
 using PluginHost.Core.Events;
 
@@ -17,7 +16,7 @@ internal sealed class EventJournal : IAsyncDisposable
     public const int Retained = 100_000;
     private const int QueueCapacity = 65_536;
 
-    private readonly SqliteConnection _connection;
+    private readonly SqliteDatabase _database;
     private readonly Lock _gate = new();
     private readonly EventBus.Subscription _subscription;
     private readonly Task _writer;
@@ -26,7 +25,7 @@ internal sealed class EventJournal : IAsyncDisposable
     public EventJournal(string path, EventBus bus)
     {
         ArgumentNullException.ThrowIfNull(bus);
-        _connection = WalDatabase.Open(path, """
+        _database = SqliteDatabase.OpenWal(path, """
             CREATE TABLE IF NOT EXISTS events (
                 id INTEGER PRIMARY KEY, kind TEXT NOT NULL, unit TEXT, plugin TEXT, at TEXT NOT NULL, payload TEXT NOT NULL);
             """);
@@ -43,9 +42,7 @@ internal sealed class EventJournal : IAsyncDisposable
     {
         lock (_gate)
         {
-            using var command = _connection.CreateCommand();
-            command.CommandText = "SELECT COALESCE(MAX(id), 0) FROM events";
-            return (long)command.ExecuteScalar()!;
+            return _database.Query("SELECT COALESCE(MAX(id), 0) FROM events", row => row.GetInt64(0))[0];
         }
     }
 
@@ -54,32 +51,22 @@ internal sealed class EventJournal : IAsyncDisposable
     {
         lock (_gate)
         {
-            using var command = _connection.CreateCommand();
-            command.CommandText = unit is null
-                ? "SELECT id, kind, unit, plugin, at, payload FROM events WHERE id > $after ORDER BY id LIMIT $limit"
-                : "SELECT id, kind, unit, plugin, at, payload FROM events WHERE id > $after AND unit = $unit ORDER BY id LIMIT $limit";
-            command.Parameters.AddWithValue("$after", afterId);
-            command.Parameters.AddWithValue("$limit", limit);
-            if (unit is not null)
-            {
-                command.Parameters.AddWithValue("$unit", unit);
-            }
-
-            using var reader = command.ExecuteReader();
-            var list = new List<SequencedEvent>();
-            while (reader.Read())
-            {
-                using var payload = JsonDocument.Parse(reader.GetString(5));
-                list.Add(new SequencedEvent(reader.GetInt64(0), new HostEvent(
-                    reader.GetString(1),
-                    reader.IsDBNull(2) ? null : reader.GetString(2),
-                    reader.IsDBNull(3) ? null : reader.GetString(3),
-                    DateTimeOffset.Parse(reader.GetString(4), System.Globalization.CultureInfo.InvariantCulture),
-                    payload.RootElement.Clone())));
-            }
-
-            return list;
+            return _database.Query(unit is null
+                    ? "SELECT id, kind, unit, plugin, at, payload FROM events WHERE id > $after ORDER BY id LIMIT $limit"
+                    : "SELECT id, kind, unit, plugin, at, payload FROM events WHERE id > $after AND unit = $unit ORDER BY id LIMIT $limit",
+                Read, unit is null ? [("$after", afterId), ("$limit", limit)] : [("$after", afterId), ("$limit", limit), ("$unit", unit)]);
         }
+    }
+
+    private static SequencedEvent Read(SqliteRow row)
+    {
+        using var payload = JsonDocument.Parse(row.GetString(5));
+        return new SequencedEvent(row.GetInt64(0), new HostEvent(
+            row.GetString(1),
+            row.IsNull(2) ? null : row.GetString(2),
+            row.IsNull(3) ? null : row.GetString(3),
+            DateTimeOffset.Parse(row.GetString(4), System.Globalization.CultureInfo.InvariantCulture),
+            payload.RootElement.Clone()));
     }
 
     /// <summary>The id of the oldest journaled event (0 when empty): anything older is gone for good.</summary>
@@ -87,9 +74,7 @@ internal sealed class EventJournal : IAsyncDisposable
     {
         lock (_gate)
         {
-            using var command = _connection.CreateCommand();
-            command.CommandText = "SELECT COALESCE(MIN(id), 0) FROM events";
-            return (long)command.ExecuteScalar()!;
+            return _database.Query("SELECT COALESCE(MIN(id), 0) FROM events", row => row.GetInt64(0))[0];
         }
     }
 
@@ -109,7 +94,7 @@ internal sealed class EventJournal : IAsyncDisposable
                 batch.Clear();
             }
         }
-        catch (Exception ex) when (ex is SqliteException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception ex) when (ex is StorageException or ObjectDisposedException or InvalidOperationException)
         {
             // The disk failed or the host is closing: supervision goes on; resumption will report a gap.
         }
@@ -119,37 +104,45 @@ internal sealed class EventJournal : IAsyncDisposable
     {
         lock (_gate)
         {
-            using var transaction = _connection.BeginTransaction();
-            using var command = _connection.CreateCommand();
-            command.CommandText = "INSERT OR REPLACE INTO events (id, kind, unit, plugin, at, payload) VALUES ($id, $kind, $unit, $plugin, $at, $payload)";
-            var id = command.Parameters.Add("$id", SqliteType.Integer);
-            var kind = command.Parameters.Add("$kind", SqliteType.Text);
-            var unit = command.Parameters.Add("$unit", SqliteType.Text);
-            var plugin = command.Parameters.Add("$plugin", SqliteType.Text);
-            var at = command.Parameters.Add("$at", SqliteType.Text);
-            var payload = command.Parameters.Add("$payload", SqliteType.Text);
-            foreach (var e in batch)
+            _database.ExecuteScript("BEGIN");
+            try
             {
-                id.Value = e.Id;
-                kind.Value = e.Event.Kind;
-                unit.Value = (object?)e.Event.Unit ?? DBNull.Value;
-                plugin.Value = (object?)e.Event.Plugin ?? DBNull.Value;
-                at.Value = e.Event.Timestamp.ToString("O");
-                payload.Value = e.Event.Payload.GetRawText();
-                command.ExecuteNonQuery();
-            }
+                using (var insert = _database.Prepare("INSERT OR REPLACE INTO events (id, kind, unit, plugin, at, payload) VALUES ($id, $kind, $unit, $plugin, $at, $payload)"))
+                {
+                    foreach (var e in batch)
+                    {
+                        insert.Bind(("$id", e.Id), ("$kind", e.Event.Kind), ("$unit", e.Event.Unit), ("$plugin", e.Event.Plugin),
+                            ("$at", e.Event.Timestamp.ToString("O")), ("$payload", e.Event.Payload.GetRawText()));
+                        insert.Run();
+                    }
+                }
 
-            _written += batch.Count;
-            if (_written >= 10_000)
+                _written += batch.Count;
+                if (_written >= 10_000)
+                {
+                    _written = 0;
+                    _database.Execute("DELETE FROM events WHERE id <= (SELECT MAX(id) FROM events) - $keep", ("$keep", Retained));
+                }
+
+                _database.ExecuteScript("COMMIT");
+            }
+            catch (StorageException)
             {
-                _written = 0;
-                using var trim = _connection.CreateCommand();
-                trim.CommandText = "DELETE FROM events WHERE id <= (SELECT MAX(id) FROM events) - $keep";
-                trim.Parameters.AddWithValue("$keep", Retained);
-                trim.ExecuteNonQuery();
+                TryRollback();
+                throw;
             }
+        }
+    }
 
-            transaction.Commit();
+    private void TryRollback()
+    {
+        try
+        {
+            _database.ExecuteScript("ROLLBACK");
+        }
+        catch (StorageException)
+        {
+            // The failure that got us here is the one to report.
         }
     }
 
@@ -166,6 +159,6 @@ internal sealed class EventJournal : IAsyncDisposable
     {
         _subscription.Dispose();
         await _writer.ConfigureAwait(false);
-        _connection.Dispose();
+        _database.Dispose();
     }
 }

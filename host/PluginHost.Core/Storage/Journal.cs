@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Microsoft.Data.Sqlite;
 
 namespace PluginHost.Core.Storage;
 
@@ -10,12 +9,12 @@ namespace PluginHost.Core.Storage;
 /// </summary>
 internal sealed class Journal : IDisposable
 {
-    private readonly SqliteConnection _connection;
+    private readonly SqliteDatabase _database;
     private readonly Lock _gate = new();
 
     public Journal(string path)
     {
-        _connection = WalDatabase.Open(path, """
+        _database = SqliteDatabase.OpenWal(path, """
             CREATE TABLE IF NOT EXISTS processes (
                 unit TEXT PRIMARY KEY, pid INTEGER NOT NULL, session INTEGER NOT NULL, start_ticks INTEGER NOT NULL,
                 holder_pid INTEGER NOT NULL, holder_start_ticks INTEGER NOT NULL, started_at TEXT NOT NULL,
@@ -30,21 +29,10 @@ internal sealed class Journal : IDisposable
     /// <summary>A journal written by an earlier host lacks the output-event columns: add them, so its units can still be adopted.</summary>
     private void AddMissingColumns()
     {
-        using var command = _connection.CreateCommand();
-        command.CommandText = "SELECT name FROM pragma_table_info('processes')";
-        var columns = new HashSet<string>(StringComparer.Ordinal);
-        using (var reader = command.ExecuteReader())
-        {
-            while (reader.Read())
-            {
-                columns.Add(reader.GetString(0));
-            }
-        }
-
+        var columns = _database.Query("SELECT name FROM pragma_table_info('processes')", row => row.GetString(0));
         if (!columns.Contains("output_event_kind"))
         {
-            command.CommandText = "ALTER TABLE processes ADD COLUMN output_event_kind TEXT; ALTER TABLE processes ADD COLUMN output_events_per_second INTEGER NOT NULL DEFAULT 0";
-            command.ExecuteNonQuery();
+            _database.ExecuteScript("ALTER TABLE processes ADD COLUMN output_event_kind TEXT; ALTER TABLE processes ADD COLUMN output_events_per_second INTEGER NOT NULL DEFAULT 0");
         }
     }
 
@@ -68,22 +56,13 @@ internal sealed class Journal : IDisposable
     {
         lock (_gate)
         {
-            using var command = _connection.CreateCommand();
-            command.CommandText = """
+            return _database.Query("""
                 SELECT unit, pid, session, start_ticks, holder_pid, holder_start_ticks, started_at, ports, fingerprint,
                     output_event_kind, output_events_per_second FROM processes
-                """;
-            using var reader = command.ExecuteReader();
-            var records = new List<ProcessRecord>();
-            while (reader.Read())
-            {
-                records.Add(new ProcessRecord(reader.GetString(0), reader.GetInt32(1), reader.GetInt32(2), reader.GetInt64(3), reader.GetInt32(4), reader.GetInt64(5),
-                    DateTimeOffset.Parse(reader.GetString(6), System.Globalization.CultureInfo.InvariantCulture),
-                    JsonSerializer.Deserialize(reader.GetString(7), StorageJsonContext.Default.IReadOnlyDictionaryStringInt32) ?? new Dictionary<string, int>(),
-                    reader.GetString(8), reader.IsDBNull(9) ? null : reader.GetString(9), reader.GetInt32(10)));
-            }
-
-            return records;
+                """, row => new ProcessRecord(row.GetString(0), row.GetInt32(1), row.GetInt32(2), row.GetInt64(3), row.GetInt32(4), row.GetInt64(5),
+                    DateTimeOffset.Parse(row.GetString(6), System.Globalization.CultureInfo.InvariantCulture),
+                    JsonSerializer.Deserialize(row.GetString(7), StorageJsonContext.Default.IReadOnlyDictionaryStringInt32) ?? new Dictionary<string, int>(),
+                    row.GetString(8), row.IsNull(9) ? null : row.GetString(9), row.GetInt32(10)));
         }
     }
 
@@ -96,17 +75,8 @@ internal sealed class Journal : IDisposable
     {
         lock (_gate)
         {
-            using var command = _connection.CreateCommand();
-            command.CommandText = "SELECT from_state, to_state, reason FROM transitions WHERE unit = $unit ORDER BY id";
-            command.Parameters.AddWithValue("$unit", unit);
-            using var reader = command.ExecuteReader();
-            var list = new List<(string, string, string)>();
-            while (reader.Read())
-            {
-                list.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2)));
-            }
-
-            return list;
+            return _database.Query("SELECT from_state, to_state, reason FROM transitions WHERE unit = $unit ORDER BY id",
+                row => (row.GetString(0), row.GetString(1), row.GetString(2)), ("$unit", unit));
         }
     }
 
@@ -114,16 +84,9 @@ internal sealed class Journal : IDisposable
     {
         lock (_gate)
         {
-            using var command = _connection.CreateCommand();
-            command.CommandText = sql;
-            foreach (var (name, value) in parameters)
-            {
-                command.Parameters.AddWithValue(name, value ?? DBNull.Value);
-            }
-
-            command.ExecuteNonQuery();
+            _database.Execute(sql, parameters);
         }
     }
 
-    public void Dispose() => _connection.Dispose();
+    public void Dispose() => _database.Dispose();
 }

@@ -47,7 +47,7 @@ internal static class RunCommand
         {
             return await RunHostAsync(options, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             // The data folder or the journal cannot be used: say so plainly, never with a stack trace.
             await Console.Error.WriteLineAsync($"pluginhost: cannot use the data folder: {ex.Message.TrimEnd('.')}. Check that the data folder (host.yaml dataDir or --data) exists or can be created, is writable, and that no other host uses it.").ConfigureAwait(false);

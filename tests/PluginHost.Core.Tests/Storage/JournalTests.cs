@@ -26,6 +26,19 @@ public sealed class JournalTests : IDisposable
     }
 
     [Fact]
+    public void A_file_that_is_not_a_database_is_refused_naming_the_file_and_the_reason()
+    {
+        var path = _dir.Combine("journal.db");
+        File.WriteAllText(path, new string('x', 4096));
+
+        var error = Assert.Throws<StorageException>(() => new Journal(path));
+
+        Assert.Contains(path, error.Message, StringComparison.Ordinal);
+        Assert.Contains("not a database", error.Message, StringComparison.Ordinal);
+        Assert.IsAssignableFrom<IOException>(error); // the host reports it as an unusable data folder
+    }
+
+    [Fact]
     public void A_journal_written_by_an_earlier_host_is_upgraded_and_its_processes_still_read()
     {
         var path = _dir.Combine("journal.db");
