@@ -89,7 +89,8 @@ internal static class RunCommand
                 return ExitCodes.StartupFailed;
             }
 
-            var url = $"http://{(setup.Host.ApiBind.Contains(':', StringComparison.Ordinal) ? $"[{setup.Host.ApiBind}]" : setup.Host.ApiBind)}:{setup.Host.ApiPort}";
+            var bind = setup.Host.ApiBind.Trim('[', ']'); // --urls http://[::1]:7171 gives "[::1]"
+            var url = $"http://{(bind.Contains(':', StringComparison.Ordinal) ? $"[{bind}]" : bind)}:{setup.Host.ApiPort}";
             using var stop = new StopSignals(cancellationToken);
             using var journal = new Journal(Path.Combine(setup.Host.DataDirectory, "journal.db"));
             var services = new UnitServices(TimeProvider.System, setup.Events, new PortAllocator(), new ProbeRunner(),
