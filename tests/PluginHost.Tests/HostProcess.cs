@@ -53,16 +53,26 @@ internal sealed partial class HostProcess : IAsyncDisposable
         start.Environment["NO_COLOR"] = "1";
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
         {
-            start.Environment[name] = value;
+            if (value.Length == 0)
+            {
+                start.Environment.Remove(name); // "" unsets (NO_COLOR above, or the runner's own)
+            }
+            else
+            {
+                start.Environment[name] = value;
+            }
         }
 
         return new HostProcess(Process.Start(start)!);
     }
 
     /// <summary>Runs a one-shot command to completion and returns its exit code and output.</summary>
-    public static async Task<(int ExitCode, string Output)> RunAsync(string workingDirectory, params string[] args)
+    public static Task<(int ExitCode, string Output)> RunAsync(string workingDirectory, params string[] args) => RunAsync(workingDirectory, null, args);
+
+    /// <summary>As <see cref="RunAsync(string, string[])"/>, with environment variables set ("" unsets one).</summary>
+    public static async Task<(int ExitCode, string Output)> RunAsync(string workingDirectory, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
-        await using var host = Start(workingDirectory, args);
+        await using var host = Start(workingDirectory, environment, args);
         var code = await host.WaitForExitAsync(TimeSpan.FromSeconds(60));
         return (code, host.Output);
     }

@@ -29,6 +29,22 @@ public sealed partial class ClientTests(ApiHostFixture host) : IClassFixture<Api
     }
 
     [Fact]
+    public async Task Output_to_a_pipe_carries_no_colour_codes_even_in_a_colour_terminal()
+    {
+        // As in an xterm with colours on (no NO_COLOR), but stdout and stderr go to pipes.
+        var colourTerminal = new Dictionary<string, string> { ["NO_COLOR"] = "", ["TERM"] = "xterm-256color", ["COLORTERM"] = "truecolor" };
+        var url = $"http://127.0.0.1:{host.Port}";
+
+        var status = await HostProcess.RunAsync(Path.GetTempPath(), colourTerminal, "status", "--url", url);
+        var ghost = await HostProcess.RunAsync(Path.GetTempPath(), colourTerminal, "status", "ghost", "--url", url);
+
+        Assert.Contains("talker", status.Output, StringComparison.Ordinal);
+        Assert.Contains("UNIT_NOT_FOUND", ghost.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("\u001b[", status.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("\u001b[", ghost.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Stop_start_and_restart_wait_until_the_unit_is_there_and_restart_reports_the_new_pid()
     {
         var before = JsonDocument.Parse((await RunAsync("status", "sam", "--json")).Output).RootElement.GetProperty("pid").GetInt32();

@@ -17,6 +17,7 @@ internal static class ClientCommand
             {
                 // Piped into a file or grep: whole lines, not tables squeezed into 80 columns.
                 AnsiConsole.Profile.Width = 250;
+                Plain(AnsiConsole.Console);
             }
 
             using var client = new ApiClient(HostAddress.Resolve(parse));
@@ -30,6 +31,7 @@ internal static class ClientCommand
                 if (Console.IsErrorRedirected)
                 {
                     console.Profile.Width = 10_000; // one line per message when piped
+                    Plain(console);
                 }
 
                 console.MarkupLine($"[red]{Markup.Escape(failure.Code)}[/]: {Markup.Escape(failure.Message)}");
@@ -48,4 +50,11 @@ internal static class ClientCommand
     }
 
     public static string Path(string name) => Uri.EscapeDataString(name);
+
+    /// <summary>No colour or other escape codes: output that goes to a file or a pipe is read as text.</summary>
+    private static void Plain(IAnsiConsole console)
+    {
+        console.Profile.Capabilities.Ansi = false;
+        console.Profile.Capabilities.ColorSystem = ColorSystem.NoColors;
+    }
 }
