@@ -12,12 +12,11 @@ namespace PluginHost.Core.Supervision;
 /// are not polled: the unit watches its captured lines for them.
 /// </summary>
 /// <remarks>
-/// The HTTP client is made at the first http probe: a host whose units have none does not load the
-/// HTTP stack (≈ 1–2 MB resident).
+/// The HTTP client is made at the first http probe, and no field of this class names its type: a
+/// host whose units have none does not even load System.Net.Http (≈ 1–2 MB resident with the stack).
 /// </remarks>
 internal sealed class ProbeRunner
 {
-    private readonly Lazy<HttpClient> _http = new(() => new HttpClient());
 
     public async Task<ProbeResult> RunAsync(ProbeDefinition probe, IReadOnlyDictionary<string, int> ports, CancellationToken cancellationToken)
     {
@@ -43,11 +42,11 @@ internal sealed class ProbeRunner
     private static int Port(string name, IReadOnlyDictionary<string, int> ports) =>
         ports.TryGetValue(name, out var port) ? port : throw new InvalidOperationException($"port {name} was not allocated");
 
-    private async Task<ProbeResult> HttpAsync(HttpProbe probe, int port, CancellationToken cancellationToken)
+    private static async Task<ProbeResult> HttpAsync(HttpProbe probe, int port, CancellationToken cancellationToken)
     {
         try
         {
-            using var response = await _http.Value.GetAsync(new Uri($"http://127.0.0.1:{port}{probe.Path}"), HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            using var response = await Http.Client.GetAsync(new Uri($"http://127.0.0.1:{port}{probe.Path}"), HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
             var code = (int)response.StatusCode;
             return code is >= 200 and < 300 ? ProbeResult.Healthy : ProbeResult.Unhealthy($"GET {probe.Path} on port {port} answered {code}");
         }
@@ -94,5 +93,11 @@ internal sealed class ProbeRunner
         }
 
         return process.ExitCode == 0 ? ProbeResult.Healthy : ProbeResult.Unhealthy($"{probe.Command} exited with {process.ExitCode}");
+    }
+
+    /// <summary>Initialized at its first use (an http probe), not with the runner.</summary>
+    private static class Http
+    {
+        public static readonly HttpClient Client = new();
     }
 }

@@ -18,16 +18,13 @@ internal sealed class DownloadFailedException(string message, Exception? inner =
 internal sealed class ModelDownloader
 {
     // Made at the first download, not when the plugin loads: most hosts never download a model, and
-    // the HTTP stack it brings in costs the host ≈ 1–2 MB resident.
+    // the HTTP stack it brings in costs the host ≈ 1–2 MB resident. No HttpClient in a constructor's
+    // signature either: calling it would load System.Net.Http (≈ 0.9 MB) when the plugin loads.
     private static readonly Lazy<HttpClient> SharedClient = new(() =>
         new HttpClient(new SocketsHttpHandler { AutomaticDecompression = DecompressionMethods.None, ConnectTimeout = TimeSpan.FromSeconds(15) })
         {
             Timeout = Timeout.InfiniteTimeSpan, // a model takes minutes; a stalled read is caught by the read timeout below
         });
-
-    private readonly HttpClient? _client;
-
-    public ModelDownloader(HttpClient? client = null) => _client = client;
 
     /// <summary>How long a read may make no progress before the attempt counts as broken.</summary>
     public TimeSpan ReadTimeout { get; init; } = TimeSpan.FromSeconds(60);
@@ -95,7 +92,7 @@ internal sealed class ModelDownloader
             request.Headers.Range = new RangeHeaderValue(have, null);
         }
 
-        using var response = await (_client ?? SharedClient.Value).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        using var response = await SharedClient.Value.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         if (response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable && have > 0)
         {
             return; // the partial file is already whole; the checksum decides
