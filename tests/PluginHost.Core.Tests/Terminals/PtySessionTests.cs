@@ -37,7 +37,24 @@ public sealed partial class PtySessionTests : IAsyncLifetime
     }
 
     /// <summary>Reads a viewer (its backlog first) until the text so far satisfies the condition.</summary>
-    private static async Task<string> ReadUntilAsync(TerminalViewer viewer, StringBuilder seen, Func<string, bool> done, string what, TimeSpan? deadline = null)
+    private static Task<string> ReadUntilAsync(TerminalViewer viewer, StringBuilder seen, Func<string, bool> done, string what, TimeSpan? deadline = null) =>
+        ReadAsync(viewer, seen, (text, _) => done(text.ToString()), what, deadline);
+
+    /// <summary>
+    /// Reads until <paramref name="marker"/> appears, looking only at what each read added (and the
+    /// marker's length before it): a 10 MB burst arrives in thousands of pty reads, and turning the
+    /// whole text into a string after each one made these tests quadratic — 14 s on an idle machine,
+    /// past their deadline with both cores busy.
+    /// </summary>
+    private static Task<string> ReadUntilMarkerAsync(TerminalViewer viewer, StringBuilder seen, string marker, string what) =>
+        ReadAsync(viewer, seen, (text, added) =>
+        {
+            var from = Math.Max(0, added - marker.Length);
+            return text.ToString(from, text.Length - from).Contains(marker, StringComparison.Ordinal);
+        }, what, null);
+
+    /// <param name="done">The text so far, and where the newest read begins in it.</param>
+    private static async Task<string> ReadAsync(TerminalViewer viewer, StringBuilder seen, Func<StringBuilder, int, bool> done, string what, TimeSpan? deadline)
     {
         using var timeout = new CancellationTokenSource(deadline ?? EngineFixture.Deadline);
         if (seen.Length == 0 && viewer.Backlog.Length > 0)
@@ -45,7 +62,8 @@ public sealed partial class PtySessionTests : IAsyncLifetime
             seen.Append(Encoding.UTF8.GetString(viewer.Backlog.Span));
         }
 
-        while (!done(seen.ToString()))
+        var added = 0;
+        while (!done(seen, added))
         {
             ReadOnlyMemory<byte>? chunk;
             try
@@ -62,6 +80,7 @@ public sealed partial class PtySessionTests : IAsyncLifetime
                 throw new Xunit.Sdk.XunitException($"the session ended ({viewer.EndReason}) before {what}; output:\n{Tail(seen.ToString())}");
             }
 
+            added = seen.Length;
             seen.Append(Encoding.UTF8.GetString(chunk.Value.Span));
         }
 
@@ -129,7 +148,7 @@ public sealed partial class PtySessionTests : IAsyncLifetime
         var seen = new StringBuilder();
 
         await WriteAsync(terminal, "go\r");
-        var text = await ReadUntilAsync(viewer, seen, t => t.Contains("BURST-DONE", StringComparison.Ordinal), "the end of the burst");
+        var text = await ReadUntilMarkerAsync(viewer, seen, "BURST-DONE", "the end of the burst");
 
         AssertAllLines(text);
         Assert.True(terminal.BytesRead > 50_000 * 196, $"read {terminal.BytesRead} bytes");
@@ -150,7 +169,7 @@ public sealed partial class PtySessionTests : IAsyncLifetime
         await Task.Delay(300); // nothing is read from the master while the viewer takes nothing
         var readAfterPause = terminal.BytesRead;
         var bufferedWhileBlocked = terminal.Buffered;
-        var text = await ReadUntilAsync(viewer, seen, t => t.Contains("BURST-DONE", StringComparison.Ordinal), "the end of the burst");
+        var text = await ReadUntilMarkerAsync(viewer, seen, "BURST-DONE", "the end of the burst");
 
         Assert.Equal(readWhenFull, readAfterPause);
         Assert.InRange(bufferedWhileBlocked, capacity, capacity + PtyTerminal.ReadBufferBytes);
