@@ -25,8 +25,8 @@ internal static class ApiReply
         await http.Response.WriteAsync(text, http.RequestAborted).ConfigureAwait(false);
     });
 
-    /// <summary>Copies the stream <paramref name="open"/> gives (and disposes it).</summary>
-    public static IResult Stream(Func<Stream> open, string contentType) => new Written(async http =>
+    /// <summary>A file's content: copies the stream <paramref name="open"/> gives (and disposes it).</summary>
+    public static IResult File(Func<Stream> open, string contentType) => new Written(async http =>
     {
         await using var stream = open();
         http.Response.ContentType = contentType;

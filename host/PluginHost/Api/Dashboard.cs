@@ -32,7 +32,7 @@ internal static class Dashboard
         http.Response.Headers.CacheControl = "no-cache";
         http.Response.Headers["X-Content-Type-Options"] = "nosniff";
         http.Response.Headers["Content-Security-Policy"] = "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:; frame-ancestors 'none'";
-        return ApiReply.Stream(() => typeof(Dashboard).Assembly.GetManifestResourceStream(entry.Resource)
+        return ApiReply.File(() => typeof(Dashboard).Assembly.GetManifestResourceStream(entry.Resource)
             ?? throw new InvalidOperationException($"the dashboard file {file} is not embedded in the host"), entry.ContentType);
     }
 }
