@@ -69,7 +69,7 @@ internal sealed class LoadedPlugin
     {
         var context = _context ?? throw new InvalidOperationException($"plugin {Name} generation {Generation} was already unloaded");
         _context = null;
-        SerializerCaches.Clear([.. context.Assemblies.SelectMany(TypesOf)]);
+        FrameworkTypeCaches.Clear([.. context.Assemblies.SelectMany(TypesOf)]);
         var weak = new WeakReference(context, trackResurrection: false);
         context.Unload();
         return weak;

@@ -62,12 +62,9 @@ internal static class MetricsText
             }
         }
 
-        Family(text, "pluginhost_events_published_total", "counter", "Events published on the host's stream.");
-        Sample(text, "pluginhost_events_published_total", [], events.Published);
-        Family(text, "pluginhost_events_dropped_total", "counter", "Events dropped for subscribers that fell behind (slow SSE clients receive a gap event).");
-        Sample(text, "pluginhost_events_dropped_total", [], events.DroppedTotal);
-        Family(text, "pluginhost_sse_clients", "gauge", "Connected event-stream clients.");
-        Sample(text, "pluginhost_sse_clients", [], sseClients);
+        Single(text, "pluginhost_events_published_total", "counter", "Events published on the host's stream.", events.Published);
+        Single(text, "pluginhost_events_dropped_total", "counter", "Events dropped for subscribers that fell behind (slow SSE clients receive a gap event).", events.DroppedTotal);
+        Single(text, "pluginhost_sse_clients", "gauge", "Connected event-stream clients.", sseClients);
 
         Family(text, "pluginhost_plugin_info", "gauge", "Loaded plugins, with their version.");
         foreach (var plugin in plugins.List())
@@ -75,14 +72,11 @@ internal static class MetricsText
             Sample(text, "pluginhost_plugin_info", [("plugin", plugin.Name), ("version", plugin.Version ?? ""), ("state", plugin.State.ToString().ToLowerInvariant())], 1);
         }
 
-        Family(text, "pluginhost_host_managed_heap_bytes", "gauge", "The host's managed heap.");
-        Sample(text, "pluginhost_host_managed_heap_bytes", [], GC.GetTotalMemory(false));
+        Single(text, "pluginhost_host_managed_heap_bytes", "gauge", "The host's managed heap.", GC.GetTotalMemory(false));
         // The host's own footprint, so that an operator can see it stays flat (a supervisor whose
         // memory grows is one of the failures this project exists to avoid).
-        Family(text, "pluginhost_host_resident_bytes", "gauge", "The host process's resident memory (its units not included).");
-        Sample(text, "pluginhost_host_resident_bytes", [], Environment.WorkingSet);
-        Family(text, "pluginhost_host_gc_committed_bytes", "gauge", "Memory the host's garbage collector has committed (0 before its first collection).");
-        Sample(text, "pluginhost_host_gc_committed_bytes", [], GC.GetGCMemoryInfo().TotalCommittedBytes);
+        Single(text, "pluginhost_host_resident_bytes", "gauge", "The host process's resident memory (its units not included).", Environment.WorkingSet);
+        Single(text, "pluginhost_host_gc_committed_bytes", "gauge", "Memory the host's garbage collector has committed (0 before its first collection).", GC.GetGCMemoryInfo().TotalCommittedBytes);
         Family(text, "pluginhost_host_gc_collections_total", "counter", "Garbage collections in the host, by generation.");
         for (var generation = 0; generation <= GC.MaxGeneration; generation++)
         {
@@ -106,6 +100,13 @@ internal static class MetricsText
     private static void Family(StringBuilder text, string name, string type, string help) =>
         text.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n')
             .Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
+
+    /// <summary>A family of one sample without labels: each name written once.</summary>
+    private static void Single(StringBuilder text, string name, string type, string help, double value)
+    {
+        Family(text, name, type, help);
+        Sample(text, name, [], value);
+    }
 
     private static void Sample(StringBuilder text, string name, (string Name, string Value)[] labels, double value)
     {
