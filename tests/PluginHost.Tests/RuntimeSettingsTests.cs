@@ -11,7 +11,7 @@ namespace PluginHost.Tests;
 public sealed class RuntimeSettingsTests
 {
     [Fact]
-    public void The_host_runs_workstation_non_concurrent_GC_with_a_4_MB_gen0_budget()
+    public void The_host_runs_workstation_non_concurrent_GC_with_a_4_MB_gen0_budget_and_no_tiered_PGO()
     {
         var path = Path.ChangeExtension(HostProcess.Executable, ".runtimeconfig.json");
         using var config = JsonDocument.Parse(File.ReadAllText(path));
@@ -20,5 +20,6 @@ public sealed class RuntimeSettingsTests
         Assert.False(properties.GetProperty("System.GC.Server").GetBoolean());
         Assert.False(properties.GetProperty("System.GC.Concurrent").GetBoolean());
         Assert.Equal(4 * 1024 * 1024, properties.GetProperty("System.GC.Gen0MaxBudget").GetInt32());
+        Assert.False(properties.GetProperty("System.Runtime.TieredPGO").GetBoolean());
     }
 }
