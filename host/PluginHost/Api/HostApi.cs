@@ -42,11 +42,10 @@ internal static partial class HostApi
 
         routes.MapGet("/api/health", (_, _) =>
         {
-            // From /proc/self/stat: System.Diagnostics.Process would parse a file per thread for the count.
-            var self = ProcStat.Read(Environment.ProcessId);
+            // RSS as /metrics gives it; threads from /proc/self/stat (System.Diagnostics.Process would parse a file per thread).
             return ApiReply.Json(new HealthView("ok", typeof(HostApi).Assembly.GetName().Version?.ToString(3),
-                new MemoryView(self is null ? Environment.WorkingSet : self.RssPages * ProcStat.PageSize, GC.GetTotalMemory(false), GC.GetGCMemoryInfo().TotalCommittedBytes),
-                self?.Threads));
+                new MemoryView(Environment.WorkingSet, GC.GetTotalMemory(false), GC.GetGCMemoryInfo().TotalCommittedBytes),
+                ProcStat.Read(Environment.ProcessId)?.Threads));
         });
 
         MapUnits(routes, supervisor, setup.Events, stopping);
@@ -68,13 +67,17 @@ internal static partial class HostApi
                     "The previous version keeps running; fix the build and reload again (GET /api/plugins shows the error).");
         });
 
-        routes.MapGet("/api/events", (http, _) => ApiQuery.String(http, "unit") is { } unit && !UnitNames.IsValid(unit)
-            ? ApiProblem.InvalidName("unit", unit)
-            : ApiReply.Streamed(async () =>
-            {
-                using var counted = sseClients.Enter();
-                await EventStream.ServeAsync(http, setup.Events, setup.EventJournal, ApiQuery.String(http, "unit"), EventStream.ResumePoint(http.Request), stopping).ConfigureAwait(false);
-            }));
+        routes.MapGet("/api/events", (http, _) =>
+        {
+            var unit = ApiQuery.String(http, "unit");
+            return unit is not null && !UnitNames.IsValid(unit)
+                ? ApiProblem.InvalidName("unit", unit)
+                : ApiReply.Streamed(async () =>
+                {
+                    using var counted = sseClients.Enter();
+                    await EventStream.ServeAsync(http, setup.Events, setup.EventJournal, unit, EventStream.ResumePoint(http.Request), stopping).ConfigureAwait(false);
+                });
+        });
 
         routes.MapGet("/api/events/recent", (http, _) =>
         {
