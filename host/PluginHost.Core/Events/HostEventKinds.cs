@@ -12,4 +12,5 @@ internal static class HostEventKinds
     public const string UnitHandedOver = "unit_handed_over";
     public const string ManifestApplied = "manifest_applied";
     public const string ManifestRejected = "manifest_rejected";
+    public const string ManifestApplyFailed = "manifest_apply_failed";
 }

@@ -83,7 +83,7 @@ internal sealed class SqliteDatabase : IDisposable
     {
         if (rc is not (raw.SQLITE_OK or raw.SQLITE_ROW or raw.SQLITE_DONE))
         {
-            throw new StorageException($"{_path}: {raw.sqlite3_errmsg(_db).utf8_to_string()} (SQLite error {rc}, in: {FirstLine(what)})");
+            throw new StorageException($"{_path}: {raw.sqlite3_errmsg(_db).utf8_to_string()} (SQLite error {rc}, in: {FirstLine(what)})", rc & 0xff);
         }
     }
 

@@ -48,12 +48,14 @@ internal sealed partial class Supervisor : ISupervisedUnits, IAsyncDisposable
     /// when its manifest allows and has not changed; any other survivor is terminated. The rest of
     /// the enabled, autostart units start (each waits for what it follows).
     /// </summary>
+    /// <exception cref="UnitErrorException">A unit cannot be set up (its data folder or log): nothing was started.</exception>
     public async Task StartAsync(UnitSet set, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(set);
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            var prepared = Prepare(set.StartOrder.Select(n => set.Units[n]), keep: null);
             var survivors = (_services.Journal?.Processes() ?? []).ToDictionary(r => r.Unit, StringComparer.Ordinal);
             foreach (var orphan in survivors.Values.Where(r => !CanAdopt(r, set)))
             {
@@ -64,7 +66,7 @@ internal sealed partial class Supervisor : ISupervisedUnits, IAsyncDisposable
             Volatile.Write(ref _order, set.StartOrder);
             foreach (var name in set.StartOrder)
             {
-                var unit = Add(set.Units[name], autostart: false);
+                var unit = Add(prepared[name], autostart: false);
                 var adopted = survivors.TryGetValue(name, out var record) && await unit.AdoptAsync(record, cancellationToken).ConfigureAwait(false);
                 if (record is not null && !adopted)
                 {
@@ -102,7 +104,12 @@ internal sealed partial class Supervisor : ISupervisedUnits, IAsyncDisposable
     [LoggerMessage(EventId = 400, Level = LogLevel.Warning, Message = "Unit {Unit}: terminating pid {Pid} left by a previous host (unit removed, changed, disabled or reattach: false)")]
     private partial void LogTerminating(string unit, int pid);
 
-    /// <summary>Applies a validated manifest diff: removed units stop, changed ones restart with their new manifest, added ones start.</summary>
+    /// <summary>
+    /// Applies a validated manifest diff, all of it or none of it: every added and changed unit is
+    /// set up first (driver, data folder, log); only then do removed units stop, changed ones restart
+    /// with their new manifest and added ones start.
+    /// </summary>
+    /// <exception cref="UnitErrorException">A unit of the diff cannot be set up: nothing was changed.</exception>
     public async Task ApplyAsync(ManifestDiff diff, UnitSet set, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(diff);
@@ -110,22 +117,29 @@ internal sealed partial class Supervisor : ISupervisedUnits, IAsyncDisposable
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            foreach (var removed in diff.Removed.Concat(diff.Changed).Reverse())
+            var arriving = diff.Added.Concat(diff.Changed).ToDictionary(u => u.Name, StringComparer.Ordinal);
+            var prepared = Prepare(set.StartOrder.Where(arriving.ContainsKey).Select(n => arriving[n]), keep: Volatile.Read(ref _units));
+
+            // Nothing below can fail for a reason of the edit's: the edit is committed.
+            var changed = diff.Changed.Select(u => u.Name).ToHashSet(StringComparer.Ordinal);
+            foreach (var leaving in diff.Removed.Concat(diff.Changed).Reverse())
             {
-                if (Find(removed.Name) is { } unit)
+                if (Find(leaving.Name) is { } unit)
                 {
-                    Volatile.Write(ref _units, _units.Where(u => u.Key != removed.Name).ToDictionary(StringComparer.Ordinal));
-                    await unit.DisposeAsync().ConfigureAwait(false);
+                    Volatile.Write(ref _units, _units.Where(u => u.Key != leaving.Name).ToDictionary(StringComparer.Ordinal));
+                    var isChanged = changed.Contains(leaving.Name);
+                    await unit.StopAndDisposeAsync(isChanged ? $"manifest changed ({leaving.File})" : $"manifest removed ({leaving.File})").ConfigureAwait(false);
+                    if (!isChanged)
+                    {
+                        unit.Log.Dispose();
+                    }
                 }
             }
 
             Volatile.Write(ref _order, set.StartOrder);
-            foreach (var name in set.StartOrder)
+            foreach (var name in set.StartOrder.Where(prepared.ContainsKey))
             {
-                if (diff.Added.Concat(diff.Changed).Any(u => u.Name == name))
-                {
-                    Add(set.Units[name]);
-                }
+                Add(prepared[name]);
             }
         }
         finally
@@ -134,11 +148,48 @@ internal sealed partial class Supervisor : ISupervisedUnits, IAsyncDisposable
         }
     }
 
-    private UnitSupervisor Add(UnitManifest manifest, bool autostart = true)
+    /// <summary>
+    /// Sets up what each unit needs before it may run (its driver, data folder and log) without
+    /// starting anything; a unit already running keeps its log. All or nothing: on the first failure
+    /// the logs opened here are closed again and the error says which unit and what to do.
+    /// </summary>
+    private Dictionary<string, PreparedUnit> Prepare(IEnumerable<UnitManifest> manifests, IReadOnlyDictionary<string, UnitSupervisor>? keep)
     {
-        var driver = _plugins.FindDriver(manifest.Kind)
-            ?? throw new InvalidOperationException($"no driver for kind {manifest.Kind} (validated manifests guarantee one)");
-        var unit = new UnitSupervisor(manifest, driver, _services, WaitForReadyAsync, () => PluginOf(manifest.Kind));
+        var prepared = new Dictionary<string, PreparedUnit>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var manifest in manifests)
+            {
+                var driver = _plugins.FindDriver(manifest.Kind) ?? throw new UnitErrorException(new UnitError("KIND_UNAVAILABLE",
+                    $"Unit {manifest.Name} ({manifest.File}) cannot be set up: no loaded plugin provides kind {manifest.Kind} any more.",
+                    "Check `pluginhost plugins` for the plugin that provides it, then save the manifest again (or start the host again)."));
+                var existing = keep?.GetValueOrDefault(manifest.Name)?.Log;
+                prepared.Add(manifest.Name, new PreparedUnit(manifest, driver, UnitStorage.Prepare(_services, manifest.Name, existing), OwnsLog: existing is null));
+            }
+
+            return prepared;
+        }
+        catch
+        {
+            foreach (var unit in prepared.Values.Where(u => u.OwnsLog))
+            {
+                unit.Log.Dispose();
+            }
+
+            throw;
+        }
+    }
+
+    private UnitSupervisor Add(PreparedUnit prepared, bool autostart = true)
+    {
+        var manifest = prepared.Manifest;
+        if (_units.ContainsKey(manifest.Name))
+        {
+            // Two supervisors of one unit would each run a process: never replace one silently.
+            throw new InvalidOperationException($"unit {manifest.Name} is already supervised");
+        }
+
+        var unit = new UnitSupervisor(manifest, prepared.Driver, _services, prepared.Log, WaitForReadyAsync, () => PluginOf(manifest.Kind));
         Volatile.Write(ref _units, new Dictionary<string, UnitSupervisor>(_units, StringComparer.Ordinal) { [manifest.Name] = unit });
         if (autostart && manifest.Enabled && manifest.Autostart)
         {
@@ -147,6 +198,8 @@ internal sealed partial class Supervisor : ISupervisedUnits, IAsyncDisposable
 
         return unit;
     }
+
+    private sealed record PreparedUnit(UnitManifest Manifest, IUnitDriver Driver, Logs.UnitLog Log, bool OwnsLog);
 
     private PluginRef? PluginOf(string kind) => _plugins.PluginOfKind(kind) is { } plugin ? new PluginRef(plugin.Name, plugin.Descriptor.Version) : null;
 
@@ -165,7 +218,8 @@ internal sealed partial class Supervisor : ISupervisedUnits, IAsyncDisposable
             var units = Volatile.Read(ref _units);
             foreach (var name in Volatile.Read(ref _order).Reverse().Where(units.ContainsKey))
             {
-                await units[name].DisposeAsync().ConfigureAwait(false);
+                await units[name].StopAndDisposeAsync("host stopping").ConfigureAwait(false);
+                units[name].Log.Dispose();
             }
 
             Volatile.Write(ref _units, new Dictionary<string, UnitSupervisor>(StringComparer.Ordinal));

@@ -44,7 +44,9 @@ internal sealed partial class UnitSupervisor : ISupervisedUnit, IAsyncDisposable
     private Processes.ExitStatus? _lastExit;
     private UnitError? _giveUp;
 
-    public UnitSupervisor(UnitManifest manifest, IUnitDriver driver, UnitServices services, Func<string, CancellationToken, Task> waitForReady, Func<PluginRef?> plugin)
+    /// <param name="log">The unit's output log, prepared by the engine (its file opened, its data folder made) and owned by it:
+    /// a unit whose manifest changes keeps its log, so followers and the tail carry on.</param>
+    public UnitSupervisor(UnitManifest manifest, IUnitDriver driver, UnitServices services, UnitLog log, Func<string, CancellationToken, Task> waitForReady, Func<PluginRef?> plugin)
     {
         Manifest = manifest;
         _driver = driver;
@@ -53,10 +55,8 @@ internal sealed partial class UnitSupervisor : ISupervisedUnit, IAsyncDisposable
         _plugin = plugin;
         _logger = services.Loggers.CreateLogger("PluginHost.Unit." + manifest.Name);
         _events = new EventPublisher(services.Events, services.Time, manifest.Name, plugin: null);
-        Log = new UnitLog(services.UnitLogPath(manifest.Name), services.Logs);
-        var dataDirectory = services.UnitDataDirectory(manifest.Name);
-        Directory.CreateDirectory(dataDirectory);
-        _context = new UnitContext(manifest, dataDirectory, services.Time, _logger,
+        Log = log;
+        _context = new UnitContext(manifest, services.UnitDataDirectory(manifest.Name), services.Time, _logger,
             new EventPublisher(services.Events, services.Time, manifest.Name, plugin()?.Name), new MemoryStateBag())
         {
             Output = Log.Tail,
@@ -346,9 +346,12 @@ internal sealed partial class UnitSupervisor : ISupervisedUnit, IAsyncDisposable
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync() => StopAndDisposeAsync("host stopping");
+
+    /// <summary>Stops the unit for good (removed, changed, or the host stops): its loop ends; its log stays with the engine.</summary>
+    public async ValueTask StopAndDisposeAsync(string reason)
     {
-        Stop("unit removed or host stopping");
+        Stop(reason);
         await WaitUntilAsync(s => s is UnitState.Stopped or UnitState.Idle or UnitState.Failed && Volatile.Read(ref _child) is null, TimeSpan.FromMinutes(2)).ConfigureAwait(false);
         _shutdown.Cancel();
         lock (_gate)
@@ -364,8 +367,6 @@ internal sealed partial class UnitSupervisor : ISupervisedUnit, IAsyncDisposable
         catch (OperationCanceledException)
         {
         }
-
-        Log.Dispose();
     }
 
     /// <summary>Waits until the state satisfies <paramref name="condition"/>; false when the deadline passes first.</summary>

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net;
 using Microsoft.Extensions.Logging;
 using PluginHost.Api;
+using PluginHost.Contracts.Units;
 using PluginHost.Core.Hosting;
 using PluginHost.Core.Manifests;
 using PluginHost.Core.Logs;
@@ -118,7 +119,16 @@ internal static class RunCommand
             }
 
             LogStarted(log, url, setup, token is not null);
-            await supervisor.StartAsync(setup.Units, CancellationToken.None).ConfigureAwait(false);
+            try
+            {
+                await supervisor.StartAsync(setup.Units, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (UnitErrorException ex)
+            {
+                // A unit's data folder or log cannot be made: nothing was started.
+                await Console.Error.WriteLineAsync($"pluginhost: [{ex.Error.Code}] {ex.Error.Message}\n  {ex.Error.Remedy}").ConfigureAwait(false);
+                return ExitCodes.StartupFailed;
+            }
 
             // SIGTERM / SIGINT (Ctrl-C) / SIGQUIT → stop the units first, each with its full grace, while
             // the API still answers (event streams show the stop), then the web server.

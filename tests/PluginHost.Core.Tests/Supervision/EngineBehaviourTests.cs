@@ -95,27 +95,12 @@ public sealed class EngineBehaviourTests : IAsyncLifetime
         }
 
         var ready = await _engine.WaitForStateAsync("busy", "ready");
-        var alive = ProcessesWithArgument(Marker);
+        var alive = EngineFixture.ProcessesWithArgument(Marker);
         unit.Stop();
         await _engine.WaitForStateAsync("busy", "stopped");
 
         Assert.Equal([ready.Pid!.Value], alive);
-        Assert.Empty(ProcessesWithArgument(Marker));
-    }
-
-    private static int[] ProcessesWithArgument(string argument) =>
-        [.. ProcStat.All().Where(p => ReadArguments(p.Pid).Contains(argument)).Select(p => p.Pid)];
-
-    private static string[] ReadArguments(int pid)
-    {
-        try
-        {
-            return File.ReadAllText($"/proc/{pid}/cmdline").Split('\0');
-        }
-        catch (IOException)
-        {
-            return [];
-        }
+        Assert.Empty(EngineFixture.ProcessesWithArgument(Marker));
     }
 
     [Fact]

@@ -18,6 +18,7 @@ internal sealed class EngineFixture : IAsyncDisposable
 {
     public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
     private readonly TempDirectory _temp;
+    private UnitSet? _running;
 
     private EngineFixture(TempDirectory temp, PluginCatalog plugins, Supervisor supervisor, EventBus events)
     {
@@ -37,7 +38,7 @@ internal sealed class EngineFixture : IAsyncDisposable
 
     public string Data => _temp.Combine("data");
 
-    private string Dir => _temp.Combine("manifests");
+    public string Dir => _temp.Combine("manifests");
 
     public static async Task<EngineFixture> StartAsync(LogSettings? logs = null, int recentEvents = 5000, TimeProvider? time = null)
     {
@@ -57,24 +58,41 @@ internal sealed class EngineFixture : IAsyncDisposable
         return new EngineFixture(temp, plugins, supervisor, events) { Journal = services.Journal! };
     }
 
-    /// <summary>Writes unit manifests, validates them together and starts the engine on them.</summary>
+    /// <summary>
+    /// Writes unit manifests and validates the folder: the first call starts the engine on it, a
+    /// later one applies the difference (as the manifest watcher would).
+    /// </summary>
     public async Task<UnitSet> RunAsync(params string[] manifests)
     {
         var set = Write(manifests);
-        await Supervisor.StartAsync(set, CancellationToken.None);
+        if (_running is null)
+        {
+            await Supervisor.StartAsync(set, CancellationToken.None);
+        }
+        else
+        {
+            await Supervisor.ApplyAsync(ManifestDiff.Between(_running, set), set, CancellationToken.None);
+        }
+
+        _running = set;
         return set;
     }
 
     public UnitSet Write(params string[] manifests)
+    {
+        WriteFiles(manifests);
+        var result = UnitSetLoader.Load(Dir, Plugins);
+        return result.Units ?? throw new Xunit.Sdk.XunitException(string.Join("\n", result.Problems));
+    }
+
+    /// <summary>Writes unit manifests into the manifests folder (NAME.yaml), nothing more.</summary>
+    public void WriteFiles(params string[] manifests)
     {
         foreach (var manifest in manifests)
         {
             var name = manifest.Split('\n').First(l => l.StartsWith("name:", StringComparison.Ordinal))[5..].Trim();
             File.WriteAllText(Path.Combine(Dir, name + ".yaml"), manifest);
         }
-
-        var result = UnitSetLoader.Load(Dir, Plugins);
-        return result.Units ?? throw new Xunit.Sdk.XunitException(string.Join("\n", result.Problems));
     }
 
     public UnitSupervisor Unit(string name) => Supervisor.Find(name) ?? throw new Xunit.Sdk.XunitException($"no unit {name}");
@@ -97,6 +115,26 @@ internal sealed class EngineFixture : IAsyncDisposable
     public IReadOnlyList<HostEvent> EventsOf(string unit) => Events.Recent().Where(e => e.Unit == unit).ToArray();
 
     public static bool IsAlive(int pid) => ProcStat.Read(pid) is { IsZombie: false };
+
+    /// <summary>Live processes with <paramref name="argument"/> among their arguments: how many copies of a unit really run.</summary>
+    public static int[] ProcessesWithArgument(string argument) =>
+        [.. ProcStat.All().Where(p => ReadArguments(p.Pid).Contains(argument)).Select(p => p.Pid)];
+
+    private static string[] ReadArguments(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/cmdline").Split('\0');
+        }
+        catch (IOException)
+        {
+            return [];
+        }
+    }
+
+    /// <summary>A manifest watcher over this engine's manifests folder, applying to its supervisor (no folder watch unless <paramref name="debounce"/>).</summary>
+    public ManifestWatcher Watcher(UnitSet current, TimeSpan? debounce = null) =>
+        new(Dir, current, Plugins, Events, TimeProvider.System, debounce, Supervisor.ApplyAsync, NullLogger<ManifestWatcher>.Instance);
 
     public async ValueTask DisposeAsync()
     {
