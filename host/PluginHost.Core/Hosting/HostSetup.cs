@@ -15,8 +15,9 @@ internal sealed class HostSetup : IAsyncDisposable
 {
     private readonly bool _ownsShadowRoot;
 
-    private HostSetup(HostManifest host, string manifestsDirectory, EventBus events, EventJournal? eventJournal, PluginCatalog plugins, UnitSet units, string shadowRoot, bool ownsShadowRoot)
+    private HostSetup(HostManifest host, string manifestsDirectory, EventBus events, StorageAlarm alarm, EventJournal? eventJournal, PluginCatalog plugins, UnitSet units, string shadowRoot, bool ownsShadowRoot)
     {
+        Alarm = alarm;
         Host = host;
         ManifestsDirectory = manifestsDirectory;
         Events = events;
@@ -32,6 +33,9 @@ internal sealed class HostSetup : IAsyncDisposable
     public string ManifestsDirectory { get; }
 
     public EventBus Events { get; }
+
+    /// <summary>Says when the host cannot write its data folder (a full disk) and when it can again.</summary>
+    public StorageAlarm Alarm { get; }
 
     /// <summary>The events kept on disk for resumption (null for one-shot commands).</summary>
     public EventJournal? EventJournal { get; }
@@ -67,14 +71,16 @@ internal sealed class HostSetup : IAsyncDisposable
         ResetFolder(shadowRoot);
 
         var events = new EventBus();
+        var alarm = new StorageAlarm(events, time, loggers.CreateLogger<StorageAlarm>());
 
         // Before anything publishes: the journal continues the previous run's event ids.
-        var eventJournal = temporary ? null : new EventJournal(Path.Combine(host.DataDirectory, "events.db"), events);
+        var eventsPath = Path.Combine(host.DataDirectory, "events.db");
+        var eventJournal = temporary ? null : new EventJournal(eventsPath, events, time, alarm.Component("the event journal", eventsPath));
         var plugins = new PluginCatalog(shadowRoot, events, time, loggers.CreateLogger<PluginCatalog>());
         await plugins.LoadDirectoriesAsync(host.PluginDirectories, cancellationToken).ConfigureAwait(false);
 
         var units = UnitSetLoader.Load(manifests, plugins);
-        var setup = new HostSetup(host, manifests, events, eventJournal, plugins, units.Units ?? UnitSet.Empty, shadowRoot, temporary);
+        var setup = new HostSetup(host, manifests, events, alarm, eventJournal, plugins, units.Units ?? UnitSet.Empty, shadowRoot, temporary);
         if (!units.Ok)
         {
             await setup.DisposeAsync().ConfigureAwait(false);

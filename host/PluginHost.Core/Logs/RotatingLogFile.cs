@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using PluginHost.Contracts.Units;
+using PluginHost.Core.Storage;
 
 namespace PluginHost.Core.Logs;
 
@@ -9,30 +10,47 @@ namespace PluginHost.Core.Logs;
 /// exceed its size. Rotation happens between lines, so no line is ever split across files.
 /// Callers serialize access (one writer per unit).
 /// </summary>
+/// <remarks>
+/// A write that fails (a full disk, a failing device) never reaches the unit: the lines of that
+/// block are dropped and counted, a block cut short is cut back out of the file so that it only ever
+/// holds whole lines, and the next write tries again. The first block that gets through is preceded
+/// by a line saying how many lines are missing there and since when.
+/// </remarks>
 internal sealed class RotatingLogFile : IDisposable
 {
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false);
     private readonly string _path;
     private readonly LogSettings _settings;
-    private FileStream _file;
+    private readonly StorageComponent _health;
+    private FileStream? _file;
     private const int BufferBytes = 16 * 1024;
 
     // Rented for the lines of one chunk and returned by Flush: a quiet unit holds no buffer.
     private byte[]? _buffer;
     private int _buffered;
+    private int _bufferedLines;
     private byte[] _stamp = [];
     private DateTimeOffset _stampTime;
     private OutputStream _stampStream;
 
-    public RotatingLogFile(string path, LogSettings settings)
+    // Lines dropped since the last one that reached the file, and when the first of them was captured.
+    private long _missing;
+    private DateTimeOffset _missingSince;
+    private long _lost;
+
+    public RotatingLogFile(string path, LogSettings settings, StorageComponent? health = null)
     {
         _path = path;
         _settings = settings;
+        _health = health ?? StorageComponent.Unwatched("log", path);
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
         _file = Open();
     }
 
     public string Path => _path;
+
+    /// <summary>Lines that could not be written to the file since it was opened (they are still in the tail and went to followers).</summary>
+    public long LinesLost => Interlocked.Read(ref _lost);
 
     public void Write(OutputLine line)
     {
@@ -45,7 +63,8 @@ internal sealed class RotatingLogFile : IDisposable
         }
 
         var bytes = _stamp.Length + Utf8.GetByteCount(line.Text) + 1;
-        if (_file.Length + _buffered + bytes > _settings.MaxFileBytes && _file.Length + _buffered > 0)
+        var length = _file?.Position ?? 0;
+        if (length + _buffered + bytes > _settings.MaxFileBytes && length + _buffered > 0)
         {
             Rotate();
         }
@@ -57,8 +76,12 @@ internal sealed class RotatingLogFile : IDisposable
 
         if (bytes > BufferBytes)
         {
-            _file.Write(_stamp);
-            _file.Write(Utf8.GetBytes(line.Text + "\n"));
+            Flush();
+            var single = new byte[bytes];
+            _stamp.CopyTo(single, 0);
+            Utf8.GetBytes(line.Text, 0, line.Text.Length, single, _stamp.Length);
+            single[^1] = (byte)'\n';
+            WriteBlock(single, lines: 1, line.Timestamp);
             return;
         }
 
@@ -67,44 +90,117 @@ internal sealed class RotatingLogFile : IDisposable
         _buffered += _stamp.Length;
         _buffered += Utf8.GetBytes(line.Text, 0, line.Text.Length, _buffer, _buffered);
         _buffer[_buffered++] = (byte)'\n';
+        _bufferedLines++;
     }
 
     public void Flush()
     {
-        if (_buffer is not null)
+        if (_buffer is null)
         {
-            _file.Write(_buffer, 0, _buffered);
-            ArrayPool<byte>.Shared.Return(_buffer);
-            _buffer = null;
-            _buffered = 0;
+            return;
         }
 
-        _file.Flush();
+        WriteBlock(_buffer.AsSpan(0, _buffered), _bufferedLines, _stampTime);
+        ArrayPool<byte>.Shared.Return(_buffer);
+        _buffer = null;
+        _buffered = 0;
+        _bufferedLines = 0;
+    }
+
+    /// <summary>Writes whole lines, or drops them all and counts them.</summary>
+    private void WriteBlock(ReadOnlySpan<byte> block, int lines, DateTimeOffset capturedAt)
+    {
+        if (_missing > 0 && TryWrite(Utf8.GetBytes(MissingLine(capturedAt))))
+        {
+            var missing = _missing;
+            _missing = 0;
+            _health.Succeeded($"{missing} line(s) of output not written to {_path}");
+        }
+
+        if (_missing == 0 && TryWrite(block))
+        {
+            if (_health.IsFailing)
+            {
+                _health.Succeeded("nothing");
+            }
+
+            return;
+        }
+
+        if (_missing == 0)
+        {
+            _missingSince = capturedAt;
+        }
+
+        _missing += lines;
+        Interlocked.Add(ref _lost, lines);
+    }
+
+    private string MissingLine(DateTimeOffset now) =>
+        $"{now:yyyy-MM-ddTHH:mm:ss.fffZ} host [pluginhost] {_missing} line(s) missing here: captured from {_missingSince:yyyy-MM-ddTHH:mm:ss.fffZ} but not written ({_health.Alert?.Error.Code ?? "write failed"}); `pluginhost logs` showed them while they were in the tail\n";
+
+    private bool TryWrite(ReadOnlySpan<byte> bytes)
+    {
+        var before = -1L;
+        try
+        {
+            _file ??= Open();
+            before = _file.Position;
+            _file.Write(bytes);
+            return true;
+        }
+        catch (IOException ex)
+        {
+            // A write cut short leaves part of a line behind: cut the file back to where the block began.
+            try
+            {
+                if (before >= 0)
+                {
+                    _file!.SetLength(before);
+                }
+            }
+            catch (IOException)
+            {
+                // Truncating frees space and so does not fail on a full disk; if it does, the device is failing.
+            }
+
+            _health.Failed(ex);
+            return false;
+        }
     }
 
     private void Rotate()
     {
         Flush();
-        _file.Dispose();
-        for (var i = _settings.KeepFiles - 1; i >= 1; i--)
+        try
         {
-            var from = $"{_path}.{i}";
-            if (File.Exists(from))
+            _file?.Dispose();
+            _file = null;
+            for (var i = _settings.KeepFiles - 1; i >= 1; i--)
             {
-                File.Move(from, $"{_path}.{i + 1}", overwrite: true);
+                var from = $"{_path}.{i}";
+                if (File.Exists(from))
+                {
+                    File.Move(from, $"{_path}.{i + 1}", overwrite: true);
+                }
             }
-        }
 
-        if (_settings.KeepFiles > 0)
-        {
-            File.Move(_path, $"{_path}.1", overwrite: true);
-        }
-        else
-        {
-            File.Delete(_path);
-        }
+            if (_settings.KeepFiles > 0)
+            {
+                File.Move(_path, $"{_path}.1", overwrite: true);
+            }
+            else
+            {
+                File.Delete(_path);
+            }
 
-        _file = Open();
+            _file = Open();
+        }
+        catch (IOException ex)
+        {
+            // Renames need no space, a new file does (an inode): the next write opens it again.
+            _health.Failed(ex);
+        }
     }
 
     private FileStream Open() => new(_path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
@@ -119,6 +215,7 @@ internal sealed class RotatingLogFile : IDisposable
     public void Dispose()
     {
         Flush();
-        _file.Dispose();
+        _file?.Dispose();
+        _health.Retire();
     }
 }

@@ -16,15 +16,18 @@ internal sealed class UnitLog : IDisposable
     private readonly List<Follower> _followers = [];
     private long _lines;
 
-    public UnitLog(string path, LogSettings settings)
+    public UnitLog(string path, LogSettings settings, Storage.StorageComponent? health = null)
     {
-        _file = new RotatingLogFile(path, settings);
+        _file = new RotatingLogFile(path, settings, health);
         _tail = new LineRing(settings.TailLines);
     }
 
     public string FilePath => _file.Path;
 
     public long LinesCaptured => Interlocked.Read(ref _lines);
+
+    /// <summary>Captured lines the file could not take (a full disk): they reached the tail and followers only.</summary>
+    public long LinesNotWritten => _file.LinesLost;
 
     /// <summary>Raised for every line (readiness by log pattern, plugin notifications). Handlers must be quick.</summary>
     public event Action<OutputLine>? LineCaptured;

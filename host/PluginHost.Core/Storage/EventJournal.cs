@@ -20,11 +20,18 @@ internal sealed class EventJournal : IAsyncDisposable
     private readonly Lock _gate = new();
     private readonly EventBus.Subscription _subscription;
     private readonly Task _writer;
+    private readonly TimeProvider _time;
+    private readonly StorageComponent _health;
+    private readonly CancellationTokenSource _closing = new();
     private long _written;
 
-    public EventJournal(string path, EventBus bus)
+    public static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(1);
+
+    public EventJournal(string path, EventBus bus, TimeProvider? time = null, StorageComponent? health = null)
     {
         ArgumentNullException.ThrowIfNull(bus);
+        _time = time ?? TimeProvider.System;
+        _health = health ?? StorageComponent.Unwatched("event journal", path);
         _database = SqliteDatabase.OpenWal(path, """
             CREATE TABLE IF NOT EXISTS events (
                 id INTEGER PRIMARY KEY, kind TEXT NOT NULL, unit TEXT, plugin TEXT, at TEXT NOT NULL, payload TEXT NOT NULL);
@@ -81,6 +88,7 @@ internal sealed class EventJournal : IAsyncDisposable
     private async Task WriteAsync()
     {
         var batch = new List<SubscribedEvent>();
+        var droppedBefore = 0L;
         try
         {
             while (await _subscription.Reader.WaitToReadAsync().ConfigureAwait(false))
@@ -90,13 +98,41 @@ internal sealed class EventJournal : IAsyncDisposable
                     batch.Add(next);
                 }
 
-                Insert(batch);
+                try
+                {
+                    Insert(batch);
+                }
+                catch (StorageException ex)
+                {
+                    // The disk refuses (full): keep the batch and try again; meanwhile the subscription
+                    // queues what follows, and what overflows it is counted — a resuming client is told
+                    // of the hole by an exact gap event.
+                    if (!_health.IsFailing)
+                    {
+                        droppedBefore = _subscription.Dropped;
+                    }
+
+                    _health.Failed(ex);
+                    if (_closing.IsCancellationRequested)
+                    {
+                        return; // what the disk would not take is lost with this host, as after a crash
+                    }
+
+                    await Task.Delay(RetryInterval, _time, _closing.Token).ConfigureAwait(false);
+                    continue;
+                }
+
                 batch.Clear();
+                if (_health.IsFailing)
+                {
+                    var lost = _subscription.Dropped - droppedBefore;
+                    _health.Succeeded(lost == 0 ? "nothing (every event waited and is now journaled)" : $"{lost} event(s) not journaled (older than the {QueueCapacity}-event queue)");
+                }
             }
         }
-        catch (Exception ex) when (ex is StorageException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception ex) when (ex is ObjectDisposedException or InvalidOperationException or OperationCanceledException)
         {
-            // The disk failed or the host is closing: supervision goes on; resumption will report a gap.
+            // The host is closing.
         }
     }
 
@@ -158,7 +194,9 @@ internal sealed class EventJournal : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _subscription.Dispose();
+        await _closing.CancelAsync().ConfigureAwait(false);
         await _writer.ConfigureAwait(false);
         _database.Dispose();
+        _closing.Dispose();
     }
 }

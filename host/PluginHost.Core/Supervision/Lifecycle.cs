@@ -22,8 +22,8 @@ internal static class Lifecycle
         // Waiting before the next start.
         [UnitState.Backoff] = [UnitState.Starting, UnitState.Stopped, UnitState.Failed],
 
-        // Stopping the old process before starting again.
-        [UnitState.Restarting] = [UnitState.Starting, UnitState.Stopped, UnitState.Failed],
+        // Stopping the old process before starting again; a stop request meanwhile turns it into a plain stop.
+        [UnitState.Restarting] = [UnitState.Starting, UnitState.Stopping, UnitState.Stopped, UnitState.Failed],
 
         // Stopping a process: on request (then stopped), or cleaning up after a ready unit's process
         // exited on its own (then whatever its restart policy decides), so a dead process is never

@@ -53,15 +53,21 @@ internal sealed class RestartPlanner(RestartSettings settings, Func<double> rand
             delay = last + Settings.MinInterval - now;
         }
 
-        _consecutive++;
+        _consecutive = Math.Min(_consecutive + 1, MaxExponent);
         _restarts.Enqueue(now);
         return RestartDecision.RestartAfter(delay);
     }
 
+    /// <summary>Beyond this many doublings every delay is the cap anyway; the count stops here so it never overflows.</summary>
+    private const int MaxExponent = 64;
+
     private TimeSpan Backoff(int attempt)
     {
-        var baseMs = Settings.InitialBackoff.TotalMilliseconds * Math.Pow(Settings.Multiplier, attempt);
-        baseMs = Math.Min(baseMs, Settings.MaxBackoff.TotalMilliseconds);
+        // 0 × 2^1025 is NaN (the power overflows to infinity): a zero initial delay stays zero however
+        // often it is multiplied, and an overflowing product is the cap.
+        var initial = Settings.InitialBackoff.TotalMilliseconds;
+        var baseMs = initial <= 0 ? 0 : initial * Math.Pow(Settings.Multiplier, attempt);
+        baseMs = double.IsFinite(baseMs) ? Math.Min(baseMs, Settings.MaxBackoff.TotalMilliseconds) : Settings.MaxBackoff.TotalMilliseconds;
         var jittered = baseMs * (1 + (Settings.Jitter * ((2 * random()) - 1)));
         return TimeSpan.FromMilliseconds(Math.Clamp(jittered, 0, Settings.MaxBackoff.TotalMilliseconds));
     }

@@ -13,12 +13,13 @@ internal static class UnitMetricNames
     public const string CpuPercent = Prefix + "cpu_percent";
     public const string RssBytes = Prefix + "rss_bytes";
     public const string LogLinesTotal = Prefix + "log_lines_total";
+    public const string LogLinesNotWrittenTotal = Prefix + "log_lines_not_written_total";
     public const string ProbeLatencySeconds = Prefix + "probe_latency_seconds";
     public const string ProbeHealthy = Prefix + "probe_healthy";
 
     /// <summary>The names above without the prefix: the gauge names a plugin may not use.</summary>
     public static IReadOnlySet<string> Reserved { get; } =
-        new[] { State, RestartsTotal, UptimeSeconds, CpuPercent, RssBytes, LogLinesTotal, ProbeLatencySeconds, ProbeHealthy }
+        new[] { State, RestartsTotal, UptimeSeconds, CpuPercent, RssBytes, LogLinesTotal, LogLinesNotWrittenTotal, ProbeLatencySeconds, ProbeHealthy }
             .Select(family => family[Prefix.Length..])
             .ToHashSet(StringComparer.Ordinal);
 }

@@ -15,7 +15,8 @@ internal sealed record UnitServices(
     LogSettings Logs,
     ILoggerFactory Loggers,
     Func<double> Random,
-    Journal? Journal = null)
+    Journal? Journal = null,
+    StorageAlarm? Alarm = null)
 {
     public string UnitDataDirectory(string unit) => Path.Combine(DataDirectory, "units", unit);
 

@@ -29,7 +29,8 @@ internal static class UnitStorage
             }
 
             Directory.CreateDirectory(data);
-            return log ?? new UnitLog(services.UnitLogPath(unit), services.Logs);
+            var path = services.UnitLogPath(unit);
+            return log ?? new UnitLog(path, services.Logs, services.Alarm?.Component($"unit {unit}'s log", path, unit));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

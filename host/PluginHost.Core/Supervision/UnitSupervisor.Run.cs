@@ -12,6 +12,7 @@ internal sealed partial class UnitSupervisor
 {
     private async Task RunAsync()
     {
+        var faults = 0;
         while (!_shutdown.IsCancellationRequested)
         {
             await _wake.WaitAsync(_shutdown.Token).ConfigureAwait(false);
@@ -24,6 +25,7 @@ internal sealed partial class UnitSupervisor
             try
             {
                 await ReconcileAsync(phase).ConfigureAwait(false);
+                faults = 0;
             }
             catch (OperationCanceledException) when (phase.IsCancellationRequested && !_shutdown.IsCancellationRequested)
             {
@@ -31,11 +33,73 @@ internal sealed partial class UnitSupervisor
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                // A bug here must not kill supervision of this unit silently.
-                LogLoopFailed(Name, ex.ToString());
-                _lastError = new UnitError("HOST_ERROR", $"The host failed while supervising this unit: {ex.Message}", "Report this host bug; restart the unit.");
+                // A host bug must not end supervision of this unit: report it, then reconcile again
+                // from wherever the unit stands (backing off while the fault repeats).
+                faults++;
+                await ReportFaultAsync(ex, faults).ConfigureAwait(false);
             }
         }
+    }
+
+    private async Task ReportFaultAsync(Exception fault, int faults)
+    {
+        var retry = TimeSpan.FromMilliseconds(Math.Min(30_000, 500 * Math.Pow(2, Math.Min(faults - 1, 6))));
+        var error = new UnitError("HOST_ERROR", $"The host failed while supervising {Name}: {fault.GetType().Name}: {fault.Message}",
+            $"Report this host bug with the host's log. The host carries on supervising {Name} (next attempt in {PluginHost.Contracts.Specs.Duration.Format(retry)}); stop or restart it if it misbehaves.");
+        _lastError = error;
+        LogLoopFailed(Name, fault.ToString());
+        try
+        {
+            _events.Publish("unit_supervision_fault", new JsonObject
+            {
+                ["code"] = error.Code,
+                ["message"] = error.Message,
+                ["remedy"] = error.Remedy,
+                ["state"] = Lifecycle.Name(State),
+                ["faults"] = faults,
+            });
+            await Task.Delay(retry, _services.Time, _shutdown.Token).ConfigureAwait(false);
+            await RepairAsync(error).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return; // the unit is going away
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogLoopFailed(Name, "while recovering: " + ex);
+        }
+
+        _wake.Release();
+    }
+
+    /// <summary>
+    /// After a fault, leaves the unit where the loop can go on from: a unit meant to run but caught
+    /// between states with no live process waits in backoff; what its last process left is stopped first.
+    /// </summary>
+    private async Task RepairAsync(UnitError error)
+    {
+        if (!WantsRunning() || State is not (UnitState.Starting or UnitState.Ready or UnitState.Stopping))
+        {
+            return; // a stop, or a rest state: the loop's own paths handle these
+        }
+
+        if (_child is { } child)
+        {
+            if (!child.Exited.IsCompleted && State != UnitState.Stopping)
+            {
+                return; // the process still runs and the loop still knows it: watching (or starting) resumes
+            }
+
+            await StopChildAsync().ConfigureAwait(false);
+        }
+
+        lock (_gate)
+        {
+            _nextStartAt = _services.Time.GetUtcNow();
+        }
+
+        Move(UnitState.Backoff, "recovering from a host fault; starting again", error);
     }
 
     /// <summary>Drives the unit toward what was asked until it rests (stopped, failed, or ready and watched).</summary>
@@ -203,7 +267,18 @@ internal sealed partial class UnitSupervisor
     private async Task<RunningChild> LaunchAsync(CancellationToken phase)
     {
         _context.Ports = _services.Ports.Allocate(Name, Manifest.Ports);
-        var plan = await Driver.PrepareAsync(_context, phase).ConfigureAwait(false);
+        LaunchPlan plan;
+        try
+        {
+            plan = await Driver.PrepareAsync(_context, phase).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not (UnitErrorException or OperationCanceledException or OutOfMemoryException))
+        {
+            // A plugin bug, not the unit's: fail with a code that says whose, like a preflight failure.
+            throw new UnitErrorException(new UnitError("PLUGIN_FAILED", $"The plugin's PrepareAsync failed: {ex.GetType().Name}: {ex.Message}",
+                $"Report it to the authors of the plugin that provides kind {Kind}; start the unit again once it is fixed."));
+        }
+
         var request = Placeholders.Resolve(plan, _context);
         _lastExit = null; // a previous process's exit is old news once a new one runs
         var child = plan.Io == LaunchIo.Pty ? SpawnTerminal(plan, request) : SpawnWithPipes(plan, request);

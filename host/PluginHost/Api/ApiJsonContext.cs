@@ -14,6 +14,7 @@ namespace PluginHost.Api;
 /// </summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(HealthView))]
+[JsonSerializable(typeof(AlertView))]
 [JsonSerializable(typeof(IReadOnlyList<UnitStatus>))]
 [JsonSerializable(typeof(UnitCommandResult))]
 [JsonSerializable(typeof(JsonObject))]

@@ -9,8 +9,16 @@ namespace PluginHost.Api;
 // The shapes the API answers with (docs/api.md), named so that their JSON is source-generated
 // (ApiJsonContext). Property names become camelCase.
 
-/// <summary><c>GET /api/health</c>; <see cref="Threads"/> is null where /proc is not there to count them.</summary>
-internal sealed record HealthView(string Status, string? Version, MemoryView Memory, int? Threads);
+/// <summary><c>GET /api/health</c>; <see cref="Threads"/> is null where /proc is not there to count them;
+/// <see cref="Status"/> is "degraded" while <see cref="Alerts"/> is not empty (the host cannot write its data folder).</summary>
+internal sealed record HealthView(string Status, string? Version, MemoryView Memory, int? Threads, IReadOnlyList<AlertView> Alerts);
+
+/// <summary>A writer of the host's data folder that is failing now (storage_failed), with the coded error.</summary>
+internal sealed record AlertView(string Component, string? Unit, string Path, string Code, string Message, string Remedy, DateTimeOffset Since)
+{
+    public static AlertView From(PluginHost.Core.Storage.StorageAlert alert) =>
+        new(alert.Component, alert.Unit, alert.Path, alert.Error.Code, alert.Error.Message, alert.Error.Remedy, alert.Since);
+}
 
 internal sealed record MemoryView(long RssBytes, long ManagedHeapBytes, long GcCommittedBytes);
 

@@ -62,6 +62,7 @@ internal static class EventStream
     private static async Task<long> ReplayAsync(Stream body, EventBus bus, EventJournal? journal, string? unit, long after, CancellationToken cancellationToken)
     {
         var lastSent = after;
+        var expected = after + 1; // with every unit's events, ids run without a hole: a hole is a loss to report
         var first = true;
         while (true)
         {
@@ -88,6 +89,7 @@ internal static class EventStream
                 {
                     // Older than anything kept: say so instead of pretending the stream is whole.
                     await WriteGapAsync(body, missed: oldestKept - after - 1, exact: unit is null, after, oldestKept, "expired", cancellationToken).ConfigureAwait(false);
+                    expected = oldestKept;
                 }
             }
 
@@ -98,8 +100,16 @@ internal static class EventStream
 
             foreach (var e in page.Values)
             {
+                if (unit is null && e.Id > expected)
+                {
+                    // Published, but neither journaled (the journal's queue overflowed while the disk
+                    // refused writes) nor still in the ring.
+                    await WriteGapAsync(body, e.Id - expected, exact: true, lastSent, e.Id, "not-journaled", cancellationToken).ConfigureAwait(false);
+                }
+
                 await WriteEventAsync(body, e, cancellationToken).ConfigureAwait(false);
                 lastSent = e.Id;
+                expected = e.Id + 1;
             }
 
             await body.FlushAsync(cancellationToken).ConfigureAwait(false);
@@ -181,9 +191,12 @@ internal static class EventStream
             ["afterId"] = afterId,
             ["beforeId"] = beforeId,
             ["reason"] = reason,
-            ["remedy"] = reason == "slow-client"
-                ? $"reconnect with Last-Event-ID: {afterId} to replay them from the journal"
-                : "they are older than the journal keeps; GET /api/units for the current state",
+            ["remedy"] = reason switch
+            {
+                "slow-client" => $"reconnect with Last-Event-ID: {afterId} to replay them from the journal",
+                "not-journaled" => "they were lost while the data folder's disk was full (see the storage_failed event); GET /api/units for the current state",
+                _ => "they are older than the journal keeps; GET /api/units for the current state",
+            },
         };
         return WriteAsync(body, $"event: gap\ndata: {data.ToJsonString()}\n\n", cancellationToken);
     }

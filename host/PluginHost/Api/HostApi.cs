@@ -43,9 +43,10 @@ internal static partial class HostApi
         routes.MapGet("/api/health", (_, _) =>
         {
             // RSS as /metrics gives it; threads from /proc/self/stat (System.Diagnostics.Process would parse a file per thread).
-            return ApiReply.Json(new HealthView("ok", typeof(HostApi).Assembly.GetName().Version?.ToString(3),
+            var alerts = setup.Alarm.Active().Select(AlertView.From).ToArray();
+            return ApiReply.Json(new HealthView(alerts.Length == 0 ? "ok" : "degraded", typeof(HostApi).Assembly.GetName().Version?.ToString(3),
                 new MemoryView(Environment.WorkingSet, GC.GetTotalMemory(false), GC.GetGCMemoryInfo().TotalCommittedBytes),
-                ProcStat.Read(Environment.ProcessId)?.Threads));
+                ProcStat.Read(Environment.ProcessId)?.Threads, alerts));
         });
 
         MapUnits(routes, supervisor, setup.Events, stopping);
@@ -87,7 +88,7 @@ internal static partial class HostApi
             return ApiReply.Json(recent.Select(RecentEvent.From).ToArray());
         });
 
-        routes.MapGet("/metrics", (_, _) => ApiReply.Text(MetricsText.Render(supervisor, setup.Plugins, setup.Events, sseClients.Current), MetricsText.ContentType));
+        routes.MapGet("/metrics", (_, _) => ApiReply.Text(MetricsText.Render(supervisor, setup.Plugins, setup.Events, setup.Alarm, sseClients.Current), MetricsText.ContentType));
 
         Dashboard.Map(routes);
     }

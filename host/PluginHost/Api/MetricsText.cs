@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using PluginHost.Core.Events;
 using PluginHost.Core.Plugins;
+using PluginHost.Core.Storage;
 using PluginHost.Core.Supervision;
 
 namespace PluginHost.Api;
@@ -16,7 +17,7 @@ internal static class MetricsText
 
     private static readonly string[] States = ["idle", "starting", "ready", "backoff", "restarting", "stopping", "stopped", "failed"];
 
-    public static string Render(Supervisor supervisor, PluginCatalog plugins, EventBus events, int sseClients)
+    public static string Render(Supervisor supervisor, PluginCatalog plugins, EventBus events, StorageAlarm alarm, int sseClients)
     {
         var text = new StringBuilder();
         var units = supervisor.Statuses().Select(s => (Status: s, Unit: supervisor.Find(s.Name))).ToArray();
@@ -49,6 +50,8 @@ internal static class MetricsText
 
         Family(text, UnitMetricNames.LogLinesTotal, "counter", "Output lines captured from the unit since the host started.");
         Each(text, units, UnitMetricNames.LogLinesTotal, u => u.Unit?.Log.LinesCaptured);
+        Family(text, UnitMetricNames.LogLinesNotWrittenTotal, "counter", "Captured lines the unit's log file could not take (a full disk); they reached the tail and live followers.");
+        Each(text, units, UnitMetricNames.LogLinesNotWrittenTotal, u => u.Unit?.Log.LinesNotWritten);
 
         Family(text, UnitMetricNames.ProbeLatencySeconds, "gauge", "Duration of the unit's latest probe.");
         Family(text, UnitMetricNames.ProbeHealthy, "gauge", "1 when the unit's latest probe passed.");
@@ -65,6 +68,11 @@ internal static class MetricsText
         Single(text, "pluginhost_events_published_total", "counter", "Events published on the host's stream.", events.Published);
         Single(text, "pluginhost_events_dropped_total", "counter", "Events dropped for subscribers that fell behind (slow SSE clients receive a gap event).", events.DroppedTotal);
         Single(text, "pluginhost_sse_clients", "gauge", "Connected event-stream clients.", sseClients);
+        Family(text, "pluginhost_storage_failing", "gauge", "1 for each writer of the data folder failing now (code DISK_FULL when the disk is full).");
+        foreach (var alert in alarm.Active())
+        {
+            Sample(text, "pluginhost_storage_failing", [("component", alert.Component), ("code", alert.Error.Code)], 1);
+        }
 
         Family(text, "pluginhost_plugin_info", "gauge", "Loaded plugins, with their version.");
         foreach (var plugin in plugins.List())

@@ -93,9 +93,10 @@ internal static class RunCommand
             var bind = setup.Host.ApiBind.Trim('[', ']'); // --urls http://[::1]:7171 gives "[::1]"
             var url = $"http://{(bind.Contains(':', StringComparison.Ordinal) ? $"[{bind}]" : bind)}:{setup.Host.ApiPort}";
             using var stop = new StopSignals(cancellationToken);
-            using var journal = new Journal(Path.Combine(setup.Host.DataDirectory, "journal.db"));
+            var journalPath = Path.Combine(setup.Host.DataDirectory, "journal.db");
+            using var journal = new Journal(journalPath, TimeProvider.System, setup.Alarm.Component("the journal", journalPath));
             var services = new UnitServices(TimeProvider.System, setup.Events, new PortAllocator(), new ProbeRunner(),
-                setup.Host.DataDirectory, LogSettings.Default, loggers, Random.Shared.NextDouble, journal);
+                setup.Host.DataDirectory, LogSettings.Default, loggers, Random.Shared.NextDouble, journal, setup.Alarm);
             var supervisor = new Supervisor(setup.Plugins, services, TimeSpan.FromSeconds(2), loggers.CreateLogger<Supervisor>());
             await using var stopUnits = supervisor.ConfigureAwait(false);
             using var manifests = new ManifestWatcher(setup.ManifestsDirectory, setup.Units, setup.Plugins, setup.Events, TimeProvider.System,

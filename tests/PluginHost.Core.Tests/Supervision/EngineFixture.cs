@@ -40,7 +40,8 @@ internal sealed class EngineFixture : IAsyncDisposable
 
     public string Dir => _temp.Combine("manifests");
 
-    public static async Task<EngineFixture> StartAsync(LogSettings? logs = null, int recentEvents = 5000, TimeProvider? time = null)
+    /// <param name="random">The engine's source of jitter; a test may poison it to make the host itself fail.</param>
+    public static async Task<EngineFixture> StartAsync(LogSettings? logs = null, int recentEvents = 5000, TimeProvider? time = null, Func<double>? random = null)
     {
         var clock = time ?? TimeProvider.System;
         var temp = new TempDirectory("engine");
@@ -51,7 +52,8 @@ internal sealed class EngineFixture : IAsyncDisposable
         var plugins = new PluginCatalog(temp.Combine("shadow"), events, TimeProvider.System, NullLogger<PluginCatalog>.Instance);
         await plugins.LoadDirectoriesAsync([temp.Combine("plugins")], CancellationToken.None);
         var services = new UnitServices(clock, events, new PortAllocator(), new ProbeRunner(), temp.Combine("data"),
-            logs ?? LogSettings.Default, NullLoggerFactory.Instance, () => 0.5, new Journal(temp.Combine("data", "journal.db")));
+            logs ?? LogSettings.Default, NullLoggerFactory.Instance, random ?? (() => 0.5), new Journal(temp.Combine("data", "journal.db"), TimeProvider.System),
+            new StorageAlarm(events, clock, NullLogger<StorageAlarm>.Instance));
         var supervisor = new Supervisor(plugins, services, TimeSpan.FromMilliseconds(200), NullLogger<Supervisor>.Instance);
         Directory.CreateDirectory(temp.Combine("manifests"));
         Directory.CreateDirectory(temp.Combine("data"));

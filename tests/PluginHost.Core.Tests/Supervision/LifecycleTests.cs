@@ -13,7 +13,7 @@ public sealed class LifecycleTests
         starting     .     .       X     X        X          X        X       X
         ready        .     .       .     X        X          X        X       X
         backoff      .     X       .     .        .          .        X       X
-        restarting   .     X       .     .        .          .        X       X
+        restarting   .     X       .     .        .          X        X       X
         stopping     .     .       .     X        .          .        X       X
         stopped      .     X       .     .        .          .        .       .
         failed       .     X       .     .        .          .        X       .

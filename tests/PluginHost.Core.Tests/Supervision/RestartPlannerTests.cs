@@ -30,6 +30,30 @@ public sealed class RestartPlannerTests
     }
 
     [Theory]
+    [InlineData(0.0, 2.0)]
+    [InlineData(0.5, 2.0)]
+    [InlineData(1.0, 1.0)]
+    public void The_schedule_stays_a_number_for_any_count_of_restarts(double initialSeconds, double multiplier)
+    {
+        var planner = Planner(new RestartSettings { Policy = RestartPolicy.Always, InitialBackoff = S(initialSeconds), Multiplier = multiplier, MaxBackoff = S(30),
+            MinInterval = TimeSpan.Zero, MaxRestarts = int.MaxValue, Window = S(1) });
+        var now = T0;
+        var delays = new List<TimeSpan>();
+        for (var i = 0; i < 3000; i++)
+        {
+            planner.OnStarted(now);
+            var decision = planner.OnEnded(now, failed: true, uptime: TimeSpan.Zero);
+            Assert.Equal(RestartAction.Restart, decision.Action);
+            delays.Add(decision.Delay);
+            now += S(2);
+        }
+
+        var expected = initialSeconds == 0 ? TimeSpan.Zero : S(Math.Min(30, initialSeconds * Math.Pow(multiplier, 2999)));
+        Assert.Equal(expected, delays[^1]);
+        Assert.All(delays, d => Assert.InRange(d, TimeSpan.Zero, S(30)));
+    }
+
+    [Theory]
     [InlineData(0.0, 0.8)]
     [InlineData(1.0, 1.2)]
     [InlineData(0.25, 0.9)]

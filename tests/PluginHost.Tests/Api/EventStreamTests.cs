@@ -191,6 +191,40 @@ public sealed class EventStreamTests : IAsyncLifetime
         Assert.Equal(Enumerable.Range(201, 100), messages.Skip(1).Select(m => m.Json.GetProperty("payload").GetProperty("n").GetInt32()));
     }
 
+    [Fact]
+    public async Task A_hole_in_the_journal_is_an_exact_gap_where_it_is()
+    {
+        await _server.DisposeAsync();
+        await _journal.DisposeAsync();
+        _bus = new EventBus(recentCapacity: 10);
+        _journal = new EventJournal(_dir.Combine("data3", "events.db"), _bus);
+        await StartServerAsync();
+        _http.BaseAddress = new Uri($"http://127.0.0.1:{_port}");
+        for (var i = 1; i <= 100; i++)
+        {
+            _bus.Publish(Event("u", i));
+        }
+
+        await _journal.FlushAsync(_bus.LastId, CancellationToken.None);
+        using (var hole = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_dir.Combine("data3", "events.db")};Pooling=false"))
+        {
+            // Stand-in for events the journal never got (its queue overflowed while the disk was full).
+            hole.Open();
+            using var command = hole.CreateCommand();
+            command.CommandText = "DELETE FROM events WHERE id BETWEEN 41 AND 47";
+            command.ExecuteNonQuery();
+        }
+
+        using var resumed = await OpenAsync("/api/events", lastEventId: 30);
+        var messages = await ReadAsync(resumed.Reader, 64);
+
+        Assert.Equal(Enumerable.Range(31, 10), messages.Take(10).Select(m => m.Json.GetProperty("payload").GetProperty("n").GetInt32()));
+        Assert.Equal("gap", messages[10].Type);
+        Assert.Equal(("not-journaled", 7L, 40L, 48L), (messages[10].Json.GetProperty("reason").GetString(), messages[10].Json.GetProperty("missed").GetInt64(),
+            messages[10].Json.GetProperty("afterId").GetInt64(), messages[10].Json.GetProperty("beforeId").GetInt64()));
+        Assert.Equal(Enumerable.Range(48, 53), messages.Skip(11).Select(m => m.Json.GetProperty("payload").GetProperty("n").GetInt32()));
+    }
+
     private async Task<OpenStream> OpenAsync(string path, long? lastEventId = null)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, path);

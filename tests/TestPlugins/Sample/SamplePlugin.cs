@@ -18,7 +18,7 @@ public sealed class SamplePlugin : IPlugin
 }
 
 /// <summary>
-/// spec: { message: text (required), count: 1..10, refuseAttach: bool }.
+/// spec: { message: text (required), count: 1..10, refuseAttach: bool, failPrepare: bool (PrepareAsync throws, as a buggy plugin would) }.
 /// Its "echo" operation serializes a plugin-private type with System.Text.Json's reflection
 /// serializer: exactly what keeps a plugin alive unless the host clears the framework's caches.
 /// Its "match" operation uses what plugin authors reach for with text: a generated Regex held in a
@@ -37,6 +37,7 @@ internal sealed partial class SampleDriver(string version) : IUnitDriver
         reader.RequiredString("message");
         reader.Int("count", 1, 10);
         reader.Bool("refuseAttach");
+        reader.Bool("failPrepare");
         reader.RejectUnknownKeys();
         return reader.Problems;
     }
@@ -44,7 +45,9 @@ internal sealed partial class SampleDriver(string version) : IUnitDriver
     public UnitDefaults Defaults(SpecMapping spec) => new() { Stop = new StopSettings(UnixSignal.Int, TimeSpan.FromSeconds(2)) };
 
     public ValueTask<LaunchPlan> PrepareAsync(IUnitContext context, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(new LaunchPlan("/bin/sleep") { Arguments = ["300"] });
+        new SpecReader(context.Spec).Bool("failPrepare") == true
+            ? throw new InvalidOperationException("the widget registry is not configured")
+            : ValueTask.FromResult(new LaunchPlan("/bin/sleep") { Arguments = ["300"] });
 
     public ValueTask<AttachResult> AttachAsync(IUnitContext context, RunningProcess running, CancellationToken cancellationToken) =>
         ValueTask.FromResult(new SpecReader(context.Spec).Bool("refuseAttach") == true
