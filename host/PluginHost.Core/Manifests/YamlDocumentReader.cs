@@ -17,23 +17,41 @@ internal static partial class YamlDocumentReader
 
     public static (SpecNode? Root, IReadOnlyList<ManifestProblem> Problems) ReadFile(string path, string displayPath)
     {
-        string text;
+        // Only a regular file, opened without blocking, read up to the limit: a FIFO, a device or a
+        // symlink to /dev/zero is a problem with its path, never a hang or an unbounded read.
+        var bytes = IO.RegularFile.TryRead(path, MaxFileBytes, out var problem);
+        if (bytes is null)
+        {
+            return (null, [ManifestProblem.InFile(displayPath, problem, $"a regular YAML file of at most {MaxFileBytes} bytes")]);
+        }
+
+        return Decode(bytes) is { } text ? Read(text, displayPath) : (null, [InvalidUtf8(bytes, displayPath)]);
+    }
+
+    private static readonly System.Text.UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <returns>The text (without a byte-order mark), or null when it is not valid UTF-8.</returns>
+    private static string? Decode(byte[] bytes)
+    {
+        var start = bytes.AsSpan().StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? 3 : 0;
         try
         {
-            var info = new FileInfo(path);
-            if (info.Length > MaxFileBytes)
-            {
-                return (null, [ManifestProblem.InFile(displayPath, $"a file of {info.Length} bytes", $"a manifest under {MaxFileBytes} bytes")]);
-            }
-
-            text = File.ReadAllText(path);
+            return StrictUtf8.GetString(bytes, start, bytes.Length - start);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (System.Text.DecoderFallbackException)
         {
-            return (null, [ManifestProblem.InFile(displayPath, $"a file that cannot be read ({ex.Message})", "a readable file")]);
+            return null;
         }
+    }
 
-        return Read(text, displayPath);
+    /// <summary>Where the first byte that is not UTF-8 is, as line:column (the column counted in characters, as YAML positions are).</summary>
+    private static ManifestProblem InvalidUtf8(byte[] bytes, string displayPath)
+    {
+        System.Text.Unicode.Utf8.ToUtf16(bytes, new char[bytes.Length], out var at, out _, replaceInvalidSequences: false);
+        var before = System.Text.Encoding.UTF8.GetString(bytes, 0, at);
+        var lineStart = before.LastIndexOf('\n') + 1;
+        return new ManifestProblem(displayPath, before.Count(c => c == '\n') + 1, before.Length - lineStart + 1, "",
+            $"a byte that is not UTF-8 (0x{bytes[Math.Min(at, bytes.Length - 1)]:X2})", "a UTF-8 text file");
     }
 
     public static (SpecNode? Root, IReadOnlyList<ManifestProblem> Problems) Read(string text, string displayPath)

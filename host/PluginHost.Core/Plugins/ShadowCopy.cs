@@ -32,7 +32,8 @@ internal static class ShadowCopy
     private static void CopyDirectory(string source, string target)
     {
         Directory.CreateDirectory(target);
-        foreach (var file in Directory.EnumerateFiles(source))
+        // Regular files only: copying a FIFO would wait for a writer forever, and no plugin loads one.
+        foreach (var file in Directory.EnumerateFiles(source).Where(IO.RegularFile.IsRegular))
         {
             File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
         }

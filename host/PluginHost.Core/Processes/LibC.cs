@@ -100,6 +100,19 @@ internal static unsafe partial class LibC
     [LibraryImport(Lib, SetLastError = true)]
     public static partial nint read(int fd, byte* buffer, nint count);
 
+    public const int AT_EMPTY_PATH = 0x1000;
+    public const uint STATX_TYPE = 0x1;
+    public const uint STATX_SIZE = 0x200;
+
+    /// <summary>statx(2) (glibc ≥ 2.28): unlike struct stat, struct statx has one layout on every architecture.</summary>
+    [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int statx(int directoryFd, string path, int flags, uint mask, byte* buffer);
+
+    /// <summary>struct statx is 256 bytes; stx_mode (u16) is at offset 28, stx_size (u64) at 40.</summary>
+    public const int StatxSize = 256;
+    public const int StatxModeOffset = 28;
+    public const int StatxSizeOffset = 40;
+
     public const uint EPOLLIN = 0x001;
     public const int EPOLL_CTL_ADD = 1;
     public const int EPOLL_CTL_DEL = 2;

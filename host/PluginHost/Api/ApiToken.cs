@@ -11,6 +11,7 @@ internal static class ApiToken
 {
     public const string EnvironmentVariable = "PLUGINHOST_TOKEN";
     private const int MinimumLength = 16;
+    private const int MaxFileBytes = 4096;
 
     /// <returns>The token (null when none is configured), or why the configured one cannot be used.</returns>
     public static (string? Token, string? Error) Resolve(HostManifest host)
@@ -26,14 +27,14 @@ internal static class ApiToken
         else if (host.ApiTokenFile is { } file)
         {
             source = $"the token file {file} (host.yaml api.tokenFile)";
-            try
+            // A regular file only, read without blocking and up to a bound: /dev/zero or a FIFO here must not hang the start.
+            var bytes = Core.IO.RegularFile.TryRead(file, MaxFileBytes, out var problem);
+            if (bytes is null)
             {
-                token = File.ReadAllText(file).Trim();
+                return (null, $"cannot use {source}: it is {problem}. Create it with a random secret, e.g. `openssl rand -hex 32 > {file}`, readable by the host only.");
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                return (null, $"cannot read {source}: {ex.Message.TrimEnd('.')}. Create it with a random secret, e.g. `openssl rand -hex 32 > {file}`, readable by the host only.");
-            }
+
+            token = System.Text.Encoding.UTF8.GetString(bytes).Trim();
         }
         else
         {

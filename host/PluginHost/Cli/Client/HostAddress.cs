@@ -38,7 +38,7 @@ internal sealed record HostAddress(Uri Url, string? Token)
 
         var token = parse.GetValue(TokenOption)
             ?? (Environment.GetEnvironmentVariable(ApiToken.EnvironmentVariable) is { Length: > 0 } envToken ? envToken.Trim() : null)
-            ?? (host?.ApiTokenFile is { } file && File.Exists(file) ? File.ReadAllText(file).Trim() : null);
+            ?? (host?.ApiTokenFile is { } file && Core.IO.RegularFile.TryRead(file, 4096, out _) is { } bytes ? System.Text.Encoding.UTF8.GetString(bytes).Trim() : null);
         return new HostAddress(url, token);
     }
 

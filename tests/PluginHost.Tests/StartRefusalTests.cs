@@ -1,0 +1,92 @@
+using System.Diagnostics;
+using PluginHost.Contracts.Testing;
+using Xunit;
+
+namespace PluginHost.Tests;
+
+/// <summary>
+/// `pluginhost run` and `validate` given something an unlucky operator or an attacker left behind:
+/// each is refused at once with exit 3 (run) or 1 (validate), a message naming what and where, and
+/// never a hang or a stack trace.
+/// </summary>
+public sealed class StartRefusalTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+    private readonly TempDirectory _dir = new("refusal");
+    private readonly List<HostProcess> _hosts = [];
+    private int _port;
+
+    public Task InitializeAsync()
+    {
+        _dir.Write("manifests/host.yaml", $"apiVersion: pluginhost/v1\nplugins: {{ directories: ['{RepositoryLayout.Plugin("")}'], watch: false }}\n");
+        _dir.Write("manifests/hello.yaml", "apiVersion: pluginhost/v1\nkind: process\nname: hello\nspec: { command: /bin/sleep, args: ['60'] }\n");
+        _port = HostProcess.FreePort();
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var host in _hosts)
+        {
+            await host.DisposeAsync();
+        }
+
+        _dir.Dispose();
+    }
+
+    private async Task<(int Code, string Output)> RunAsync(params string[] args)
+    {
+        var host = HostProcess.Start(_dir.Path, args);
+        _hosts.Add(host);
+        var code = await host.WaitForExitAsync(Deadline);
+        Assert.DoesNotContain("   at ", host.Output, StringComparison.Ordinal);
+        return (code, host.Output);
+    }
+
+    private Task<(int Code, string Output)> RunHostAsync() =>
+        RunAsync("run", "--manifests", "manifests", "--data", "data", "--urls", $"http://127.0.0.1:{_port}");
+
+    private static void MakeFifo(string path)
+    {
+        using var mkfifo = Process.Start("mkfifo", [path])!;
+        mkfifo.WaitForExit();
+        Assert.Equal(0, mkfifo.ExitCode);
+    }
+
+    [Fact]
+    public async Task A_fifo_in_the_manifests_folder_is_a_problem_for_validate_and_run_not_a_hang()
+    {
+        MakeFifo(_dir.Combine("manifests", "fifo.yaml"));
+
+        var (validateCode, validateOutput) = await RunAsync("validate", "manifests");
+        var (runCode, runOutput) = await RunHostAsync();
+
+        Assert.Equal(1, validateCode);
+        Assert.Contains("manifests/fifo.yaml: found a FIFO (named pipe), not a regular file", validateOutput, StringComparison.Ordinal);
+        Assert.Equal(3, runCode);
+        Assert.Contains("manifests/fifo.yaml: found a FIFO (named pipe), not a regular file", runOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_token_file_that_is_a_device_refuses_the_start_at_once()
+    {
+        _dir.Write("manifests/host.yaml", $"apiVersion: pluginhost/v1\napi: {{ tokenFile: /dev/zero }}\nplugins: {{ directories: ['{RepositoryLayout.Plugin("")}'], watch: false }}\n");
+
+        var (code, output) = await RunHostAsync();
+
+        Assert.Equal(3, code);
+        Assert.Contains("cannot use the token file /dev/zero (host.yaml api.tokenFile): it is a character device, not a regular file", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_unit_whose_data_folder_cannot_be_made_refuses_the_start_with_its_code()
+    {
+        _dir.Write("data/units/hello", "a plain file where the unit's data folder belongs");
+
+        var (code, output) = await RunHostAsync();
+
+        Assert.Equal(3, code);
+        Assert.Contains("[UNIT_DATA_UNAVAILABLE] Unit hello cannot be set up", output, StringComparison.Ordinal);
+        Assert.Contains("Move or remove", output, StringComparison.Ordinal);
+    }
+}
