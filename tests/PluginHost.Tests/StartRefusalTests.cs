@@ -79,6 +79,38 @@ public sealed class StartRefusalTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_second_host_on_the_same_data_folder_refuses_naming_the_first_and_touches_nothing()
+    {
+        var first = HostProcess.Start(_dir.Path, "run", "--manifests", "manifests", "--data", "data", "--urls", $"http://127.0.0.1:{_port}");
+        _hosts.Add(first);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_port}") };
+        var pid = await Eventually.WaitAsync(() => HelloPid(http), Deadline, "hello to run under the first host\n" + first.Output);
+        var shadows = Directory.GetDirectories(_dir.Combine("data", "plugins-shadow"));
+
+        var (code, output) = await RunAsync("run", "--manifests", "manifests", "--data", "data", "--urls", $"http://127.0.0.1:{HostProcess.FreePort()}");
+
+        Assert.Equal(3, code);
+        Assert.Contains($"is in use by another host (pid {first.Pid}, API http://127.0.0.1:{_port}", output, StringComparison.Ordinal);
+        Assert.Contains("--data DIR", output, StringComparison.Ordinal);
+        Assert.True(Liveness.IsAlive(int.Parse(pid, System.Globalization.CultureInfo.InvariantCulture)), "the first host's unit was stopped by the second");
+        Assert.Equal(pid, HelloPid(http));
+        Assert.Equal(shadows, Directory.GetDirectories(_dir.Combine("data", "plugins-shadow")));
+    }
+
+    private static string? HelloPid(HttpClient http)
+    {
+        try
+        {
+            using var unit = System.Text.Json.JsonDocument.Parse(http.GetStringAsync("/api/units/hello").Result);
+            return unit.RootElement.GetProperty("state").GetString() == "ready" ? unit.RootElement.GetProperty("pid").GetInt32().ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
+        }
+        catch (AggregateException)
+        {
+            return null;
+        }
+    }
+
+    [Fact]
     public async Task A_unit_whose_data_folder_cannot_be_made_refuses_the_start_with_its_code()
     {
         _dir.Write("data/units/hello", "a plain file where the unit's data folder belongs");

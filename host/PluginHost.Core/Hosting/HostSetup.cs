@@ -14,9 +14,11 @@ namespace PluginHost.Core.Hosting;
 internal sealed class HostSetup : IAsyncDisposable
 {
     private readonly bool _ownsShadowRoot;
+    private readonly DataFolderLock? _lock;
 
-    private HostSetup(HostManifest host, string manifestsDirectory, EventBus events, StorageAlarm alarm, EventJournal? eventJournal, PluginCatalog plugins, UnitSet units, string shadowRoot, bool ownsShadowRoot)
+    private HostSetup(HostManifest host, string manifestsDirectory, EventBus events, StorageAlarm alarm, EventJournal? eventJournal, PluginCatalog plugins, UnitSet units, string shadowRoot, bool ownsShadowRoot, DataFolderLock? folderLock)
     {
+        _lock = folderLock;
         Alarm = alarm;
         Host = host;
         ManifestsDirectory = manifestsDirectory;
@@ -65,29 +67,40 @@ internal sealed class HostSetup : IAsyncDisposable
         }
 
         host = options.Apply(host);
-        var shadowRoot = temporary
-            ? Path.Combine(Path.GetTempPath(), "pluginhost-shadow-" + Guid.NewGuid().ToString("N")[..12])
-            : Path.Combine(host.DataDirectory, "plugins-shadow");
-        ResetFolder(shadowRoot);
 
-        var events = new EventBus();
-        var alarm = new StorageAlarm(events, time, loggers.CreateLogger<StorageAlarm>());
-
-        // Before anything publishes: the journal continues the previous run's event ids.
-        var eventsPath = Path.Combine(host.DataDirectory, "events.db");
-        var eventJournal = temporary ? null : new EventJournal(eventsPath, events, time, alarm.Component("the event journal", eventsPath));
-        var plugins = new PluginCatalog(shadowRoot, events, time, loggers.CreateLogger<PluginCatalog>());
-        await plugins.LoadDirectoriesAsync(host.PluginDirectories, cancellationToken).ConfigureAwait(false);
-
-        var units = UnitSetLoader.Load(manifests, plugins);
-        var setup = new HostSetup(host, manifests, events, alarm, eventJournal, plugins, units.Units ?? UnitSet.Empty, shadowRoot, temporary);
-        if (!units.Ok)
+        // Before the first write to the data folder: a second host must not touch the first's files.
+        var folderLock = temporary ? null : DataFolderLock.Acquire(host.DataDirectory, host.ApiAddress);
+        try
         {
-            await setup.DisposeAsync().ConfigureAwait(false);
-            return (null, units.Problems);
-        }
+            var shadowRoot = temporary
+                ? Path.Combine(Path.GetTempPath(), "pluginhost-shadow-" + Guid.NewGuid().ToString("N")[..12])
+                : Path.Combine(host.DataDirectory, "plugins-shadow");
+            ResetFolder(shadowRoot);
 
-        return (setup, []);
+            var events = new EventBus();
+            var alarm = new StorageAlarm(events, time, loggers.CreateLogger<StorageAlarm>());
+
+            // Before anything publishes: the journal continues the previous run's event ids.
+            var eventsPath = Path.Combine(host.DataDirectory, "events.db");
+            var eventJournal = temporary ? null : new EventJournal(eventsPath, events, time, alarm.Component("the event journal", eventsPath));
+            var plugins = new PluginCatalog(shadowRoot, events, time, loggers.CreateLogger<PluginCatalog>());
+            await plugins.LoadDirectoriesAsync(host.PluginDirectories, cancellationToken).ConfigureAwait(false);
+
+            var units = UnitSetLoader.Load(manifests, plugins);
+            var setup = new HostSetup(host, manifests, events, alarm, eventJournal, plugins, units.Units ?? UnitSet.Empty, shadowRoot, temporary, folderLock);
+            folderLock = null; // the setup holds it now
+            if (!units.Ok)
+            {
+                await setup.DisposeAsync().ConfigureAwait(false);
+                return (null, units.Problems);
+            }
+
+            return (setup, []);
+        }
+        finally
+        {
+            folderLock?.Dispose();
+        }
     }
 
     private static void ResetFolder(string path)
@@ -108,5 +121,7 @@ internal sealed class HostSetup : IAsyncDisposable
         {
             ShadowCopy.TryDelete(ShadowRoot);
         }
+
+        _lock?.Dispose();
     }
 }

@@ -17,6 +17,16 @@ internal sealed record HostManifest
 
     public int ApiPort { get; init; } = DefaultPort;
 
+    /// <summary>Where the API listens, as a URL (an IPv6 address bracketed).</summary>
+    public string ApiAddress
+    {
+        get
+        {
+            var bind = ApiBind.Trim('[', ']'); // --urls http://[::1]:7171 gives "[::1]"
+            return $"http://{(bind.Contains(':', StringComparison.Ordinal) ? $"[{bind}]" : bind)}:{ApiPort}";
+        }
+    }
+
     /// <summary>A file holding the API's bearer token (api.tokenFile); PLUGINHOST_TOKEN in the environment wins.</summary>
     public string? ApiTokenFile { get; init; }
 

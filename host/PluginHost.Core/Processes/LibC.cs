@@ -97,6 +97,17 @@ internal static unsafe partial class LibC
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int open(string path, int flags);
 
+    [LibraryImport(Lib, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int open(string path, int flags, int mode);
+
+    public const int O_CREAT = 0x40;
+    public const int LOCK_EX = 2;
+    public const int LOCK_NB = 4;
+    public const int EWOULDBLOCK = 11;
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int flock(int fd, int operation);
+
     [LibraryImport(Lib, SetLastError = true)]
     public static partial nint read(int fd, byte* buffer, nint count);
 

@@ -48,6 +48,11 @@ internal static class RunCommand
         {
             return await RunHostAsync(options, cancellationToken).ConfigureAwait(false);
         }
+        catch (DataFolderInUseException ex)
+        {
+            await Console.Error.WriteLineAsync($"pluginhost: {ex.Message}").ConfigureAwait(false);
+            return ExitCodes.StartupFailed;
+        }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             // The data folder or the journal cannot be used: say so plainly, never with a stack trace.
@@ -90,8 +95,7 @@ internal static class RunCommand
                 return ExitCodes.StartupFailed;
             }
 
-            var bind = setup.Host.ApiBind.Trim('[', ']'); // --urls http://[::1]:7171 gives "[::1]"
-            var url = $"http://{(bind.Contains(':', StringComparison.Ordinal) ? $"[{bind}]" : bind)}:{setup.Host.ApiPort}";
+            var url = setup.Host.ApiAddress;
             using var stop = new StopSignals(cancellationToken);
             var journalPath = Path.Combine(setup.Host.DataDirectory, "journal.db");
             using var journal = new Journal(journalPath, TimeProvider.System, setup.Alarm.Component("the journal", journalPath));
