@@ -41,15 +41,23 @@ internal sealed partial class HostProcess : IAsyncDisposable
 
     public static HostProcess Start(string workingDirectory, params string[] args) => Start(workingDirectory, null, args);
 
-    public static HostProcess Start(string workingDirectory, IReadOnlyDictionary<string, string>? environment, params string[] args)
+    public static HostProcess Start(string workingDirectory, IReadOnlyDictionary<string, string>? environment, params string[] args) =>
+        Start(workingDirectory, environment, new ProcessStartInfo("dotnet", ["exec", Executable, .. args]));
+
+    /// <summary>
+    /// Starts the host through a shell that first opens <paramref name="redirections"/> (e.g.
+    /// <c>7&lt;/dev/null 9&gt;&gt;lock</c>) without close-on-exec: descriptors the host inherits, as from
+    /// a careless parent.
+    /// </summary>
+    public static HostProcess StartInheriting(string workingDirectory, string redirections, params string[] args) =>
+        Start(workingDirectory, null, new ProcessStartInfo("/bin/bash", ["-c", $"exec {redirections}; exec dotnet exec \"$@\"", "bash", Executable, .. args]));
+
+    private static HostProcess Start(string workingDirectory, IReadOnlyDictionary<string, string>? environment, ProcessStartInfo start)
     {
-        var start = new ProcessStartInfo("dotnet", ["exec", Executable, .. args])
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
+        start.WorkingDirectory = workingDirectory;
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        start.UseShellExecute = false;
         start.Environment["NO_COLOR"] = "1";
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
         {

@@ -67,6 +67,14 @@ internal static unsafe partial class LibC
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int posix_spawn_file_actions_addchdir_np(void* actions, string path);
 
+    /// <summary>glibc ≥ 2.34: close every descriptor from <paramref name="from"/> up in the child.</summary>
+    [LibraryImport(Lib)]
+    public static partial int posix_spawn_file_actions_addclosefrom_np(void* actions, int from);
+
+    public const int F_GETFD = 1;
+    public const int F_SETFD = 2;
+    public const int FD_CLOEXEC = 1;
+
     [LibraryImport(Lib)]
     public static partial int posix_spawnattr_init(void* attributes);
 

@@ -137,6 +137,11 @@ internal static unsafe class ProcessSpawner
                 Check(LibC.posix_spawn_file_actions_adddup2(actions, from, to), "adddup2");
             }
 
+            // Nothing beyond the descriptors named here: a unit outlives the host by design, and a
+            // descriptor it inherited by accident (a lock, a pipe of the host's parent) would be held
+            // as long as it runs. Every host descriptor is close-on-exec too (InheritedDescriptors).
+            Check(LibC.posix_spawn_file_actions_addclosefrom_np(actions, FirstUnnamed(opens, dups)), "addclosefrom_np");
+
             Check(LibC.posix_spawn_file_actions_addchdir_np(actions, workingDirectory), "addchdir");
             LibC.sigfillset(defaults);
             LibC.sigemptyset(mask);
@@ -166,6 +171,10 @@ internal static unsafe class ProcessSpawner
             Strings.Free(path);
         }
     }
+
+    /// <summary>The lowest descriptor the child is not given on purpose: 3 for a unit, 5 for an output holder.</summary>
+    private static int FirstUnnamed((int Fd, string Path, int Flags)[] opens, (int From, int To)[] dups) =>
+        opens.Select(o => o.Fd).Concat(dups.Select(d => d.To)).Append(2).Max() + 1;
 
     private static IEnumerable<string> Environment(IReadOnlyDictionary<string, string> overrides)
     {

@@ -70,6 +70,10 @@ internal static class RunCommand
             .CreateLogger();
         using var loggers = new SerilogLoggerFactory(serilog);
         var log = loggers.CreateLogger("PluginHost");
+        if (Core.Processes.InheritedDescriptors.MarkCloseOnExec() is > 0 and var inherited)
+        {
+            log.LogInformation("{Count} descriptor(s) inherited from the host's parent are kept from every unit (close-on-exec)", inherited);
+        }
 
         var (setup, problems) = await HostSetup.LoadAsync(options, TimeProvider.System, loggers, temporary: false, cancellationToken).ConfigureAwait(false);
         if (setup is null)
