@@ -108,6 +108,11 @@ internal static unsafe partial class LibC
     [LibraryImport(Lib, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int open(string path, int flags, int mode);
 
+    public const int X_OK = 1;
+
+    [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int access(string path, int mode);
+
     public const int O_CREAT = 0x40;
     public const int LOCK_EX = 2;
     public const int LOCK_NB = 4;

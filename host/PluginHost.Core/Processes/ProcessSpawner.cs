@@ -50,6 +50,18 @@ internal static unsafe class ProcessSpawner
     }
 
     /// <summary>
+    /// Starts a short-lived helper (an exec probe) in a session of its own, every standard stream on
+    /// /dev/null, so that it and whatever it leaves behind can be stopped as a group.
+    /// </summary>
+    /// <returns>Its pid, which is also its session id.</returns>
+    public static int SpawnDetached(SpawnRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return SpawnRaw(request.Command, [request.Command, .. request.Arguments], Environment(request.Environment), request.WorkingDirectory,
+            [(0, "/dev/null", LibC.O_RDONLY), (1, "/dev/null", LibC.O_RDWR), (2, "/dev/null", LibC.O_RDWR)], []);
+    }
+
+    /// <summary>
     /// Starts the process on a new pseudo-terminal: the slave is its stdin, stdout, stderr and
     /// controlling terminal (it leads a new session); the host keeps the master.
     /// </summary>

@@ -1,14 +1,14 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using PluginHost.Contracts.Supervision;
 using PluginHost.Contracts.Units;
+using PluginHost.Core.Processes;
 
 namespace PluginHost.Core.Supervision;
 
 /// <summary>
 /// Runs one attempt of a manifest probe: http (2xx within the timeout), tcp (connection accepted),
-/// exec (exit code 0 within the timeout; the probe process is killed otherwise). Log-line probes
+/// exec (exit code 0 within the timeout; its whole session is killed after every run). Log-line probes
 /// are not polled: the unit watches its captured lines for them.
 /// </summary>
 /// <remarks>
@@ -70,29 +70,39 @@ internal sealed class ProbeRunner
         }
     }
 
+    /// <summary>
+    /// Runs the probe's command in a session of its own and, however it ends (exit, timeout), stops
+    /// that whole session: a probe that leaves a background process behind (<c>sleep 9 &amp; exit 0</c>)
+    /// must not leave one per run.
+    /// </summary>
     private static async Task<ProbeResult> ExecAsync(ExecProbe probe, CancellationToken cancellationToken)
     {
-        using var process = new Process { StartInfo = new ProcessStartInfo(probe.Command, probe.Arguments) { UseShellExecute = false } };
+        if (Executables.Find(probe.Command) is not { } command)
+        {
+            return ProbeResult.Unhealthy($"{probe.Command} could not be started: not found (on PATH, or as a path)");
+        }
+
+        int pid;
         try
         {
-            process.Start();
+            pid = ProcessSpawner.SpawnDetached(new SpawnRequest(command, probe.Arguments, new Dictionary<string, string>(), Environment.CurrentDirectory));
         }
-        catch (System.ComponentModel.Win32Exception ex)
+        catch (SpawnException ex)
         {
             return ProbeResult.Unhealthy($"{probe.Command} could not be started: {ex.Message}");
         }
 
+        var exited = ExitWatch.WhenExited(pid, isChild: true);
         try
         {
-            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+            var status = await exited.WaitAsync(cancellationToken).ConfigureAwait(false);
+            return status.Succeeded ? ProbeResult.Healthy : ProbeResult.Unhealthy($"{probe.Command} ended with {status}");
         }
-        catch (OperationCanceledException)
+        finally
         {
-            process.Kill(entireProcessTree: true);
-            throw;
+            // The probe's session, whatever is left of it: SIGKILL, no grace (nothing of a probe is worth waiting for).
+            ProcessGroupStopper.Signal(pid, LibC.SIGKILL);
         }
-
-        return process.ExitCode == 0 ? ProbeResult.Healthy : ProbeResult.Unhealthy($"{probe.Command} exited with {process.ExitCode}");
     }
 
     /// <summary>Initialized at its first use (an http probe), not with the runner.</summary>

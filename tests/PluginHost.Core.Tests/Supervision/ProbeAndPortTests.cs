@@ -159,4 +159,34 @@ public sealed class ProbeAndPortTests : IAsyncLifetime
         Assert.Contains("2 consecutive failures", restarted.LastError.Message, StringComparison.Ordinal);
         Assert.False(EngineFixture.IsAlive(first.Pid!.Value));
     }
+
+    [Fact]
+    public async Task An_exec_probe_leaves_nothing_behind_however_it_ends()
+    {
+        var marker = $"1000{Random.Shared.Next(10, 99)}";
+        var runs = Path.Combine(_engine.Data, "probe-runs");
+        await _engine.RunAsync(UnitYaml.Bash("probed", "exec sleep 300",
+            $"health: {{ liveness: {{ exec: {{ command: bash, args: [-c, 'echo run >> {runs}; sleep {marker} & exit 0'] }}, interval: 50ms }} }}"));
+        await _engine.WaitForStateAsync("probed", "ready");
+
+        await Eventually.TrueAsync(() => File.Exists(runs) && File.ReadAllLines(runs).Length >= 10, EngineFixture.Deadline, "ten probe runs");
+        _engine.Unit("probed").Stop();
+        await _engine.WaitForStateAsync("probed", "stopped");
+
+        // Each run's background sleep went with its run's session (the unit's stop does not reach them).
+        Assert.Empty(EngineFixture.ProcessesWithArgument(marker));
+    }
+
+    [Fact]
+    public async Task An_exec_probe_that_overstays_its_timeout_is_killed_with_its_children()
+    {
+        var marker = $"2000{Random.Shared.Next(10, 99)}";
+        await _engine.RunAsync(UnitYaml.Bash("slowprobe", "exec sleep 300",
+            $"health: {{ readiness: {{ exec: {{ command: /bin/bash, args: [-c, 'sleep {marker} & sleep {marker}'] }}, timeout: 100ms, interval: 50ms }}, startTimeout: 1s }}\nrestart: never"));
+
+        var failed = await _engine.WaitForStateAsync("slowprobe", "failed");
+
+        Assert.Equal("START_TIMEOUT", failed.LastError?.Code);
+        await Eventually.TrueAsync(() => EngineFixture.ProcessesWithArgument(marker).Length == 0, EngineFixture.Deadline, "the probes' processes to be gone");
+    }
 }
