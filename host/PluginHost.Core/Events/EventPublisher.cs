@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using PluginHost.Contracts.Events;
@@ -7,6 +8,14 @@ namespace PluginHost.Core.Events;
 /// <summary>Publishes on the bus on behalf of one unit and/or plugin (null for the host itself).</summary>
 internal sealed class EventPublisher(EventBus bus, TimeProvider time, string? unit, string? plugin) : IEventPublisher
 {
+    /// <summary>
+    /// The largest payload an event carries. Every event is kept in memory (ring, subscriber queues),
+    /// in the event journal and on every SSE stream: one of 18 MB (a manifest of 90,000 problems) cost
+    /// that much each save in every one of them.
+    /// </summary>
+    public const int MaxPayloadBytes = 64 * 1024;
+
+    private const int PreviewChars = 1024;
     private static readonly JsonElement EmptyPayload = JsonDocument.Parse("{}").RootElement.Clone();
 
     public void Publish(string kind, JsonObject? payload = null)
@@ -14,7 +23,33 @@ internal sealed class EventPublisher(EventBus bus, TimeProvider time, string? un
         ArgumentException.ThrowIfNullOrEmpty(kind);
 
         // JsonNode → JsonElement through System.Text.Json's own types only: no plugin type is cached.
-        var element = payload is null ? EmptyPayload : JsonSerializer.SerializeToElement(payload, HostJsonContext.Default.JsonObject);
+        var element = EmptyPayload;
+        if (payload is not null)
+        {
+            var bytes = JsonSerializer.SerializeToUtf8Bytes(payload, HostJsonContext.Default.JsonObject);
+            element = bytes.Length <= MaxPayloadBytes ? Parse(bytes) : Truncated(bytes);
+        }
+
         bus.Publish(new HostEvent(kind, unit, plugin, time.GetUtcNow(), element));
+    }
+
+    private static JsonElement Parse(byte[] bytes)
+    {
+        var reader = new Utf8JsonReader(bytes);
+        return JsonElement.ParseValue(ref reader);
+    }
+
+    /// <summary>What is left of a payload over the limit: that it was cut, its size, and its beginning as text.</summary>
+    private static JsonElement Truncated(byte[] bytes)
+    {
+        var preview = Encoding.UTF8.GetString(bytes, 0, Math.Min(bytes.Length, PreviewChars * 4));
+        var cut = new JsonObject
+        {
+            ["truncated"] = true,
+            ["bytes"] = bytes.Length,
+            ["limit"] = MaxPayloadBytes,
+            ["preview"] = preview.Length > PreviewChars ? preview[..PreviewChars] : preview,
+        };
+        return Parse(JsonSerializer.SerializeToUtf8Bytes(cut, HostJsonContext.Default.JsonObject));
     }
 }

@@ -20,10 +20,11 @@ internal static class HostManifestReader
         var (root, parseProblems) = YamlDocumentReader.ReadFile(path, display);
         if (parseProblems.Count > 0 || root is null)
         {
-            return (null, parseProblems);
+            return (null, ProblemList.OfOneFile(parseProblems));
         }
 
-        return Read(root, display, manifestsDirectory);
+        var (manifest, problems) = Read(root, display, manifestsDirectory);
+        return (manifest, ProblemList.OfOneFile(problems));
     }
 
     public static HostManifest Defaults(string manifestsDirectory) => new()

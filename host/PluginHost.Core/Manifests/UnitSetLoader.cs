@@ -31,9 +31,8 @@ internal static class UnitSetLoader
         {
             var display = ManifestPaths.Display(file);
             var (root, parseProblems) = YamlDocumentReader.ReadFile(file, display);
-            problems.AddRange(parseProblems);
             var (unit, unitProblems) = UnitManifestReader.Read(root, display, kinds);
-            problems.AddRange(unitProblems);
+            problems.AddRange(ProblemList.OfOneFile(parseProblems.Concat(unitProblems)));
             if (unit is null)
             {
                 continue;

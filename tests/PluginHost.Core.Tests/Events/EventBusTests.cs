@@ -43,4 +43,24 @@ public sealed class EventBusTests
         Assert.False(subscription.Reader.TryRead(out _));
         Assert.True(subscription.Reader.Completion.IsCompleted);
     }
+
+    [Fact]
+    public void A_payload_over_the_limit_is_cut_to_what_it_was_and_its_beginning()
+    {
+        var bus = new EventBus();
+        var publisher = new EventPublisher(bus, TimeProvider.System, "u", null);
+        var problems = new System.Text.Json.Nodes.JsonArray([.. Enumerable.Range(0, 90_000).Select(i => (System.Text.Json.Nodes.JsonNode)$"u.yaml:{i}:1: found unknown key")]);
+
+        publisher.Publish("manifest_rejected", new System.Text.Json.Nodes.JsonObject { ["problems"] = problems });
+        publisher.Publish("small", new System.Text.Json.Nodes.JsonObject { ["n"] = 1 });
+
+        var events = bus.Recent();
+        var cut = events[0].Payload;
+        Assert.True(cut.GetProperty("truncated").GetBoolean());
+        Assert.True(cut.GetProperty("bytes").GetInt32() > 2_000_000);
+        Assert.Equal(EventPublisher.MaxPayloadBytes, cut.GetProperty("limit").GetInt32());
+        Assert.StartsWith("{\"problems\":[\"u.yaml:0:1", cut.GetProperty("preview").GetString(), StringComparison.Ordinal);
+        Assert.True(cut.GetRawText().Length < 4096);
+        Assert.Equal(1, events[1].Payload.GetProperty("n").GetInt32());
+    }
 }

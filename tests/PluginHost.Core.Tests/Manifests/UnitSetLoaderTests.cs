@@ -73,4 +73,42 @@ public sealed class UnitSetLoaderTests : IDisposable
 
         Assert.Equal("no such folder", Assert.Single(result.Problems).Found);
     }
+
+    [Fact]
+    public void A_file_of_ninety_thousand_mistakes_reports_the_first_ones_and_how_many_more()
+    {
+        var text = new System.Text.StringBuilder("apiVersion: pluginhost/v1\nkind: worker\nname: big\nspec: { command: /bin/true }\n");
+        for (var i = 0; i < 90_000; i++)
+        {
+            text.Append(System.Globalization.CultureInfo.InvariantCulture, $"k{i:D5}: 1\n");
+        }
+
+        _dir.Write("big.yaml", text.ToString());
+
+        var problems = UnitSetLoader.Load(_dir.Path, new TestKinds()).Problems;
+
+        Assert.Equal(ProblemList.MaxPerFile + 1, problems.Count);
+        Assert.Equal(Enumerable.Range(5, ProblemList.MaxPerFile), problems.Take(ProblemList.MaxPerFile).Select(p => p.Line));
+        Assert.Contains("89,975 more problem(s) in this file from here on", problems[^1].ToString(), StringComparison.Ordinal);
+        Assert.Equal(30, problems[^1].Line);
+    }
+
+    [Fact]
+    public void One_mistake_reached_through_several_aliases_is_reported_once_and_problems_come_in_order()
+    {
+        _dir.Write("a.yaml", """
+            apiVersion: pluginhost/v1
+            kind: worker
+            name: a
+            spec: { command: /bin/true, args: [&one { k: v }, *one, *one] }
+            restart: sometimes
+            restart: always
+            """);
+
+        var problems = UnitSetLoader.Load(_dir.Path, new TestKinds()).Problems;
+
+        Assert.Single(problems, p => p.Path == "spec.args[0]");
+        Assert.Equal(problems.OrderBy(p => p.Line).ThenBy(p => p.Column).Select(p => (p.Line, p.Column)), problems.Select(p => (p.Line, p.Column)));
+        Assert.Equal([4, 5, 6], problems.Select(p => p.Line).Distinct());
+    }
 }
