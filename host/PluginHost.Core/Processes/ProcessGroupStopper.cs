@@ -1,9 +1,10 @@
 namespace PluginHost.Core.Processes;
 
 /// <summary>
-/// Stops everything a unit started: the stop signal to every member of its session (the process
-/// group, plus any member that moved to another group), a grace period, then SIGKILL to whatever
-/// is left — so a leftover grandchild can never hold the unit's port or double its work.
+/// Stops everything a unit started: the stop signal to every member of its family (its process
+/// group, whatever else is in its session, and every descendant that left the session), a grace
+/// period, then SIGKILL to whatever is left — so a leftover grandchild can never hold the unit's
+/// port, keep its output pipe open, or double its work.
 /// </summary>
 internal static class ProcessGroupStopper
 {
@@ -11,21 +12,26 @@ internal static class ProcessGroupStopper
     private static readonly TimeSpan KillDeadline = TimeSpan.FromSeconds(5);
 
     /// <returns>True when the signal sufficed; false when SIGKILL was needed.</returns>
-    public static async Task<bool> StopAsync(int session, int signal, TimeSpan grace, TimeProvider time, CancellationToken cancellationToken = default)
+    public static Task<bool> StopAsync(int session, int signal, TimeSpan grace, TimeProvider time, CancellationToken cancellationToken = default) =>
+        StopAsync(new ProcessFamily(session), signal, grace, time, cancellationToken);
+
+    /// <returns>True when the signal sufficed; false when SIGKILL was needed.</returns>
+    public static async Task<bool> StopAsync(ProcessFamily family, int signal, TimeSpan grace, TimeProvider time, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(family);
         ArgumentNullException.ThrowIfNull(time);
-        if (Signal(session, signal) == 0)
+        if (Signal(family, signal) == 0)
         {
             return true;
         }
 
-        if (await WaitUntilEmptyAsync(session, grace, time, cancellationToken).ConfigureAwait(false))
+        if (await WaitUntilEmptyAsync(family, grace, time, cancellationToken).ConfigureAwait(false))
         {
             return true;
         }
 
-        Signal(session, LibC.SIGKILL);
-        await WaitUntilEmptyAsync(session, KillDeadline, time, cancellationToken).ConfigureAwait(false);
+        Signal(family, LibC.SIGKILL);
+        await WaitUntilEmptyAsync(family, KillDeadline, time, cancellationToken).ConfigureAwait(false);
         return false;
     }
 
@@ -33,11 +39,18 @@ internal static class ProcessGroupStopper
     public static bool IsEmpty(int session) => ProcStat.SessionMembers(session).Count == 0;
 
     /// <returns>How many processes were signalled.</returns>
-    public static int Signal(int session, int signal)
+    public static int Signal(int session, int signal) => Signal(new ProcessFamily(session), signal);
+
+    /// <returns>How many processes were signalled.</returns>
+    public static int Signal(ProcessFamily family, int signal)
     {
-        LibC.kill(-session, signal);
-        var members = ProcStat.SessionMembers(session);
-        foreach (var member in members.Where(m => m.ProcessGroup != session))
+        ArgumentNullException.ThrowIfNull(family);
+
+        // Scanned before anything is signalled: once the unit's main process dies, its children are
+        // init's, and parentage no longer leads to those that left the session.
+        var members = family.Members();
+        LibC.kill(-family.Session, signal);
+        foreach (var member in members.Where(m => m.ProcessGroup != family.Session))
         {
             LibC.kill(member.Pid, signal);
         }
@@ -45,10 +58,10 @@ internal static class ProcessGroupStopper
         return members.Count;
     }
 
-    private static async Task<bool> WaitUntilEmptyAsync(int session, TimeSpan deadline, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<bool> WaitUntilEmptyAsync(ProcessFamily family, TimeSpan deadline, TimeProvider time, CancellationToken cancellationToken)
     {
         var start = time.GetTimestamp();
-        while (!IsEmpty(session))
+        while (family.Members().Count > 0)
         {
             if (time.GetElapsedTime(start) >= deadline)
             {

@@ -101,7 +101,7 @@ internal sealed class ProbeRunner
         finally
         {
             // The probe's session, whatever is left of it: SIGKILL, no grace (nothing of a probe is worth waiting for).
-            ProcessGroupStopper.Signal(pid, LibC.SIGKILL);
+            ProcessGroupStopper.Signal(new ProcessFamily(pid), LibC.SIGKILL);
         }
     }
 

@@ -11,6 +11,9 @@ internal sealed record RunningChild(RunningProcess Process, StopSettings Stop, T
 
     public int Session => Process.ProcessGroupId;
 
+    /// <summary>Everything this process started, within its session and beyond (what a stop ends).</summary>
+    public ProcessFamily Family { get; } = new(Process.ProcessGroupId);
+
     /// <summary>Output lines forwarded as events while this process runs, when its plan asked for it.</summary>
     public IDisposable? OutputEvents { get; init; }
 

@@ -94,7 +94,7 @@ internal sealed partial class Supervisor : ISupervisedUnits, IAsyncDisposable
         if (ProcStat.Read(record.Pid) is { IsZombie: false } stat && stat.StartTimeTicks == record.StartTimeTicks)
         {
             LogTerminating(record.Unit, record.Pid);
-            await ProcessGroupStopper.StopAsync(record.Session, LibC.SIGTERM, TimeSpan.FromSeconds(5), _services.Time).ConfigureAwait(false);
+            await ProcessGroupStopper.StopAsync(new ProcessFamily(record.Session), LibC.SIGTERM, TimeSpan.FromSeconds(5), _services.Time).ConfigureAwait(false);
         }
 
         OutputHolder.Release(record.HolderPid, record.HolderStartTimeTicks, isChild: false);

@@ -558,10 +558,13 @@ internal sealed partial class UnitSupervisor
             }
         }
 
-        var graceful = await ProcessGroupStopper.StopAsync(child.Session, (int)child.Stop.Signal, child.Stop.Grace, _services.Time).ConfigureAwait(false);
+        var graceful = await ProcessGroupStopper.StopAsync(child.Family, (int)child.Stop.Signal, child.Stop.Grace, _services.Time).ConfigureAwait(false);
         var status = await child.Exited.ConfigureAwait(false);
         _lastExit = status; // told to the driver with the transition that follows (stopped, backoff, failed)
-        await Task.WhenAny(child.OutputDrained, Task.Delay(TimeSpan.FromSeconds(5))).ConfigureAwait(false);
+
+        // Every known writer is gone, so the pipes end at once; only a process the family lost track
+        // of (see ProcessFamily) could still hold them open — not worth more than a second of the stop.
+        await Task.WhenAny(child.OutputDrained, Task.Delay(TimeSpan.FromSeconds(1))).ConfigureAwait(false);
         child.OutputEvents?.Dispose();
         child.Terminal?.Dispose();
         _context.Terminal = null;

@@ -5,6 +5,7 @@ using PluginHost.Core.Events;
 using PluginHost.Core.Logs;
 using PluginHost.Core.Manifests;
 using PluginHost.Core.Plugins;
+using PluginHost.Core.Processes;
 using PluginHost.Core.Units;
 
 namespace PluginHost.Core.Supervision;
@@ -77,6 +78,9 @@ internal sealed partial class UnitSupervisor : ISupervisedUnit, IAsyncDisposable
     public IUnitContext Context => _context;
 
     public RunningProcess? Process => _context.Process;
+
+    /// <summary>The running process's family (its session and descendants beyond it), for the usage sampler.</summary>
+    internal ProcessFamily? Family => Volatile.Read(ref _child)?.Family;
 
     /// <summary>The running session's pseudo-terminal, when the unit runs on one.</summary>
     public Terminals.PtyTerminal? Terminal => Volatile.Read(ref _child)?.Terminal;

@@ -3,7 +3,7 @@ using PluginHost.Core.Processes;
 namespace PluginHost.Core.Supervision;
 
 /// <summary>
-/// CPU% and RSS of each unit's whole process tree (every process of its session), from /proc, at an
+/// CPU% and RSS of each unit's whole process tree (its session and every descendant), from /proc, at an
 /// interval. CPU% is the share of one core over the last interval (200 % = two cores busy). Each
 /// unit's kind is asked for its own gauges at the same time (<see cref="UnitSupervisor.MeasureGauges"/>).
 /// </summary>
@@ -30,18 +30,21 @@ internal sealed class UsageSampler : IDisposable
         {
             // One pass over /proc for all units, however many there are.
             var units = _units().ToArray();
-            var bySession = units.Any(u => u.Process is not null) ? ProcStat.All().ToLookup(s => s.Session) : null;
+            var all = units.Any(u => u.Family is not null) ? ProcStat.All().ToArray() : [];
+            var children = all.ToLookup(s => s.ParentPid);
             foreach (var unit in units)
             {
                 unit.MeasureGauges();
-                if (unit.Process is not { } process)
+                if (unit.Process is not { } process || unit.Family is not { } family)
                 {
                     unit.Usage = null;
                     _previous.Remove(unit.Name);
                     continue;
                 }
 
-                var members = bySession![process.ProcessGroupId];
+                // The whole family, descendants beyond the session included; the scan also records
+                // those outsiders, so a stop still finds them once their parent is gone.
+                var members = family.MembersIn(all, children);
                 var ticks = members.Sum(m => m.UserTicks + m.SystemTicks);
                 var rss = members.Sum(m => m.RssPages) * ProcStat.PageSize;
                 var now = _time.GetTimestamp();

@@ -13,7 +13,6 @@ public sealed class ProcessLifecycleTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _engine.DisposeAsync();
 
-
     [Fact]
     public async Task A_unit_runs_as_the_leader_of_its_own_session()
     {
@@ -46,6 +45,40 @@ public sealed class ProcessLifecycleTests : IAsyncLifetime
         Assert.True(clock.Elapsed.TotalSeconds >= 0.95, $"stopped after {clock.Elapsed.TotalSeconds:F2} s, before the 1 s grace");
         var exited = _engine.EventsOf("tree").Last(e => e.Kind == "unit_exited");
         Assert.True(exited.Payload.GetProperty("forced").GetBoolean());
+    }
+
+    [Fact]
+    public async Task A_descendant_that_left_the_session_is_stopped_with_the_unit_within_the_grace()
+    {
+        var marker = $"40{Random.Shared.Next(100, 999)}";
+        await _engine.RunAsync(UnitYaml.Bash("escaper", $"setsid sleep {marker} & wait", "stop: { signal: SIGTERM, grace: 2s }"));
+        var status = await _engine.WaitForStateAsync("escaper", "ready");
+        var escaped = await Eventually.WaitAsync(() => EngineFixture.ProcessesWithArgument(marker).Select(ProcStat.Read).FirstOrDefault(), EngineFixture.Deadline, "the setsid child");
+        Assert.NotEqual(status.Pid, escaped.Session); // it did leave the session
+
+        var clock = Stopwatch.StartNew();
+        _engine.Unit("escaper").Stop();
+        await _engine.WaitForStateAsync("escaper", "stopped");
+
+        Assert.Empty(EngineFixture.ProcessesWithArgument(marker));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"the stop took {clock.Elapsed.TotalSeconds:F1} s: longer than its 2 s grace, though SIGTERM ends everything at once");
+    }
+
+    [Fact]
+    public async Task A_descendant_that_left_the_session_and_lost_its_parent_is_still_stopped_once_it_was_seen()
+    {
+        var marker = $"41{Random.Shared.Next(100, 999)}";
+        await _engine.RunAsync(UnitYaml.Bash("orphaner", $"(setsid sleep {marker} & sleep 1); exec sleep 300"));
+        var status = await _engine.WaitForStateAsync("orphaner", "ready");
+
+        // Its parent (the subshell) exits after a second: init adopts it, nothing in /proc leads from the unit to it any more.
+        var orphan = await Eventually.WaitAsync(() => EngineFixture.ProcessesWithArgument(marker).Select(ProcStat.Read)
+            .FirstOrDefault(p => p is not null && ProcStat.Read(p.ParentPid)?.Session != status.Pid), EngineFixture.Deadline, "the child to be orphaned");
+        Assert.NotEqual(status.Pid, orphan!.Session);
+        _engine.Unit("orphaner").Stop();
+        await _engine.WaitForStateAsync("orphaner", "stopped");
+
+        Assert.Empty(EngineFixture.ProcessesWithArgument(marker));
     }
 
     [Fact]
