@@ -24,7 +24,7 @@ internal sealed class DataFolderLock : IDisposable
     /// <exception cref="IOException">The lock file cannot be made.</exception>
     public static DataFolderLock Acquire(string dataDirectory, string apiAddress)
     {
-        Directory.CreateDirectory(dataDirectory);
+        Storage.PrivateFiles.CreateFolder(dataDirectory);
         var path = Path.Combine(dataDirectory, FileName);
         // O_CLOEXEC: no unit inherits the descriptor (and with it the lock, past this host's death).
         var fd = LibC.open(path, LibC.O_RDWR | LibC.O_CREAT | LibC.O_CLOEXEC | LibC.O_NONBLOCK, Convert.ToInt32("600", 8));

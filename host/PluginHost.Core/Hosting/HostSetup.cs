@@ -72,6 +72,13 @@ internal sealed class HostSetup : IAsyncDisposable
         var folderLock = temporary ? null : DataFolderLock.Acquire(host.DataDirectory, host.ApiAddress);
         try
         {
+            if (!temporary)
+            {
+                // Folders an earlier host made with the umask's mode: the data folder is the host's alone.
+                PrivateFiles.Restrict(Path.Combine(host.DataDirectory, "logs"));
+                PrivateFiles.Restrict(Path.Combine(host.DataDirectory, "units"));
+            }
+
             var shadowRoot = temporary
                 ? Path.Combine(Path.GetTempPath(), "pluginhost-shadow-" + Guid.NewGuid().ToString("N")[..12])
                 : Path.Combine(host.DataDirectory, "plugins-shadow");
@@ -107,7 +114,7 @@ internal sealed class HostSetup : IAsyncDisposable
     {
         // Shadow copies of a previous run are never in use: a host owns its data folder.
         ShadowCopy.TryDelete(path);
-        Directory.CreateDirectory(path);
+        PrivateFiles.CreateFolder(path);
     }
 
     public async ValueTask DisposeAsync()

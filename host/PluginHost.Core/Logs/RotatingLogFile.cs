@@ -43,8 +43,9 @@ internal sealed class RotatingLogFile : IDisposable
         _path = path;
         _settings = settings;
         _health = health ?? StorageComponent.Unwatched("log", path);
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
+        PrivateFiles.CreateFolder(System.IO.Path.GetDirectoryName(path)!);
         _file = Open();
+        PrivateFiles.Restrict(path); // a log of an earlier host may have been made 0644
     }
 
     public string Path => _path;
@@ -203,7 +204,7 @@ internal sealed class RotatingLogFile : IDisposable
         }
     }
 
-    private FileStream Open() => new(_path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
+    private FileStream Open() => new(_path, PrivateFiles.Append());
 
     private static string Stream(OutputStream stream) => stream switch
     {

@@ -3,15 +3,24 @@ using PluginHost.Contracts.Specs;
 
 namespace PluginHost.Core.Manifests;
 
-/// <summary>A canonical text of a node tree, without positions: equal text means equal content.</summary>
+/// <summary>
+/// The SHA-256 of a canonical text of a node tree, without positions: equal fingerprints mean equal
+/// content. A hash, not the text: the journal keeps it on disk, and a manifest's text holds its
+/// secret environment values.
+/// </summary>
 internal static class Fingerprint
 {
     public static string Of(SpecNode node)
     {
         var text = new StringBuilder();
         Append(node, text);
-        return text.ToString();
+        return OfCanonicalText(text.ToString());
     }
+
+    public const string Prefix = "sha256:";
+
+    /// <summary>The fingerprint of a canonical text (what journals of earlier hosts stored in its place).</summary>
+    public static string OfCanonicalText(string text) => Prefix + Convert.ToHexStringLower(Sha256.Hash(Encoding.UTF8.GetBytes(text)));
 
     private static void Append(SpecNode node, StringBuilder text)
     {

@@ -31,11 +31,17 @@ internal static class ShadowCopy
 
     private static void CopyDirectory(string source, string target)
     {
-        Directory.CreateDirectory(target);
+        Storage.PrivateFiles.CreateFolder(target);
         // Regular files only: copying a FIFO would wait for a writer forever, and no plugin loads one.
         foreach (var file in Directory.EnumerateFiles(source).Where(IO.RegularFile.IsRegular))
         {
-            File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
+            var copy = Path.Combine(target, Path.GetFileName(file));
+            File.Copy(file, copy);
+            if (!OperatingSystem.IsWindows())
+            {
+                // The owner's bits only (an executable helper stays executable), as everything in the data folder.
+                File.SetUnixFileMode(copy, File.GetUnixFileMode(copy) & Storage.PrivateFiles.FolderMode);
+            }
         }
 
         foreach (var directory in Directory.EnumerateDirectories(source))

@@ -39,6 +39,31 @@ internal sealed class Journal : IDisposable
                 reason TEXT NOT NULL, pid INTEGER, at TEXT NOT NULL);
             """);
         AddMissingColumns();
+        HashPlainFingerprints();
+    }
+
+    /// <summary>
+    /// Journals of earlier hosts stored a manifest's canonical text as its fingerprint, secret
+    /// environment values included. Replaced by its hash (the same fingerprint this host computes,
+    /// so those units are still adopted), with SQLite told to overwrite what it frees and the WAL
+    /// emptied, so the text is gone from the file and not just unreferenced.
+    /// </summary>
+    private void HashPlainFingerprints()
+    {
+        var plain = _database.Query($"SELECT unit, fingerprint FROM processes WHERE fingerprint NOT LIKE '{Manifests.Fingerprint.Prefix}%'",
+            row => (Unit: row.GetString(0), Text: row.GetString(1)));
+        if (plain.Count == 0)
+        {
+            return;
+        }
+
+        _database.ExecuteScript("PRAGMA secure_delete = ON");
+        foreach (var (unit, text) in plain)
+        {
+            _database.Execute("UPDATE processes SET fingerprint = $hash WHERE unit = $unit", ("$hash", Manifests.Fingerprint.OfCanonicalText(text)), ("$unit", unit));
+        }
+
+        _database.ExecuteScript("PRAGMA wal_checkpoint(TRUNCATE)");
     }
 
     /// <summary>A journal written by an earlier host lacks the output-event columns: add them, so its units can still be adopted.</summary>

@@ -29,7 +29,19 @@ internal sealed class SqliteDatabase : IDisposable
     /// <exception cref="StorageException">The file cannot be opened or the schema applied.</exception>
     public static SqliteDatabase OpenWal(string path, string schema)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        PrivateFiles.CreateFolder(Path.GetDirectoryName(path)!);
+
+        // 0600 before SQLite opens it: its -wal and -shm files take the database file's mode.
+        if (!File.Exists(path))
+        {
+            File.WriteAllBytes(path, []);
+        }
+
+        foreach (var file in new[] { path, path + "-wal", path + "-shm" })
+        {
+            PrivateFiles.Restrict(file); // files of an earlier host may have been made 0644
+        }
+
         var rc = raw.sqlite3_open_v2(path, out var db, raw.SQLITE_OPEN_READWRITE | raw.SQLITE_OPEN_CREATE | raw.SQLITE_OPEN_FULLMUTEX, null);
         var database = new SqliteDatabase(db, path);
         try

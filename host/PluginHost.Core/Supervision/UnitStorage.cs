@@ -28,7 +28,8 @@ internal static class UnitStorage
                     $"Move or remove {data}, then save the manifest again (or start the host again)."));
             }
 
-            Directory.CreateDirectory(data);
+            PrivateFiles.CreateFolder(data);
+            PrivateFiles.Restrict(data); // made by an earlier host, perhaps 0755
             var path = services.UnitLogPath(unit);
             return log ?? new UnitLog(path, services.Logs, services.Alarm?.Component($"unit {unit}'s log", path, unit));
         }

@@ -62,6 +62,38 @@ public sealed class JournalTests : IDisposable
         Assert.Equal(2, journal.Processes().Count);
     }
 
+    [Fact]
+    public void A_journal_holding_a_manifest_text_as_fingerprint_keeps_only_its_hash_and_none_of_the_text()
+    {
+        var path = _dir.Combine("journal.db");
+        const string Secret = "s3cret-api-key-4242";
+        var text = $"{{\"env\":{{\"API_KEY\":\"{Secret}\",}},\"kind\":\"process\",}}";
+        using (var old = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            old.Open();
+            using var command = old.CreateCommand();
+            command.CommandText = """
+                PRAGMA journal_mode = WAL;
+                CREATE TABLE processes (unit TEXT PRIMARY KEY, pid INTEGER NOT NULL, session INTEGER NOT NULL, start_ticks INTEGER NOT NULL,
+                    holder_pid INTEGER NOT NULL, holder_start_ticks INTEGER NOT NULL, started_at TEXT NOT NULL, ports TEXT NOT NULL, fingerprint TEXT NOT NULL);
+                INSERT INTO processes VALUES ('old', 4242, 4242, 99, 4243, 100, '2026-11-20T10:00:00.0000000+00:00', '{}', $text);
+                """;
+            command.Parameters.AddWithValue("$text", text);
+            command.ExecuteNonQuery();
+        }
+
+        using (var journal = new Journal(path))
+        {
+            Assert.Equal(PluginHost.Core.Manifests.Fingerprint.OfCanonicalText(text), Assert.Single(journal.Processes()).Fingerprint);
+        }
+
+        foreach (var file in Directory.GetFiles(_dir.Path))
+        {
+            Assert.DoesNotContain(Secret, System.Text.Encoding.Latin1.GetString(File.ReadAllBytes(file)), StringComparison.Ordinal);
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+        }
+    }
+
     private static ProcessRecord Record() => new("web", 100, 100, 12345, 101, 12346, DateTimeOffset.Parse("2026-11-27T05:00:00Z", System.Globalization.CultureInfo.InvariantCulture),
-        new Dictionary<string, int> { ["http"] = 8080 }, "fingerprint");
+        new Dictionary<string, int> { ["http"] = 8080 }, PluginHost.Core.Manifests.Fingerprint.OfCanonicalText("{}"));
 }
