@@ -23,7 +23,7 @@ public sealed partial class DiskFullTests : IAsyncLifetime
     public Task InitializeAsync()
     {
         _dir.Write("manifests/host.yaml", $"apiVersion: pluginhost/v1\nplugins: {{ directories: ['{RepositoryLayout.Plugin("")}'], watch: false }}\nmanifests: {{ debounce: 100ms }}\n");
-        // Each process notes its last line number outside the small disk: lost lines at the end of a
+        // Each process notes its line numbers outside the small disk: lost lines at the end of a
         // process's output are holes no later line in the file reveals.
         Directory.CreateDirectory(_dir.Combine("counts"));
         _dir.Write("manifests/chatty.yaml", $$"""
@@ -33,7 +33,7 @@ public sealed partial class DiskFullTests : IAsyncLifetime
             restart: always
             spec:
               command: /bin/bash
-              args: [-c, 'i=0; while true; do i=$((i+1)); echo "line $$ $i"; echo $i > {{_dir.Combine("counts")}}/$$; sleep 0.002; done']
+              args: [-c, 'i=0; while true; do i=$((i+1)); echo "line $$ $i"; echo $i >> {{_dir.Combine("counts")}}/$$; sleep 0.002; done']
             """);
         _dir.Write("manifests/quiet.yaml", "apiVersion: pluginhost/v1\nkind: process\nname: quiet\nspec: { command: /bin/sleep, args: ['3001'] }\n");
         _disk = SmallDisk.Mount(_dir.Combine("data"), megabytes: 8);
@@ -146,7 +146,8 @@ public sealed partial class DiskFullTests : IAsyncLifetime
             .ToDictionary(g => g.Key, g => (Count: g.LongCount(), Max: g.Max()));
         var holes = Directory.GetFiles(_dir.Combine("counts")).Sum(f =>
         {
-            var last = long.Parse(File.ReadAllText(f).Trim(), CultureInfo.InvariantCulture);
+            // Appended (one write each), so a process killed at any moment leaves whole numbers.
+            var last = File.ReadAllLines(f).Where(l => l.Length > 0).Max(l => long.Parse(l, CultureInfo.InvariantCulture));
             var (count, max) = written.GetValueOrDefault(Path.GetFileName(f));
             return Math.Max(last, max) - count;
         });

@@ -124,6 +124,46 @@ public sealed partial class HostRestartTests : IAsyncLifetime
         Assert.All(holders, h => Assert.False(Liveness.IsAlive(h), $"output holder {h} of the old process was left behind"));
     }
 
+    [Fact]
+    public async Task A_killed_output_holder_is_replaced_so_a_later_host_crash_still_loses_nothing()
+    {
+        var first = await StartHostAsync();
+        var pid = Ticker()!.Value.GetProperty("pid").GetInt32();
+        var holder = Assert.Single(HoldersOf(first.Pid));
+        var pipe = PipeOf(pid, 1);
+        Assert.Equal(pipe, PipeOf(holder, 3));
+
+        PluginHost.Core.Processes.LibC.kill(holder, 9);
+        await Eventually.TrueAsync(() => Events("output_holder_replaced").Length > 0, Deadline, "the holder to be replaced\n" + first.Output);
+        var replaced = Events("output_holder_replaced")[0].GetProperty("payload");
+        var replacement = replaced.GetProperty("replacement").GetInt32();
+        Assert.Equal(holder, replaced.GetProperty("pid").GetInt32());
+        Assert.Equal(pipe, PipeOf(replacement, 3)); // the same pipe, held by the new holder
+        Assert.Contains("its output holder (pid", first.Output, StringComparison.Ordinal);
+
+        first.Crash();
+        await first.WaitForExitAsync(Deadline);
+        var atCrash = Count();
+        await Eventually.TrueAsync(() => Count() >= atCrash + 20, Deadline, "the unit to write 20 lines with no host");
+        Assert.True(Liveness.IsAlive(pid), "the unit died while no host was running (SIGPIPE: nothing held its pipe)");
+        var second = await StartHostAsync();
+        Assert.Equal(pid, Ticker()!.Value.GetProperty("pid").GetInt32());
+        var resumedAt = LastTick();
+        await Eventually.TrueAsync(() => LastTick() >= resumedAt + 5, Deadline, "ticks after the re-attach");
+        second.Terminate();
+        Assert.Equal(0, await second.WaitForExitAsync(Deadline));
+
+        var ticks = File.ReadLines(_dir.Combine("data", "logs", "ticker.log"))
+            .Select(l => TickPattern().Match(l)).Where(m => m.Success)
+            .Select(m => int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).ToArray();
+        Assert.Equal(Enumerable.Range(1, ticks.Length), ticks);
+    }
+
+    private JsonElement[] Events(string kind) => [.. _http.GetFromJsonAsync<JsonElement>("/api/events/recent").Result.EnumerateArray()
+        .Where(e => e.GetProperty("kind").GetString() == kind)];
+
+    private static string PipeOf(int pid, int fd) => new FileInfo($"/proc/{pid}/fd/{fd}").LinkTarget ?? "";
+
     /// <summary>The output holders a host started (its children named pluginhost-output-holder).</summary>
     private static int[] HoldersOf(int hostPid) => [.. PluginHost.Core.Processes.ProcStat.All()
         .Where(p => p.ParentPid == hostPid && SafeRead($"/proc/{p.Pid}/cmdline").StartsWith("pluginhost-output-holder", StringComparison.Ordinal))

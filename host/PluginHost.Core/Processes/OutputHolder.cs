@@ -22,8 +22,8 @@ internal static unsafe class OutputHolder
             : throw new IOException($"cannot open {path}: {Marshal.GetLastPInvokeErrorMessage()}");
     }
 
-    /// <summary>Ends the holder once the unit's output is fully read; reaps it when it is the host's child.</summary>
-    public static void Release(int holderPid, long startTimeTicks, bool isChild)
+    /// <summary>Ends the holder once the unit's output is fully read; reaps it when it is the host's child and nothing watches it.</summary>
+    public static void Release(int holderPid, long startTimeTicks, bool isChild, bool watched = false)
     {
         if (holderPid <= 0 || ProcStat.Read(holderPid) is not { } stat || stat.StartTimeTicks != startTimeTicks)
         {
@@ -31,7 +31,7 @@ internal static unsafe class OutputHolder
         }
 
         LibC.kill(holderPid, LibC.SIGKILL);
-        if (isChild)
+        if (isChild && !watched)
         {
             _ = ExitWatch.WhenExited(holderPid, isChild: true);
         }

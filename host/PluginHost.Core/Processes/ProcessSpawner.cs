@@ -99,6 +99,16 @@ internal static unsafe class ProcessSpawner
         }
     }
 
+    /// <summary>A new output holder for pipes whose holder died: it gets the host's own read ends as its fds 3 and 4.</summary>
+    /// <returns>Its pid and start time; pid 0 when none could be started.</returns>
+    public static (int Pid, long StartTimeTicks) ReplaceHolder(SafePipeHandle stdout, SafePipeHandle stderr)
+    {
+        ArgumentNullException.ThrowIfNull(stdout);
+        ArgumentNullException.ThrowIfNull(stderr);
+        var pid = SpawnHolder((int)stdout.DangerousGetHandle(), (int)stderr.DangerousGetHandle());
+        return (pid, pid == 0 ? 0 : ProcStat.Read(pid)?.StartTimeTicks ?? 0);
+    }
+
     /// <returns>The holder's pid, or 0 when none could be started (the unit then runs without crash-proof output).</returns>
     private static int SpawnHolder(int stdoutRead, int stderrRead)
     {

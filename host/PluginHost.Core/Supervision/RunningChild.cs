@@ -5,7 +5,7 @@ using PluginHost.Core.Processes;
 namespace PluginHost.Core.Supervision;
 
 /// <summary>One process the unit started: its identity, how to stop it, and tasks for its exit and for the end of its output.</summary>
-internal sealed record RunningChild(RunningProcess Process, StopSettings Stop, Task<ExitStatus> Exited, Task OutputDrained, OutputHolderRef Holder)
+internal sealed record RunningChild(RunningProcess Process, StopSettings Stop, Task<ExitStatus> Exited, Task OutputDrained, OutputHolderWatch Holder)
 {
     public int Pid => Process.Pid;
 
@@ -20,6 +20,3 @@ internal sealed record RunningChild(RunningProcess Process, StopSettings Stop, T
     /// <summary>The pseudo-terminal, when the plan asked for one (the host owns its master).</summary>
     public Terminals.PtyTerminal? Terminal { get; init; }
 }
-
-/// <summary>The process keeping the unit's pipes open; <paramref name="IsChild"/> when this host started it (and must reap it).</summary>
-internal sealed record OutputHolderRef(int Pid, long StartTimeTicks, bool IsChild);

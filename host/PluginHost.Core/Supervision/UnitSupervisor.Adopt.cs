@@ -32,7 +32,8 @@ internal sealed partial class UnitSupervisor
 
         // Not the host's child any more: its exit is seen through a pidfd, its exit code is not knowable.
         var child = new RunningChild(process, Manifest.Stop, ExitWatch.WhenExited(record.Pid, isChild: false), drained,
-            new OutputHolderRef(record.HolderPid, record.HolderStartTimeTicks, IsChild: false)) { OutputEvents = outputEvents };
+            new OutputHolderWatch(record.HolderPid, record.HolderStartTimeTicks, isChild: false, stdout, stderr)) { OutputEvents = outputEvents };
+        _ = WatchHolderAsync(child, record);
         _services.Ports.Reserve(Name, record.Ports);
         _context.Ports = record.Ports;
         _context.Process = process;

@@ -293,8 +293,10 @@ internal sealed partial class UnitSupervisor
         _context.Process = child.Process;
         _context.Terminal = child.Terminal;
         _planner.OnStarted(now);
-        _services.Journal?.RecordProcess(new ProcessRecord(Name, child.Pid, child.Session, child.Process.StartTimeTicks,
-            child.Holder.Pid, child.Holder.StartTimeTicks, now, _context.Ports, Manifest.Fingerprint, plan.OutputEventKind, plan.OutputEventsPerSecond));
+        var record = new ProcessRecord(Name, child.Pid, child.Session, child.Process.StartTimeTicks,
+            child.Holder.Pid, child.Holder.StartTimeTicks, now, _context.Ports, Manifest.Fingerprint, plan.OutputEventKind, plan.OutputEventsPerSecond);
+        _services.Journal?.RecordProcess(record);
+        _ = WatchHolderAsync(child, record);
         return child;
     }
 
@@ -307,7 +309,7 @@ internal sealed partial class UnitSupervisor
             OutputPump.PumpAsync(spawned.Stdout, OutputStream.Stdout, Log, _services.Time),
             OutputPump.PumpAsync(spawned.Stderr, OutputStream.Stderr, Log, _services.Time));
         return new RunningChild(process, plan.Stop ?? Manifest.Stop, ExitWatch.WhenExited(spawned.Pid, isChild: true), drained,
-            new OutputHolderRef(spawned.HolderPid, spawned.HolderStartTimeTicks, IsChild: true));
+            new OutputHolderWatch(spawned.HolderPid, spawned.HolderStartTimeTicks, isChild: true, spawned.Stdout, spawned.Stderr));
     }
 
     /// <summary>A pseudo-terminal the host owns: the program's controlling terminal; its output read from the master.</summary>
@@ -317,7 +319,7 @@ internal sealed partial class UnitSupervisor
         var process = new RunningProcess(spawned.Pid, spawned.Pid, spawned.StartTimeTicks, _services.Time.GetUtcNow(), plan.Io);
         var terminal = new Terminals.PtyTerminal(spawned, plan.TerminalSize, plan.ScrollbackBytes, Log, _services.Time);
         return new RunningChild(process, plan.Stop ?? Manifest.Stop, ExitWatch.WhenExited(spawned.Pid, isChild: true), terminal.Completed,
-            new OutputHolderRef(0, 0, IsChild: false))
+            OutputHolderWatch.None)
         {
             Terminal = terminal,
         };
@@ -568,7 +570,7 @@ internal sealed partial class UnitSupervisor
         child.OutputEvents?.Dispose();
         child.Terminal?.Dispose();
         _context.Terminal = null;
-        OutputHolder.Release(child.Holder.Pid, child.Holder.StartTimeTicks, child.Holder.IsChild);
+        child.Holder.Release();
         _services.Journal?.ForgetProcess(Name);
         lock (_gate)
         {
