@@ -65,14 +65,12 @@ internal sealed partial class ShimmyDriver
     {
         if (context.Control.State != UnitState.Ready)
         {
-            var setup = Preflight(context, requireModel: false);
-            if (setup.ModelPath is not null && !File.Exists(setup.ModelPath))
+            // Only to fetch a missing model before the start. Any other preflight problem (no shimmy
+            // binary, no model and nowhere to get it, an accelerator the machine lacks) is left to the
+            // unit's own start, which fails on it: the unit is then `failed` with that code and remedy,
+            // with its event, exactly as after `start` — and this answer carries the same error.
+            if (TryPreflight(context) is { ModelPath: { } modelPath, Spec.Download: not null } setup && !File.Exists(modelPath))
             {
-                if (setup.Spec.Download is null)
-                {
-                    throw ModelNotFound(context.UnitName, setup.Spec, setup.ModelsDirectory, setup.ModelPath);
-                }
-
                 await DownloadAsync(context, setup, cancellationToken).ConfigureAwait(false);
             }
 
@@ -88,6 +86,18 @@ internal sealed partial class ShimmyDriver
         }
 
         return OperationResult.Ok($"{context.UnitName} is ready on port {Port(context)}", Data(Status(context)));
+    }
+
+    private ShimmySetup? TryPreflight(IUnitContext context)
+    {
+        try
+        {
+            return Preflight(context, requireModel: false);
+        }
+        catch (UnitErrorException)
+        {
+            return null;
+        }
     }
 
     /// <returns>Attempts made (0 when the model was already there).</returns>

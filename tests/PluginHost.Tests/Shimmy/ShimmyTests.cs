@@ -224,6 +224,10 @@ public sealed partial class ShimmyTests : IAsyncLifetime
             Assert.False(metal.GetProperty("success").GetBoolean(), metal.ToString());
             Assert.Equal("UNSUPPORTED_ACCEL", metal.GetProperty("code").GetString()); // Metal exists on macOS only
             Assert.StartsWith("The selected acceleration option is not available on this device.", metal.GetProperty("message").GetString(), StringComparison.Ordinal);
+            // A preflight refusal is the unit's own failure, on every surface, as after `start`.
+            var metalUnit = Unit("metal")!.Value;
+            Assert.Equal(("failed", "UNSUPPORTED_ACCEL"), (metalUnit.GetProperty("state").GetString(), metalUnit.GetProperty("lastError").GetProperty("code").GetString()));
+            Assert.Equal(metal.GetProperty("remedy").GetString(), metalUnit.GetProperty("lastError").GetProperty("remedy").GetString());
             Assert.Single(Starts()); // neither refusal started a process
 
             // `pluginhost status` (the table) says what to do about each error below the table.
@@ -236,6 +240,27 @@ public sealed partial class ShimmyTests : IAsyncLifetime
         finally
         {
             held.ForEach(l => l.Dispose());
+        }
+    }
+
+    [Fact]
+    public async Task EnsureReady_and_start_fail_a_missing_shimmy_the_same_way_on_every_surface()
+    {
+        string Missing(string name) => $"apiVersion: pluginhost/v1\nkind: shimmy\nname: {name}\nspec: {{ binary: no-such-shimmy, modelsDir: ../models, model: m.gguf, port: {HostProcess.FreePort()} }}\n";
+        await StartHostAsync(null, ("viaop", Missing("viaop")), ("viastart", Missing("viastart")));
+
+        var answer = await OpAsync("viaop", "ensureReady");
+        (await _http.PostAsync("/api/units/viastart/start", null)).Dispose();
+        await Eventually.TrueAsync(() => Unit("viastart")!.Value.GetProperty("state").GetString() == "failed", Deadline, "the started unit to fail");
+
+        Assert.Equal("SHIMMY_NOT_FOUND", answer.GetProperty("code").GetString());
+        foreach (var name in new[] { "viaop", "viastart" })
+        {
+            var unit = Unit(name)!.Value;
+            Assert.Equal(("failed", "SHIMMY_NOT_FOUND"), (unit.GetProperty("state").GetString(), unit.GetProperty("lastError").GetProperty("code").GetString()));
+            Assert.Equal(answer.GetProperty("remedy").GetString(), unit.GetProperty("lastError").GetProperty("remedy").GetString());
+            var failed = (await EventsAsync(name, "unit_state")).Last();
+            Assert.Equal(("failed", "SHIMMY_NOT_FOUND"), (failed.GetProperty("to").GetString(), failed.GetProperty("error").GetProperty("code").GetString()));
         }
     }
 
@@ -296,6 +321,7 @@ public sealed partial class ShimmyTests : IAsyncLifetime
 
         Assert.False(missing.GetProperty("success").GetBoolean());
         Assert.Equal("MODEL_NOT_FOUND", missing.GetProperty("code").GetString());
+        Assert.Equal(("failed", "MODEL_NOT_FOUND"), (Unit("nomodel")!.Value.GetProperty("state").GetString(), Unit("nomodel")!.Value.GetProperty("lastError").GetProperty("code").GetString()));
         Assert.StartsWith("선택한 모델이 설치되어 있지 않습니다.", missing.GetProperty("message").GetString(), StringComparison.Ordinal);
         Assert.True(ready.GetProperty("success").GetBoolean(), ready.ToString() + "\n" + _host!.Output);
         Assert.Equal(model, await File.ReadAllBytesAsync(_dir.Combine("models", "fresh.gguf")));
