@@ -24,6 +24,12 @@ internal static class ApiProblem
         };
         foreach (var (key, value) in extra ?? new Dictionary<string, object?>())
         {
+            // The RFC's own members are not for extensions (a unit's status record once replaced "status").
+            if (key is "title" or "status" or "detail" or "type" or "instance")
+            {
+                throw new ArgumentException($"\"{key}\" is an RFC 9457 member, not an extension", nameof(extra));
+            }
+
             problem[key] = value;
         }
 

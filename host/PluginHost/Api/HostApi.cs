@@ -182,7 +182,7 @@ internal static partial class HostApi
 
             var error = result.Error ?? new UnitError("OPERATION_FAILED", result.Message, "See the unit's logs (pluginhost logs " + name + ").");
             return ApiProblem.From(error, StatusCodes.Status409Conflict, $"{op} failed",
-                new Dictionary<string, object?> { ["success"] = false, ["data"] = result.Data, ["status"] = unit.Status() });
+                new Dictionary<string, object?> { ["success"] = false, ["data"] = result.Data, ["unit"] = unit.Status() });
         });
     }
 
@@ -195,7 +195,7 @@ internal static partial class HostApi
         ? ApiReply.Json(result)
         : ApiProblem.Of(StatusCodes.Status409Conflict, "UNIT_REQUEST_REFUSED", "Request refused", result.Message,
             "Look at the unit's state and last error (GET /api/units/NAME); start a failed unit again to reset it.",
-            new Dictionary<string, object?> { ["success"] = false, ["status"] = result.Status });
+            new Dictionary<string, object?> { ["success"] = false, ["unit"] = result.Status });
 
     [GeneratedRegex("^[A-Za-z][A-Za-z0-9_-]{0,62}$")]
     private static partial Regex OperationName();

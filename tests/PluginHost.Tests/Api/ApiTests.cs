@@ -35,6 +35,7 @@ public sealed class ApiHostFixture : IAsyncLifetime
             spec: { command: /bin/bash, args: ["-c", "i=0; while true; do i=$((i+1)); echo \"line $i\"; sleep 0.05; done"] }
             """);
         _dir.Write("manifests/sam.yaml", "apiVersion: pluginhost/v1\nkind: sample\nname: sam\nspec: { message: hi }\n");
+        _dir.Write("manifests/off.yaml", "apiVersion: pluginhost/v1\nkind: sample\nname: off\nenabled: false\nspec: { message: hi }\n");
         Port = HostProcess.FreePort();
         Http.BaseAddress = new Uri($"http://127.0.0.1:{Port}");
         Host = HostProcess.Start(_dir.Path, ["run", "--manifests", "manifests", "--data", "data", "--urls", $"http://127.0.0.1:{Port}"]);
@@ -46,7 +47,7 @@ public sealed class ApiHostFixture : IAsyncLifetime
         try
         {
             var units = Http.GetFromJsonAsync<JsonElement>("/api/units").Result;
-            return units.GetArrayLength() == 2 && units.EnumerateArray().All(u => u.GetProperty("state").GetString() == "ready");
+            return units.GetArrayLength() == 3 && units.EnumerateArray().Where(u => u.GetProperty("enabled").GetBoolean()).All(u => u.GetProperty("state").GetString() == "ready");
         }
         catch (AggregateException)
         {
@@ -75,6 +76,10 @@ public sealed class ApiTests(ApiHostFixture host) : IClassFixture<ApiHostFixture
         Assert.Equal(status, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        // RFC 9457: "status", when present, is the HTTP status code as a number; "title" is text.
+        Assert.Equal(JsonValueKind.Number, problem.GetProperty("status").ValueKind);
+        Assert.Equal((int)status, problem.GetProperty("status").GetInt32());
+        Assert.Equal(JsonValueKind.String, problem.GetProperty("title").ValueKind);
         Assert.False(string.IsNullOrEmpty(problem.GetProperty("message").GetString()));
         Assert.False(string.IsNullOrEmpty(problem.GetProperty("remedy").GetString()));
         return problem;
@@ -123,7 +128,7 @@ public sealed class ApiTests(ApiHostFixture host) : IClassFixture<ApiHostFixture
         var unknown = await _http.PostAsJsonAsync("/api/units/sam/ops/fly", new { });
         var processOps = await _http.PostAsJsonAsync("/api/units/talker/ops/echo", new { text = "x" });
 
-        Assert.Equal(["version", "echo", "match"], ops.EnumerateArray().Select(o => o.GetProperty("name").GetString()));
+        Assert.Equal(["version", "echo", "match", "refuse"], ops.EnumerateArray().Select(o => o.GetProperty("name").GetString()));
         var parameter = ops[1].GetProperty("parameters")[0];
         Assert.Equal(("text", "string", true), (parameter.GetProperty("name").GetString(), parameter.GetProperty("type").GetString(), parameter.GetProperty("required").GetBoolean()));
         Assert.Equal(HttpStatusCode.OK, echo.StatusCode);
@@ -138,6 +143,19 @@ public sealed class ApiTests(ApiHostFixture host) : IClassFixture<ApiHostFixture
         Assert.Equal("OPERATION_NOT_FOUND", unknownProblem.GetProperty("code").GetString());
         Assert.Contains("version, echo", unknownProblem.GetProperty("remedy").GetString(), StringComparison.Ordinal);
         Assert.Equal("OPERATION_NOT_FOUND", (await ProblemAsync(processOps, HttpStatusCode.NotFound)).GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task A_failed_operation_and_a_refused_request_are_RFC_9457_problems_with_the_unit_beside_them()
+    {
+        var refused = await ProblemAsync(await _http.PostAsJsonAsync("/api/units/sam/ops/refuse", new { }), HttpStatusCode.Conflict);
+        var disabled = await ProblemAsync(await _http.PostAsync("/api/units/off/start", null), HttpStatusCode.Conflict);
+
+        Assert.Equal(("SAMPLE_REFUSED", "Ask something else.", false), (refused.GetProperty("code").GetString(), refused.GetProperty("remedy").GetString(), refused.GetProperty("success").GetBoolean()));
+        Assert.Equal("refused", refused.GetProperty("data").GetProperty("Text").GetString());
+        Assert.Equal(("sam", "ready"), (refused.GetProperty("unit").GetProperty("name").GetString(), refused.GetProperty("unit").GetProperty("state").GetString()));
+        Assert.Equal("UNIT_REQUEST_REFUSED", disabled.GetProperty("code").GetString());
+        Assert.Equal("off", disabled.GetProperty("unit").GetProperty("name").GetString());
     }
 
     [Theory]
@@ -225,7 +243,7 @@ public sealed class ApiTests(ApiHostFixture host) : IClassFixture<ApiHostFixture
     {
         var units = await GetAsync("/API/Units/");
 
-        Assert.Equal(2, units.GetArrayLength());
+        Assert.Equal(3, units.GetArrayLength());
     }
 
     [Fact]

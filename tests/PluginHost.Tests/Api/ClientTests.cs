@@ -25,7 +25,7 @@ public sealed partial class ClientTests(ApiHostFixture host) : IClassFixture<Api
         Assert.Contains("ready", output, StringComparison.Ordinal);
         Assert.Contains("Restarts", output, StringComparison.Ordinal);
         Assert.Equal(0, jsonCode);
-        Assert.Equal(["talker", "sam"], JsonDocument.Parse(json).RootElement.EnumerateArray().Select(u => u.GetProperty("name").GetString()).Order(StringComparer.Ordinal).Reverse());
+        Assert.Equal(["off", "sam", "talker"], JsonDocument.Parse(json).RootElement.EnumerateArray().Select(u => u.GetProperty("name").GetString()).Order(StringComparer.Ordinal));
     }
 
     [Fact]

@@ -65,6 +65,7 @@ internal sealed partial class SampleDriver(string version) : IUnitDriver
         new("version", "The plugin version this driver belongs to."),
         new("echo", "Echoes its arguments through a plugin-private type.") { Parameters = [new("text", OperationParameterType.String, "What to echo.", Required: true)] },
         new("match", "Matches its text with three kinds of Regex.") { Parameters = [new("text", OperationParameterType.String, "What to match.", Required: true)] },
+        new("refuse", "Always fails, with a coded error and some data."),
     ];
 
     public ValueTask<OperationResult> InvokeAsync(IUnitContext context, string operation, JsonElement arguments, CancellationToken cancellationToken) =>
@@ -73,6 +74,7 @@ internal sealed partial class SampleDriver(string version) : IUnitDriver
             "version" => OperationResult.Ok(version),
             "echo" => OperationResult.Ok(JsonSerializer.Serialize(new Echo(arguments.GetProperty("text").GetString() ?? "", version))),
             "match" => OperationResult.Ok(Match(arguments.GetProperty("text").GetString() ?? "")),
+            "refuse" => OperationResult.Fail(new UnitError("SAMPLE_REFUSED", "The sample refuses, as asked.", "Ask something else.")) with { Data = JsonSerializer.SerializeToElement(new Echo("refused", version)) },
             _ => OperationResult.Fail($"unknown operation {operation}"),
         });
 
