@@ -111,6 +111,32 @@ public sealed class StartRefusalTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_IPv4_address_written_as_IPv6_is_listened_on_as_IPv4()
+    {
+        var host = HostProcess.Start(_dir.Path, "run", "--manifests", "manifests", "--data", "data", "--urls", $"http://[::ffff:127.0.0.1]:{_port}");
+        _hosts.Add(host);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_port}") };
+
+        await Eventually.TrueAsync(() => HelloPid(http) is not null, Deadline, "the host to serve on 127.0.0.1\n" + host.Output);
+        Assert.Contains($"listening on http://127.0.0.1:{_port}", host.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_address_this_machine_does_not_have_refuses_the_start_with_exit_3_and_no_stack_trace()
+    {
+        var host = HostProcess.Start(_dir.Path, new Dictionary<string, string> { ["PLUGINHOST_TOKEN"] = "0123456789abcdef0123456789abcdef" },
+            "run", "--manifests", "manifests", "--data", "data", "--urls", $"http://[2001:db8::1]:{_port}");
+        _hosts.Add(host);
+
+        var code = await host.WaitForExitAsync(Deadline);
+
+        Assert.Equal(3, code);
+        Assert.Contains($"cannot listen on http://[2001:db8::1]:{_port}", host.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", host.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", host.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_unit_whose_data_folder_cannot_be_made_refuses_the_start_with_its_code()
     {
         _dir.Write("data/units/hello", "a plain file where the unit's data folder belongs");

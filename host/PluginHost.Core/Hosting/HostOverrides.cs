@@ -15,7 +15,7 @@ internal sealed record HostOverrides(string ManifestsDirectory, string? DataDire
 
         if (Url is not null)
         {
-            host = host with { ApiBind = Url.Host, ApiPort = Url.Port };
+            host = host with { ApiBind = HostManifest.NormalizeBind(Url.Host), ApiPort = Url.Port };
         }
 
         return host;

@@ -48,6 +48,13 @@ internal sealed record HostManifest
     public string Fingerprint { get; init; } = "";
 
     /// <summary>Whether the API can listen on <paramref name="bind"/>: an IP address or <c>localhost</c>, not a host name.</summary>
+    /// <summary>
+    /// An IPv4 address written as IPv6 (<c>::ffff:127.0.0.1</c>) is that IPv4 address: an IPv6 socket
+    /// cannot bind it (EINVAL), and it is as loopback as 127.0.0.1 is.
+    /// </summary>
+    public static string NormalizeBind(string bind) =>
+        System.Net.IPAddress.TryParse(bind.Trim('[', ']'), out var address) && address.IsIPv4MappedToIPv6 ? address.MapToIPv4().ToString() : bind;
+
     public static bool IsValidBind(string bind) =>
         bind.Equals("localhost", StringComparison.OrdinalIgnoreCase) || System.Net.IPAddress.TryParse(bind.Trim('[', ']'), out _);
 }

@@ -59,7 +59,7 @@ internal static class HostManifestReader
 
             manifest = manifest with
             {
-                ApiBind = bind ?? manifest.ApiBind,
+                ApiBind = bind is null ? manifest.ApiBind : HostManifest.NormalizeBind(bind),
                 ApiPort = api.Int("port", 0, 65535) ?? manifest.ApiPort,
                 ApiTokenFile = api.String("tokenFile") is { } tokenFile ? Resolve(manifestsDirectory, tokenFile) : null,
             };

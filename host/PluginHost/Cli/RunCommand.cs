@@ -126,6 +126,12 @@ internal static class RunCommand
                 await Console.Error.WriteLineAsync($"pluginhost: cannot listen on {url}: {ex.Message}. Stop whatever uses that port, or choose another with --urls http://127.0.0.1:PORT.").ConfigureAwait(false);
                 return ExitCodes.StartupFailed;
             }
+            catch (System.Net.Sockets.SocketException ex)
+            {
+                // An address this machine cannot listen on (not one of its own, a family it lacks).
+                await Console.Error.WriteLineAsync($"pluginhost: cannot listen on {url}: {ex.Message} ({ex.SocketErrorCode}). Give an address of this machine, e.g. --urls http://127.0.0.1:7171 or http://[::1]:7171.").ConfigureAwait(false);
+                return ExitCodes.StartupFailed;
+            }
 
             LogStarted(log, url, setup, token is not null);
             try
