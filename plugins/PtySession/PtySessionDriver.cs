@@ -176,7 +176,12 @@ internal sealed class PtySessionDriver : IUnitDriver
         switch (operation)
         {
             case "write":
-                var bytes = Input(arguments);
+                if (Input(arguments) is not { } bytes)
+                {
+                    return OperationResult.InvalidArguments("base64 is not valid base64, or text is not valid Unicode (a lone surrogate)",
+                        "Send text as a JSON string, or raw bytes as standard base64 (RFC 4648), e.g. {\"base64\": \"AwQ=\"}.");
+                }
+
                 try
                 {
                     await terminal.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
@@ -188,18 +193,26 @@ internal sealed class PtySessionDriver : IUnitDriver
 
                 return OperationResult.Ok($"wrote {bytes.Length} bytes");
             case "resize":
-                var size = new TerminalSize(arguments.GetProperty("cols").GetInt32(), arguments.GetProperty("rows").GetInt32());
-                if (size.Columns is < 2 or > 1000 || size.Rows is < 2 or > 1000)
+                var cols = arguments.GetProperty("cols").GetInt64();
+                var rows = arguments.GetProperty("rows").GetInt64();
+                if (cols is < 2 or > 1000 || rows is < 2 or > 1000)
                 {
-                    return OperationResult.Fail(new UnitError("INVALID_SIZE", $"{size.Columns}×{size.Rows} is not a terminal size.", "Give cols and rows between 2 and 1000."));
+                    return OperationResult.InvalidArguments($"{cols}×{rows} is not a terminal size", "Give cols and rows between 2 and 1000.");
                 }
+
+                var size = new TerminalSize((int)cols, (int)rows);
 
                 await terminal.ResizeAsync(size, cancellationToken).ConfigureAwait(false);
                 return OperationResult.Ok($"resized to {size.Columns}×{size.Rows}");
             case "scrollback":
                 var all = terminal.Scrollback();
-                var max = arguments.ValueKind == JsonValueKind.Object && arguments.TryGetProperty("maxBytes", out var m) ? m.GetInt32() : all.Length;
-                var tail = all[Math.Max(0, all.Length - max)..];
+                var max = arguments.ValueKind == JsonValueKind.Object && arguments.TryGetProperty("maxBytes", out var m) ? m.GetInt64() : all.Length;
+                if (max < 0)
+                {
+                    return OperationResult.InvalidArguments($"maxBytes {max} is negative", "Give maxBytes as 0 or more (more than is kept returns all of it), or leave it out.");
+                }
+
+                var tail = all[(int)Math.Max(0, all.Length - Math.Min(max, all.Length))..];
                 return OperationResult.Ok($"{tail.Length} bytes", JsonSerializer.SerializeToElement(new JsonObject
                 {
                     ["bytes"] = tail.Length,
@@ -222,14 +235,23 @@ internal sealed class PtySessionDriver : IUnitDriver
         }
     }
 
-    private static byte[] Input(JsonElement arguments)
+    /// <returns>The bytes to send; null when base64 is not base64 or text is not valid Unicode.</returns>
+    private static byte[]? Input(JsonElement arguments)
     {
-        if (arguments.ValueKind == JsonValueKind.Object && arguments.TryGetProperty("base64", out var raw) && raw.GetString() is { } base64)
+        try
         {
-            return Convert.FromBase64String(base64);
-        }
+            if (arguments.ValueKind == JsonValueKind.Object && arguments.TryGetProperty("base64", out var raw) && raw.GetString() is { } base64)
+            {
+                return Convert.FromBase64String(base64);
+            }
 
-        return arguments.ValueKind == JsonValueKind.Object && arguments.TryGetProperty("text", out var text) ? Encoding.UTF8.GetBytes(text.GetString() ?? "") : [];
+            return arguments.ValueKind == JsonValueKind.Object && arguments.TryGetProperty("text", out var text) ? Encoding.UTF8.GetBytes(text.GetString() ?? "") : [];
+        }
+        catch (Exception ex) when (ex is FormatException or InvalidOperationException)
+        {
+            // FormatException: not base64; InvalidOperationException: a JSON string with a lone surrogate (\ud800) has no UTF-8.
+            return null;
+        }
     }
 
     /// <summary>The session's terminal as the program sees it (/dev/pts/N), from /proc.</summary>

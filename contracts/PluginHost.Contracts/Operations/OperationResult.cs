@@ -19,4 +19,13 @@ public sealed record OperationResult(bool Success, string Message)
         ArgumentNullException.ThrowIfNull(error);
         return new(false, error.Message) { Error = error };
     }
+
+    /// <summary>The code of <see cref="InvalidArguments"/>: the host answers it 400, as its own argument checks (since 1.4).</summary>
+    public const string InvalidArgumentsCode = "INVALID_ARGUMENTS";
+
+    /// <summary>
+    /// The caller's arguments fit the declared shape but not the operation (a negative count, bytes
+    /// that are not base64): a 400 for the caller to fix, not a 409 failure of the unit (since 1.4).
+    /// </summary>
+    public static OperationResult InvalidArguments(string message, string remedy) => Fail(new UnitError(InvalidArgumentsCode, message, remedy));
 }

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.WebSockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using PluginHost.Contracts.Operations;
 using PluginHost.Contracts.Units;
 using PluginHost.Core.Hosting;
 using PluginHost.Core.Manifests;
@@ -181,6 +182,13 @@ internal static partial class HostApi
             }
 
             var error = result.Error ?? new UnitError("OPERATION_FAILED", result.Message, "See the unit's logs (pluginhost logs " + name + ").");
+            if (error.Code == OperationResult.InvalidArgumentsCode)
+            {
+                // The caller's to fix, like the host's own argument checks above.
+                return ApiProblem.From(error, StatusCodes.Status400BadRequest, "Invalid arguments",
+                    new Dictionary<string, object?> { ["problems"] = new[] { $"{op}: {error.Message}" } });
+            }
+
             return ApiProblem.From(error, StatusCodes.Status409Conflict, $"{op} failed",
                 new Dictionary<string, object?> { ["success"] = false, ["data"] = result.Data, ["unit"] = unit.Status() });
         });

@@ -142,4 +142,32 @@ public sealed class PtySocketTests : IAsyncLifetime
         Assert.Equal((HttpStatusCode.BadRequest, "WEBSOCKET_REQUIRED"), (noTerminal.StatusCode, (await noTerminal.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString()));
         Assert.NotNull(refused);
     }
+
+    [Theory]
+    [InlineData("write", """{"base64": "not base64!"}""")]
+    [InlineData("write", """{"text": "\ud800"}""")]
+    [InlineData("scrollback", """{"maxBytes": -1}""")]
+    [InlineData("resize", """{"cols": 99999999999, "rows": 24}""")]
+    [InlineData("resize", """{"cols": 1, "rows": 24}""")]
+    public async Task Arguments_an_operation_cannot_take_are_a_400_with_a_remedy_not_an_exception(string op, string body)
+    {
+        using var response = await _http.PostAsync($"/api/units/shell/ops/{op}", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("INVALID_ARGUMENTS", problem.GetProperty("code").GetString());
+        Assert.Equal(400, problem.GetProperty("status").GetInt32());
+        Assert.False(string.IsNullOrEmpty(problem.GetProperty("remedy").GetString()));
+        Assert.DoesNotContain("Exception", problem.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_huge_maxBytes_returns_all_that_is_kept()
+    {
+        var all = await (await _http.PostAsJsonAsync("/api/units/shell/ops/scrollback", new { })).Content.ReadFromJsonAsync<JsonElement>();
+        var huge = await _http.PostAsync("/api/units/shell/ops/scrollback", new StringContent("""{"maxBytes": 9000000000000}""", System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.OK, huge.StatusCode);
+        Assert.True((await huge.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("data").GetProperty("bytes").GetInt32() >= all.GetProperty("data").GetProperty("bytes").GetInt32());
+    }
 }
