@@ -49,15 +49,19 @@ internal static class UnitManifestReader
         var after = ReadAfter(reader);
         var ports = ReadPorts(reader);
         var env = ReadEnv(reader);
-        var spec = reader.Node("spec") switch
+        // An absent (or empty) spec is an empty one where it would be, so that what the plugin finds
+        // missing is reported at a position; a spec that is no mapping at all is reported once, here.
+        var specNode = reader.Node("spec");
+        var spec = specNode switch
         {
-            null or SpecScalar { Value: null } => SpecMapping.Empty("spec"),
+            null => new SpecMapping("spec", reader.Mapping.Location, []),
+            SpecScalar { Value: null } => new SpecMapping("spec", specNode.Location, []),
             SpecMapping mapping => mapping,
             var other => Bad(reader, other),
         };
 
         var defaults = UnitDefaults.None;
-        if (driver is not null)
+        if (driver is not null && (specNode is null or SpecMapping or SpecScalar { Value: null }))
         {
             (defaults, var driverPorts) = AskDriver(driver, kind, spec, reader);
             ports = [.. ports, .. driverPorts.Where(p => ports.All(q => q.Name != p.Name))];

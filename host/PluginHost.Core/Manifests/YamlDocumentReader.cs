@@ -66,8 +66,11 @@ internal static partial class YamlDocumentReader
         }
         catch (YamlException ex)
         {
-            problems.Add(new ManifestProblem(displayPath, (int)ex.Start.Line, (int)ex.Start.Column, "",
-                $"invalid YAML ({StripMark(ex.Message)})", "well-formed YAML"));
+            var (line, column) = ex.Message.Contains("tab", StringComparison.OrdinalIgnoreCase) && FirstIndentingTab(text) is { } tab
+                ? tab // YamlDotNet reports where the mapping began (often 1:1), not where the tab is
+                : ((int)ex.Start.Line, (int)ex.Start.Column);
+            problems.Add(new ManifestProblem(displayPath, line, column, "",
+                $"invalid YAML ({StripMark(ex.Message)})", line == (int)ex.Start.Line && column == (int)ex.Start.Column ? "well-formed YAML" : "spaces for indentation (YAML forbids tabs there)"));
             return (null, problems);
         }
         catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or IndexOutOfRangeException or FormatException or OverflowException)
@@ -78,6 +81,23 @@ internal static partial class YamlDocumentReader
                 "invalid YAML (the parser could not read past this point)", "well-formed YAML"));
             return (null, problems);
         }
+    }
+
+    /// <summary>The line and column of the first tab among a line's leading whitespace.</summary>
+    private static (int Line, int Column)? FirstIndentingTab(string text)
+    {
+        var lines = text.Split('\n');
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var indent = lines[i].Length - lines[i].TrimStart(' ', '\t').Length;
+            var tab = lines[i].IndexOf('\t', 0, indent);
+            if (tab >= 0)
+            {
+                return (i + 1, tab + 1);
+            }
+        }
+
+        return null;
     }
 
     private static string StripMark(string message) => MarkPrefix().Replace(message, "").Trim();
@@ -115,6 +135,23 @@ internal static partial class YamlDocumentReader
 
         public int LastColumn { get; private set; } = 1;
 
+        /// <summary>The YAML 1.2 core schema's tags: anything else (!!binary, !!timestamp, !custom) means a value this reader would not honour.</summary>
+        private static readonly HashSet<string> CoreTags = new(StringComparer.Ordinal)
+        {
+            "tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool",
+            "tag:yaml.org,2002:null", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map", "!",
+        };
+
+        private void CheckTag(NodeEvent e, string path)
+        {
+            if (!e.Tag.IsEmpty && !CoreTags.Contains(e.Tag.Value))
+            {
+                var shown = e.Tag.Value.StartsWith("tag:yaml.org,2002:", StringComparison.Ordinal) ? "!!" + e.Tag.Value["tag:yaml.org,2002:".Length..] : e.Tag.Value;
+                problems.Add(new ManifestProblem(file, (int)e.Start.Line, (int)e.Start.Column, path,
+                    $"the YAML tag {shown}, which manifests do not use", "plain values (a tag such as !!binary would otherwise be silently ignored)"));
+            }
+        }
+
         private SourceLocation At(ParsingEvent e)
         {
             (LastLine, LastColumn) = ((int)e.End.Line, (int)e.End.Column);
@@ -143,11 +180,13 @@ internal static partial class YamlDocumentReader
             string? anchor;
             if (parser.TryConsume<Scalar>(out var scalar))
             {
+                CheckTag(scalar, path);
                 anchor = scalar.Anchor.IsEmpty ? null : scalar.Anchor.Value;
                 node = new SpecScalar(path, At(scalar), IsNull(scalar) ? null : scalar.Value, scalar.Style != ScalarStyle.Plain);
             }
             else if (parser.TryConsume<SequenceStart>(out var sequenceStart))
             {
+                CheckTag(sequenceStart, path);
                 anchor = sequenceStart.Anchor.IsEmpty ? null : sequenceStart.Anchor.Value;
                 var items = new List<SpecNode>();
                 while (!parser.TryConsume<SequenceEnd>(out _))
@@ -160,6 +199,7 @@ internal static partial class YamlDocumentReader
             else
             {
                 var mappingStart = parser.Consume<MappingStart>();
+                CheckTag(mappingStart, path);
                 anchor = mappingStart.Anchor.IsEmpty ? null : mappingStart.Anchor.Value;
                 node = ReadMapping(path, mappingStart, depth);
             }

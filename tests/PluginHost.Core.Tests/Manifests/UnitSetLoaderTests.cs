@@ -111,4 +111,21 @@ public sealed class UnitSetLoaderTests : IDisposable
         Assert.Equal(problems.OrderBy(p => p.Line).ThenBy(p => p.Column).Select(p => (p.Line, p.Column)), problems.Select(p => (p.Line, p.Column)));
         Assert.Equal([4, 5, 6], problems.Select(p => p.Line).Distinct());
     }
+
+    [Theory]
+    [InlineData("spec:\n\tcommand: /bin/true\n", 5, 1, "found invalid YAML (While scanning a mapping, found invalid tab as indentation.)")]
+    [InlineData("spec: hello\n", 4, 7, "spec: found \"hello\"; expected a mapping")]
+    [InlineData("", 1, 1, "spec.command: found no \"command\"")]
+    [InlineData("spec: { command: !!binary aGVsbG8= }\n", 4, 18, "spec.command: found the YAML tag !!binary, which manifests do not use")]
+    [InlineData("spec: !!map { command: /bin/true, args: !custom [x] }\n", 4, 41, "spec.args: found the YAML tag !custom")]
+    public void Each_mistake_is_one_problem_at_its_own_position(string tail, int line, int column, string says)
+    {
+        _dir.Write("u.yaml", "apiVersion: pluginhost/v1\nkind: worker\nname: u\n" + tail);
+
+        var problem = Assert.Single(UnitSetLoader.Load(_dir.Path, new TestKinds()).Problems);
+
+        Assert.Equal((line, column), (problem.Line, problem.Column));
+        Assert.EndsWith("u.yaml", problem.File, StringComparison.Ordinal);
+        Assert.Contains(says, problem.ToString(), StringComparison.Ordinal);
+    }
 }
