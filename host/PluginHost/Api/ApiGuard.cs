@@ -48,9 +48,29 @@ internal sealed class ApiGuard
             .ExecuteAsync(http).ConfigureAwait(false);
     }
 
+    /// <summary>The API's limit on all request headers together (Kestrel's default).</summary>
+    public const int MaxHeaderBytes = 32 * 1024;
+
+    /// <summary>The API's limit on the request target, path and query (Kestrel's default for the request line).</summary>
+    public const int MaxTargetBytes = 8 * 1024;
+
     private static (int Status, string Code, string Title, string Message, string Remedy)? Check(HttpContext http, byte[]? expected, bool loopbackBind)
     {
         var request = http.Request;
+        var headerBytes = request.Headers.Sum(h => h.Key.Length + 4 + h.Value.Sum(v => v?.Length ?? 0));
+        if (headerBytes > MaxHeaderBytes)
+        {
+            return (StatusCodes.Status431RequestHeaderFieldsTooLarge, "HEADERS_TOO_LARGE", "Request headers too large",
+                $"The request's headers take {headerBytes} bytes; the API accepts {MaxHeaderBytes}.", "Send fewer or shorter headers (a cookie jar for another site, perhaps).");
+        }
+
+        var targetBytes = (request.Path.Value?.Length ?? 0) + (request.QueryString.Value?.Length ?? 0);
+        if (targetBytes > MaxTargetBytes)
+        {
+            return (StatusCodes.Status414UriTooLong, "URI_TOO_LONG", "Request target too long",
+                $"The request's path and query take {targetBytes} characters; the API accepts {MaxTargetBytes}.", "No route of the API needs a longer one: check the URL.");
+        }
+
         if (loopbackBind && !IsLoopbackHost(request.Host.Host))
         {
             return (StatusCodes.Status403Forbidden, "HOST_REFUSED", "Host not allowed",

@@ -24,6 +24,11 @@ internal static class ApiQuery
         : int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) ? value
         : throw new InvalidQueryException(name, $"?{name}={ApiProblem.Shown(text)} is not a whole number.", $"Give {name} as a number, e.g. ?{name}=100.");
 
+    /// <summary>A count: a whole number, 0 or more.</summary>
+    public static int? Count(HttpContext http, string name) => Int(http, name) is not { } value ? null
+        : value >= 0 ? value
+        : throw new InvalidQueryException(name, $"?{name}={value} is negative.", $"Give {name} as 0 or more, e.g. ?{name}=100.");
+
     public static bool? Bool(HttpContext http, string name) => String(http, name) is not { } text ? null
         : bool.TryParse(text, out var value) ? value
         : throw new InvalidQueryException(name, $"?{name}={ApiProblem.Shown(text)} is not true or false.", $"Give {name} as true or false.");

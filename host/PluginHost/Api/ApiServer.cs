@@ -28,8 +28,10 @@ internal sealed class ApiServer : IAsyncDisposable
     {
         var options = new KestrelServerOptions { AddServerHeader = false };
         options.Limits.MaxRequestBodySize = maxRequestBodyBytes;
-        options.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
-        options.Limits.MaxRequestLineSize = 8 * 1024;
+        // Kestrel answers what it refuses itself with a bare status and no body; its limits sit well
+        // above the API's own (ApiGuard), so a request over those gets a problem+json that says why.
+        options.Limits.MaxRequestHeadersTotalSize = 8 * ApiGuard.MaxHeaderBytes;
+        options.Limits.MaxRequestLineSize = 8 * ApiGuard.MaxTargetBytes;
         if (bind.Equals("localhost", StringComparison.OrdinalIgnoreCase))
         {
             options.ListenLocalhost(port);

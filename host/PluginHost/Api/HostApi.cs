@@ -34,7 +34,7 @@ internal static partial class HostApi
         Map(routes, setup, supervisor, stopping);
         RequestDelegate guarded = http => guard.HandleAsync(http, routes.DispatchAsync);
         var webSockets = new WebSocketMiddleware(guarded, Options.Create(new Microsoft.AspNetCore.Builder.WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) }), loggers);
-        return webSockets.Invoke;
+        return MaskedClientFrames.Require(webSockets.Invoke);
     }
 
     private static void Map(ApiRoutes routes, HostSetup setup, Supervisor supervisor, CancellationToken stopping)
@@ -84,7 +84,7 @@ internal static partial class HostApi
         routes.MapGet("/api/events/recent", (http, _) =>
         {
             var unit = ApiQuery.String(http, "unit");
-            var limit = Math.Clamp(ApiQuery.Int(http, "limit") ?? 1000, 1, 1000);
+            var limit = Math.Min(ApiQuery.Count(http, "limit") ?? 1000, 1000);
             var recent = setup.Events.RecentSequenced().Where(e => unit is null || e.Event.Unit == unit).TakeLast(limit);
             return ApiReply.Json(recent.Select(RecentEvent.From).ToArray());
         });
@@ -124,10 +124,11 @@ internal static partial class HostApi
 
         routes.MapGet("/api/units/{name}/logs", (http, route) => WithUnit(supervisor, route["name"], unit =>
         {
-            var tail = ApiQuery.Int(http, "tail");
+            // ?tail=0 is no line (a follower that wants only what comes); more than is kept is all of it.
+            var tail = ApiQuery.Count(http, "tail");
             return ApiQuery.Bool(http, "follow") == true
                 ? ApiReply.Streamed(() => LogStream.ServeAsync(http, unit, tail ?? 0, stopping))
-                : ApiReply.Json(unit.Log.Tail(Math.Clamp(tail ?? 100, 1, 10_000)).Select(LogStream.LineView.From).ToArray());
+                : ApiReply.Json((tail == 0 ? [] : unit.Log.Tail(Math.Min(tail ?? 100, 10_000))).Select(LogStream.LineView.From).ToArray());
         }));
 
         routes.MapGet("/api/units/{name}/ops", (_, route) => WithUnit(supervisor, route["name"], unit => ApiReply.Json(unit.Operations().Select(OperationView.From).ToArray())));

@@ -230,12 +230,40 @@ public sealed class ApiTests(ApiHostFixture host) : IClassFixture<ApiHostFixture
     [InlineData("/api/units/talker/logs?tail=1&tail=2", "tail")]
     [InlineData("/api/units/talker/logs?follow=yes", "follow")]
     [InlineData("/api/events/recent?limit=-x", "limit")]
+    [InlineData("/api/units/talker/logs?tail=-1", "tail")]
+    [InlineData("/api/events/recent?limit=-5", "limit")]
     public async Task Query_parameters_of_the_wrong_type_are_refused_with_the_parameter_named(string path, string parameter)
     {
         var problem = await ProblemAsync(await _http.GetAsync(path), HttpStatusCode.BadRequest);
 
         Assert.Equal("INVALID_QUERY", problem.GetProperty("code").GetString());
         Assert.Contains(parameter, problem.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_tail_of_zero_is_no_line_and_one_past_what_is_kept_is_all_of_it()
+    {
+        var none = await GetAsync("/api/units/talker/logs?tail=0");
+        var one = await GetAsync("/api/units/talker/logs?tail=1");
+        var huge = await GetAsync("/api/units/talker/logs?tail=2000000000");
+        var noEvents = await GetAsync("/api/events/recent?limit=0");
+
+        Assert.Equal(0, none.GetArrayLength());
+        Assert.Equal(1, one.GetArrayLength());
+        Assert.True(huge.GetArrayLength() > 1);
+        Assert.Equal(0, noEvents.GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Headers_and_targets_over_the_APIs_limits_are_problems_that_say_so()
+    {
+        using var bigHeader = new HttpRequestMessage(HttpMethod.Get, "/api/health");
+        bigHeader.Headers.Add("X-Big", new string('a', 40_000));
+        var headers = await ProblemAsync(await _http.SendAsync(bigHeader), HttpStatusCode.RequestHeaderFieldsTooLarge);
+        var target = await ProblemAsync(await _http.GetAsync("/api/units/talker/logs?x=" + new string('a', 10_000)), HttpStatusCode.RequestUriTooLong);
+
+        Assert.Equal("HEADERS_TOO_LARGE", headers.GetProperty("code").GetString());
+        Assert.Equal("URI_TOO_LONG", target.GetProperty("code").GetString());
     }
 
     [Fact]

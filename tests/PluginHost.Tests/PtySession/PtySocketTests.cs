@@ -170,4 +170,50 @@ public sealed class PtySocketTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, huge.StatusCode);
         Assert.True((await huge.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("data").GetProperty("bytes").GetInt32() >= all.GetProperty("data").GetProperty("bytes").GetInt32());
     }
+
+    [Fact]
+    public async Task An_unmasked_client_frame_ends_the_connection_and_reaches_nothing_while_masked_ones_work()
+    {
+        var marker = $"unmasked-{Random.Shared.Next(1000, 9999)}";
+        using var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync(System.Net.IPAddress.Loopback, _port);
+        var stream = client.GetStream();
+        var handshake = $"GET /api/units/shell/pty HTTP/1.1\r\nHost: 127.0.0.1:{_port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(handshake));
+        var response = new StringBuilder();
+        var buffer = new byte[64 * 1024];
+        using var timeout = new CancellationTokenSource(Deadline);
+        while (!response.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
+        {
+            response.Append(Encoding.ASCII.GetString(buffer, 0, await stream.ReadAsync(buffer, timeout.Token)));
+        }
+
+        Assert.StartsWith("HTTP/1.1 101", response.ToString(), StringComparison.Ordinal);
+        var payload = Encoding.ASCII.GetBytes($"echo {marker}\r");
+        await stream.WriteAsync((byte[])[0x82, (byte)payload.Length, .. payload], timeout.Token); // FIN + binary, mask bit clear
+
+        // The server closes the connection: reads end (0 bytes, or a reset) well before the deadline.
+        while (true)
+        {
+            int read;
+            try
+            {
+                read = await stream.ReadAsync(buffer, timeout.Token);
+            }
+            catch (IOException)
+            {
+                break;
+            }
+
+            if (read == 0)
+            {
+                break;
+            }
+        }
+
+        using var viewer = await ConnectAsync();
+        await TypeAsync(viewer, "echo masked-works\r");
+        var seen = await ReadUntilAsync(viewer, new StringBuilder(), t => t.Contains("masked-works\r\n", StringComparison.Ordinal) && t.Split("masked-works").Length > 2, "the masked input to run");
+        Assert.DoesNotContain(marker, seen, StringComparison.Ordinal);
+    }
 }
