@@ -52,6 +52,21 @@ internal sealed partial class HostProcess : IAsyncDisposable
     public static HostProcess StartInheriting(string workingDirectory, string redirections, params string[] args) =>
         Start(workingDirectory, null, new ProcessStartInfo("/bin/bash", ["-c", $"exec {redirections}; exec dotnet exec \"$@\"", "bash", Executable, .. args]));
 
+    /// <summary>
+    /// Starts the host with these signal dispositions whatever the test runner inherited — under a
+    /// script's background job SIGINT and SIGQUIT arrive ignored — e.g. <c>--default-signal=INT,QUIT</c>
+    /// or <c>--ignore-signal=INT</c> (coreutils env).
+    /// </summary>
+    public static HostProcess StartWithSignals(string workingDirectory, string dispositions, params string[] args) =>
+        Start(workingDirectory, null, new ProcessStartInfo("env", [dispositions, "dotnet", "exec", Executable, .. args]));
+
+    /// <summary>The signals the process ignores (SigIgn of /proc/PID/status), as signal numbers.</summary>
+    public int[] IgnoredSignals()
+    {
+        var mask = Convert.ToUInt64(File.ReadLines($"/proc/{Pid}/status").First(l => l.StartsWith("SigIgn:", StringComparison.Ordinal))[7..].Trim(), 16);
+        return [.. Enumerable.Range(1, 64).Where(s => (mask & (1UL << (s - 1))) != 0)];
+    }
+
     private static HostProcess Start(string workingDirectory, IReadOnlyDictionary<string, string>? environment, ProcessStartInfo start)
     {
         start.WorkingDirectory = workingDirectory;

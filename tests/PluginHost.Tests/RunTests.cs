@@ -40,9 +40,13 @@ public sealed class RunTests : IAsyncLifetime
         _dir.Dispose();
     }
 
-    private async Task StartAsync(params string[] extra)
+    private async Task StartAsync(params string[] extra) => await StartAsync(null, extra);
+
+    /// <param name="dispositions">coreutils env's signal options the host starts with; null: whatever the runner has.</param>
+    private async Task StartAsync(string? dispositions, params string[] extra)
     {
-        _host = HostProcess.Start(_dir.Path, ["run", "--manifests", "manifests", "--data", "data", "--urls", $"http://127.0.0.1:{_port}", .. extra]);
+        string[] args = ["run", "--manifests", "manifests", "--data", "data", "--urls", $"http://127.0.0.1:{_port}", .. extra];
+        _host = dispositions is null ? HostProcess.Start(_dir.Path, args) : HostProcess.StartWithSignals(_dir.Path, dispositions, args);
         await Eventually.TrueAsync(() => Healthy(), Deadline, "the host to answer /api/health\n" + _host.Output);
     }
 
@@ -93,14 +97,25 @@ public sealed class RunTests : IAsyncLifetime
     [InlineData(3)] // SIGQUIT
     public async Task The_host_serves_its_configuration_and_stops_cleanly_on_a_stop_signal(int signal)
     {
-        await StartAsync();
+        // With the dispositions under test: a runner started from a script's background job hands
+        // SIGINT and SIGQUIT down ignored, and a host honours an inherited ignore (see the next test).
+        await StartAsync("--default-signal=INT,QUIT");
+        Assert.DoesNotContain(signal, _host!.IgnoredSignals());
         await Eventually.TrueAsync(() => GetAsync("/api/units/hello").Result.GetProperty("state").GetString() == "ready", Deadline, "hello to be ready");
 
         var units = await GetAsync("/api/units");
         var plugins = await GetAsync("/api/plugins");
         var pid = units[0].GetProperty("pid").GetInt32();
         _host!.Signal(signal);
-        var code = await _host.WaitForExitAsync(Deadline);
+        int code;
+        try
+        {
+            code = await _host.WaitForExitAsync(Deadline);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new Xunit.Sdk.XunitException($"the host still runs {Deadline.TotalSeconds:F0} s after signal {signal}; it ignores signals [{string.Join(", ", _host.IgnoredSignals())}]\n{_host.Output}");
+        }
 
         Assert.Equal("hello", units[0].GetProperty("name").GetString());
         Assert.Equal("process", units[0].GetProperty("plugin").GetProperty("name").GetString());
@@ -109,6 +124,20 @@ public sealed class RunTests : IAsyncLifetime
         Assert.Contains("Host stopped.", _host.Output, StringComparison.Ordinal);
         Assert.False(PluginHost.Core.Processes.ProcStat.Read(pid) is { IsZombie: false }, "the unit outlived the host");
         Assert.True(Directory.Exists(_dir.Combine("data", "plugins-shadow")));
+    }
+
+    [Fact]
+    public async Task Started_with_SIGINT_ignored_the_host_keeps_it_ignored_says_so_and_stops_on_SIGTERM()
+    {
+        await StartAsync("--ignore-signal=INT");
+
+        Assert.Contains(2, _host!.IgnoredSignals()); // the kernel discards a SIGINT, as it does for a script's background job
+        Assert.Matches(@"Ignored since the host started \(inherited from its parent, as for a script's background job\): (SIGINT|.*, SIGINT)", _host.Output);
+        Assert.Contains("stop it with SIGTERM", _host.Output, StringComparison.Ordinal);
+        Assert.Contains($"stop it with kill -TERM {_host.Pid}", _host.Output, StringComparison.Ordinal);
+        _host.Terminate();
+        Assert.Equal(0, await _host.WaitForExitAsync(Deadline));
+        Assert.Contains("Host stopped.", _host.Output, StringComparison.Ordinal);
     }
 
     [Fact]

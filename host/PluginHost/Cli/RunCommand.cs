@@ -101,6 +101,12 @@ internal static class RunCommand
 
             var url = setup.Host.ApiAddress;
             using var stop = new StopSignals(cancellationToken);
+            var ignored = StopSignals.InheritedIgnored();
+            if (ignored.Count > 0)
+            {
+                log.LogWarning("Ignored since the host started (inherited from its parent, as for a script's background job): {Signals}. They will not stop this host; stop it with SIGTERM", string.Join(", ", ignored));
+            }
+
             var journalPath = Path.Combine(setup.Host.DataDirectory, "journal.db");
             using var journal = new Journal(journalPath, TimeProvider.System, setup.Alarm.Component("the journal", journalPath));
             var services = new UnitServices(TimeProvider.System, setup.Events, new PortAllocator(), new ProbeRunner(),
@@ -133,7 +139,7 @@ internal static class RunCommand
                 return ExitCodes.StartupFailed;
             }
 
-            LogStarted(log, url, setup, token is not null);
+            LogStarted(log, url, setup, token is not null, ignored.Contains("SIGINT"));
             try
             {
                 await supervisor.StartAsync(setup.Units, CancellationToken.None).ConfigureAwait(false);
@@ -156,7 +162,7 @@ internal static class RunCommand
         }
     }
 
-    private static void LogStarted(Microsoft.Extensions.Logging.ILogger log, string url, HostSetup setup, bool tokenRequired)
+    private static void LogStarted(Microsoft.Extensions.Logging.ILogger log, string url, HostSetup setup, bool tokenRequired, bool interruptIgnored)
     {
         foreach (var plugin in setup.Plugins.List())
         {
@@ -171,8 +177,8 @@ internal static class RunCommand
                 unit.Enabled ? (unit.Autostart ? "enabled, autostart" : "enabled, starts on demand") : "disabled");
         }
 
-        log.LogInformation("PluginHost listening on {Url}{Token} (data: {Data}). Dashboard: {Url}/ — press Ctrl-C to stop.", url,
-            tokenRequired ? ", bearer token required" : "", setup.Host.DataDirectory, url);
+        log.LogInformation("PluginHost listening on {Url}{Token} (data: {Data}). Dashboard: {Url}/ — {HowToStop}.", url,
+            tokenRequired ? ", bearer token required" : "", setup.Host.DataDirectory, url, interruptIgnored ? $"stop it with kill -TERM {Environment.ProcessId}" : "press Ctrl-C to stop");
     }
 
     private static bool IsLoopback(string bind) =>
