@@ -29,9 +29,11 @@ public sealed class EngineBehaviourTests : IAsyncLifetime
         await _engine.WaitForStateAsync("web", "ready");
 
         var readyAt = Transitions().Where(t => t.To == "ready").ToDictionary(t => t.Unit, t => t.At);
-        var apiPid = _engine.Unit("api").Status().Pid!.Value;
+        var (dbPid, apiPid) = (_engine.Unit("db").Status().Pid!.Value, _engine.Unit("api").Status().Pid!.Value);
         Assert.True(readyAt["db"] <= readyAt["api"] && readyAt["api"] <= readyAt["web"]);
-        Assert.True(ProcStat.Read(apiPid)!.StartTimeTicks >= 0);
+        // By the kernel's own clock (1/100 s): api was not even spawned until db, 0.5 s into its run, was ready.
+        var apart = ProcStat.Read(apiPid)!.StartTimeTicks - ProcStat.Read(dbPid)!.StartTimeTicks;
+        Assert.True(apart >= 45, $"api started {apart / 100.0:F2} s after db, before db said it was ready");
 
         await _engine.Supervisor.StopAllAsync();
 

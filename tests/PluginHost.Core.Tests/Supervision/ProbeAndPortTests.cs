@@ -57,6 +57,13 @@ public sealed class ProbeAndPortTests : IAsyncLifetime
         _squatters.Add(listener);
     }
 
+    /// <summary>From the unit's last move to starting until its last move to ready.</summary>
+    private TimeSpan Took(string unit)
+    {
+        var states = _engine.EventsOf(unit).Where(e => e.Kind == "unit_state").ToArray();
+        return states.Last(e => e.Payload.GetProperty("to").GetString() == "ready").Timestamp - states.Last(e => e.Payload.GetProperty("to").GetString() == "starting").Timestamp;
+    }
+
     private const string HttpServer = "exec /usr/bin/env python3 -m http.server --bind 127.0.0.1 {port:http}";
 
     [Fact]
@@ -66,9 +73,10 @@ public sealed class ProbeAndPortTests : IAsyncLifetime
         await _engine.RunAsync(UnitYaml.Bash("web", "sleep 1; " + HttpServer,
             $"ports: {{ http: {port} }}\nhealth: {{ startTimeout: 20s, readiness: {{ http: {{ path: /, port: http }}, interval: 100ms }} }}"));
 
-        Assert.Equal("starting", (await _engine.WaitForStateAsync("web", "starting")).State);
         var ready = await _engine.WaitForStateAsync("web", "ready");
 
+        // Ready only once the probe passed: the server starts listening a second into the process's life.
+        Assert.True(Took("web") >= TimeSpan.FromSeconds(0.9), $"ready {Took("web").TotalSeconds:F2} s after starting: before the server could answer");
         Assert.Equal(port, ready.Ports["http"]);
         using var http = new HttpClient();
         Assert.True((await http.GetAsync(new Uri($"http://127.0.0.1:{port}/"))).IsSuccessStatusCode);
@@ -124,9 +132,12 @@ public sealed class ProbeAndPortTests : IAsyncLifetime
         await _engine.RunAsync(UnitYaml.Bash("logready", "sleep 0.5; echo \"server listening on :8080\"; sleep 300",
             "health: { readiness: { log: { pattern: \"listening on :\\\\d+\" } } }"));
 
-        Assert.Equal("starting", (await _engine.WaitForStateAsync("logready", "starting")).State);
         await _engine.WaitForStateAsync("logready", "ready");
-        Assert.Contains(_engine.Unit("logready").Log.Tail(5), l => l.Text.Contains("listening", StringComparison.Ordinal));
+
+        var line = Assert.Single(_engine.Unit("logready").Log.Tail(5), l => l.Text.Contains("listening", StringComparison.Ordinal));
+        var readyAt = _engine.EventsOf("logready").Last(e => e.Kind == "unit_state" && e.Payload.GetProperty("to").GetString() == "ready").Timestamp;
+        Assert.True(readyAt >= line.Timestamp, $"ready at {readyAt:O}, before the line at {line.Timestamp:O}");
+        Assert.True(Took("logready") >= TimeSpan.FromSeconds(0.45), $"ready {Took("logready").TotalSeconds:F2} s after starting, before the line was written");
     }
 
     [Fact]

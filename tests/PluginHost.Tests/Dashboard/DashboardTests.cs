@@ -38,6 +38,8 @@ public sealed class DashboardTests : IAsyncLifetime
             name: shell
             spec: { command: /bin/bash, args: ["-c", "echo SHELL-READY; while read -r line; do eval \"$line\"; done"] }
             """);
+        RepositoryLayout.CopyPlugin(RepositoryLayout.TestPlugin("sample"), _dir.Combine("plugins"));
+        _dir.Write("manifests/gauged.yaml", "apiVersion: pluginhost/v1\nkind: sample\nname: gauged\nspec: { message: hi }\n");
         _dir.Write("manifests/sleeper.yaml", "apiVersion: pluginhost/v1\nkind: process\nname: sleeper\nspec: { command: /bin/sleep, args: ['300'] }\n");
         var port = HostProcess.FreePort();
         _url = $"http://127.0.0.1:{port}";
@@ -155,10 +157,17 @@ public sealed class DashboardTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_kinds_own_memory_gauges_show_beside_RSS_and_every_gauge_in_the_tooltip()
+    public async Task A_units_gauges_are_in_its_memory_cells_tooltip_and_bytes_gauges_show_beside_RSS()
     {
         var page = await _browser!.NewPageAsync();
         await GoToDashboardAsync(page);
+
+        // Rendered from the live status: the sample kind measures its pid as the gauge sample_pid.
+        var row = page.Locator("tr[data-unit=\"gauged\"]");
+        await Assertions.Expect(row.Locator(".state")).ToHaveTextAsync("ready", new() { Timeout = (float)Deadline.TotalMilliseconds });
+        var pid = await row.Locator(".pid").InnerTextAsync();
+        await Assertions.Expect(row.Locator(".rss")).ToHaveAttributeAsync("title", $"sample_pid = {pid}", new() { Timeout = (float)Deadline.TotalMilliseconds });
+        await Assertions.Expect(row.Locator(".rss")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^\d+\.\d MB$"));
 
         var memory = await page.EvaluateAsync<string>("() => fmt.memory(104857600, { gpu_memory_bytes: 1610612736, queue_depth: 3 })");
         var none = await page.EvaluateAsync<string>("() => fmt.memory(104857600, null)");
