@@ -39,6 +39,34 @@ internal static class PythonPreflight
             remedy);
     }
 
+    /// <summary>The interpreters <c>python: auto</c> tries, in order: the app's own virtualenv, then the machine's.</summary>
+    public static IReadOnlyList<string> AutoCandidates(string appDirectory) =>
+    [
+        Path.Combine(appDirectory, ".venv", "bin", "python"),
+        Path.Combine(appDirectory, "venv", "bin", "python"),
+        .. (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries).Select(d => Path.Combine(d, "python3")),
+        .. OtherPythons,
+    ];
+
+    /// <summary><c>python: auto</c>: the first of <see cref="AutoCandidates"/> that can import uvicorn and fastapi.</summary>
+    /// <exception cref="UnitErrorException">UVICORN_NOT_FOUND naming every interpreter tried, when none can.</exception>
+    public static async Task<string> FindAsync(string appDirectory, CancellationToken cancellationToken)
+    {
+        var tried = new List<string>();
+        foreach (var candidate in AutoCandidates(appDirectory).Distinct(StringComparer.Ordinal).Where(File.Exists))
+        {
+            tried.Add(candidate);
+            if (await CheckAsync(candidate, cancellationToken).ConfigureAwait(false) is null)
+            {
+                return candidate;
+            }
+        }
+
+        throw new UnitErrorException(new UnitError("UVICORN_NOT_FOUND",
+            tried.Count == 0 ? "No python3 was found on this machine (spec.python: auto)." : $"No python on this machine can import uvicorn and fastapi (spec.python: auto tried {string.Join(", ", tried)}).",
+            "Install them: on Debian or Ubuntu `sudo apt install python3-uvicorn python3-fastapi` (for /usr/bin/python3), elsewhere `python3 -m venv .venv && .venv/bin/pip install uvicorn fastapi` in the app's folder; then start the unit."));
+    }
+
     /// <returns>The first module the interpreter cannot import, or null.</returns>
     private static async Task<string?> MissingModuleAsync(string python, CancellationToken cancellationToken)
     {

@@ -59,9 +59,11 @@ internal sealed class PythonServerDriver : IUnitDriver
                 "Fix spec.appDir (relative paths start at the manifest's folder)."));
         }
 
-        var python = CommandLocator.Resolve(server.Python, appDirectory)
+        var python = server.Python == PythonServerSpec.AutoPython
+            ? await PythonPreflight.FindAsync(appDirectory, cancellationToken).ConfigureAwait(false)
+            : CommandLocator.Resolve(server.Python, appDirectory)
             ?? throw new UnitErrorException(new UnitError("PYTHON_NOT_FOUND", $"The python interpreter \"{server.Python}\" was not found or is not executable.",
-                "Install Python 3, or set spec.python to an interpreter's path (a virtualenv's bin/python works)."));
+                "Install Python 3, or set spec.python to an interpreter's path (a virtualenv's bin/python works), or to auto."));
         if (await PythonPreflight.CheckAsync(python, cancellationToken).ConfigureAwait(false) is { } missing)
         {
             throw new UnitErrorException(missing);

@@ -7,7 +7,8 @@ namespace PluginHost.Plugins.PythonServer;
 /// spec:
 ///   app: main:app               # required: module:attribute of the ASGI app
 ///   appDir: ./app               # where the module is; relative to the manifest's folder (default: that folder)
-///   python: python3             # a name on PATH or a path (a virtualenv's bin/python works)
+///   python: python3             # a name on PATH or a path (a virtualenv's bin/python works), or auto:
+///                               # the first of appDir/.venv, appDir/venv, PATH, /usr/bin… that imports uvicorn and fastapi
 ///   host: 127.0.0.1
 ///   port: 8121                  # preferred; the next free one is taken when it is busy
 ///   portScan: 10                # how many ports after it to try before PORT_IN_USE
@@ -28,6 +29,8 @@ internal sealed record PythonServerSpec(
     IReadOnlyDictionary<string, string> Environment)
 {
     public const int DefaultPort = 8121;
+
+    public const string AutoPython = "auto";
 
     public static (PythonServerSpec Spec, IReadOnlyList<SpecProblem> Problems) Read(SpecMapping mapping)
     {

@@ -23,6 +23,7 @@ public sealed class PythonServerDriverTests : IAsyncLifetime
     [Fact]
     public async Task The_plan_runs_uvicorn_on_the_allocated_port_in_the_app_directory_with_unbuffered_output()
     {
+        Prerequisite.PythonWithUvicorn();
         Directory.CreateDirectory(_dir.Combine("manifests", "app"));
         var context = TestUnitContext.Create("python-server", "app: main:app\nappDir: app\npython: /usr/bin/python3\nuvicornArgs: [--log-level, debug]", _dir.Combine("manifests"), _dir.Combine("data"));
 
@@ -32,6 +33,38 @@ public sealed class PythonServerDriverTests : IAsyncLifetime
         Assert.Equal(["-m", "uvicorn", "main:app", "--host", "127.0.0.1", "--port", "{port:http}", "--app-dir", _dir.Combine("manifests", "app"), "--log-level", "debug"], plan.Arguments);
         Assert.Equal(_dir.Combine("manifests", "app"), plan.WorkingDirectory);
         Assert.Equal("1", plan.Environment["PYTHONUNBUFFERED"]);
+    }
+
+    [Fact]
+    public async Task Python_auto_takes_the_apps_own_virtualenv_first_when_it_can_import_uvicorn()
+    {
+        var venv = _dir.Write("manifests/app/.venv/bin/python", "#!/bin/sh\n# a stand-in interpreter that can import anything\nexit 0\n");
+        File.SetUnixFileMode(venv, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var context = TestUnitContext.Create("python-server", "app: main:app\nappDir: app\npython: auto", _dir.Combine("manifests"), _dir.Combine("data"));
+
+        var plan = await Driver.PrepareAsync(context, CancellationToken.None);
+
+        Assert.Equal(venv, plan.Command);
+    }
+
+    [Fact]
+    public async Task Python_auto_with_no_python_that_can_import_uvicorn_names_every_one_tried()
+    {
+        var broken = _dir.Write("manifests/app/.venv/bin/python", "#!/bin/sh\nexit 1\n");
+        File.SetUnixFileMode(broken, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var context = TestUnitContext.Create("python-server", "app: main:app\nappDir: app\npython: auto", _dir.Combine("manifests"), _dir.Combine("data"));
+
+        try
+        {
+            var plan = await Driver.PrepareAsync(context, CancellationToken.None);
+            Assert.NotEqual(broken, plan.Command); // this machine has another python that can: it was taken instead
+        }
+        catch (UnitErrorException ex)
+        {
+            Assert.Equal("UVICORN_NOT_FOUND", ex.Error.Code);
+            Assert.Contains(broken, ex.Error.Message, StringComparison.Ordinal);
+            Assert.Contains("apt install python3-uvicorn python3-fastapi", ex.Error.Remedy, StringComparison.Ordinal);
+        }
     }
 
     [Fact]

@@ -25,6 +25,12 @@ internal sealed record UnitManifest
     /// <summary>Start when the host starts (or when the unit is added).</summary>
     public bool Autostart { get; init; } = true;
 
+    /// <summary>
+    /// <c>autostart: optional</c>: started with the host when it can be; a start refused by its
+    /// preflight (a requirement of the machine missing) leaves it stopped with the reason, not failed.
+    /// </summary>
+    public bool AutostartOptional { get; init; }
+
     public IReadOnlyList<string> After { get; init; } = [];
 
     /// <summary>After a host crash, adopt the unit's still-running process (true) or terminate it and start afresh (false).</summary>

@@ -44,7 +44,7 @@ internal static class UnitManifestReader
 
         var description = reader.String("description");
         var enabled = reader.Bool("enabled") ?? true;
-        var autostart = reader.Bool("autostart");
+        var (autostart, optional) = ReadAutostart(reader);
         var reattach = reader.Bool("reattach") ?? true;
         var after = ReadAfter(reader);
         var ports = ReadPorts(reader);
@@ -87,6 +87,7 @@ internal static class UnitManifestReader
             Description = description,
             Enabled = enabled,
             Autostart = autostart ?? defaults.Autostart ?? true,
+            AutostartOptional = optional,
             After = after,
             Reattach = reattach,
             Restart = restart,
@@ -97,6 +98,25 @@ internal static class UnitManifestReader
             Spec = spec,
             Fingerprint = Fingerprint.Of(root),
         }, result);
+    }
+
+    /// <summary><c>autostart: true | false | optional</c> (started with the host when it can be).</summary>
+    private static (bool? Autostart, bool Optional) ReadAutostart(SpecReader reader)
+    {
+        switch (reader.Node("autostart"))
+        {
+            case null or SpecScalar { Value: null }:
+                return (null, false);
+            case SpecScalar { Quoted: false, Value: "optional" }:
+                return (true, true);
+            case SpecScalar { Quoted: false, Value: "true" or "True" or "TRUE" or "yes" or "on" }:
+                return (true, false);
+            case SpecScalar { Quoted: false, Value: "false" or "False" or "FALSE" or "no" or "off" }:
+                return (false, false);
+            case var other:
+                reader.Report(other, other.Describe(), "true, false or optional (started with the host when its requirements are met)");
+                return (null, false);
+        }
     }
 
     private static SpecMapping Bad(SpecReader reader, SpecNode node)

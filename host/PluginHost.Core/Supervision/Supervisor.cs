@@ -75,7 +75,7 @@ internal sealed partial class Supervisor : ISupervisedUnits, IAsyncDisposable
 
                 if (!adopted && unit.Manifest is { Enabled: true, Autostart: true })
                 {
-                    unit.Start("autostart");
+                    unit.Autostart();
                 }
             }
         }
@@ -193,7 +193,7 @@ internal sealed partial class Supervisor : ISupervisedUnits, IAsyncDisposable
         Volatile.Write(ref _units, new Dictionary<string, UnitSupervisor>(_units, StringComparer.Ordinal) { [manifest.Name] = unit });
         if (autostart && manifest.Enabled && manifest.Autostart)
         {
-            unit.Start("autostart");
+            unit.Autostart();
         }
 
         return unit;

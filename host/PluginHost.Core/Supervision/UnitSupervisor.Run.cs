@@ -235,9 +235,19 @@ internal sealed partial class UnitSupervisor
             _services.Ports.Release(Name);
             _context.Ports = new Dictionary<string, int>();
             _lastError = ex.Error;
+            bool optional;
             lock (_gate)
             {
                 _wantRunning = false;
+                optional = _optionalStart;
+                _optionalStart = false;
+            }
+
+            if (optional)
+            {
+                // autostart: optional — a machine without what the unit needs is not a failure of the unit.
+                Move(UnitState.Stopped, $"not started with the host (autostart: optional): {ex.Error.Message}", ex.Error);
+                return;
             }
 
             Move(UnitState.Failed, $"preflight failed: {ex.Error.Message}", ex.Error);
@@ -252,6 +262,11 @@ internal sealed partial class UnitSupervisor
         {
             await EndedAsync(null, new UnitFailure(FailureKind.SpawnFailed, ex.Message), null).ConfigureAwait(false);
             return;
+        }
+
+        lock (_gate)
+        {
+            _optionalStart = false; // past preflight: from here it is supervised like any unit
         }
 
         var readiness = await WaitForReadinessAsync(child, phase).ConfigureAwait(false);

@@ -36,6 +36,9 @@ internal sealed partial class UnitSupervisor : ISupervisedUnit, IAsyncDisposable
     private bool _wantRunning;
     private bool _restartRequested;
     private bool _forgetFailures;
+
+    // An autostart of an `autostart: optional` unit is under way: a refusal by preflight leaves it stopped, not failed.
+    private bool _optionalStart;
     private string _request = "start requested";
     private DateTimeOffset _nextStartAt;
     private RunningChild? _child;
@@ -102,7 +105,12 @@ internal sealed partial class UnitSupervisor : ISupervisedUnit, IAsyncDisposable
     /// <summary>The latest probe that ran (for /metrics), null before any.</summary>
     public ProbeObservation? LastProbe { get; private set; }
 
-    public UnitCommandResult Start(string reason = "start requested")
+    /// <summary>The start the host itself makes (at host start, or when a manifest adds the unit).</summary>
+    public UnitCommandResult Autostart() => Start("autostart", Manifest.AutostartOptional);
+
+    public UnitCommandResult Start(string reason = "start requested") => Start(reason, optional: false);
+
+    private UnitCommandResult Start(string reason, bool optional)
     {
         lock (_gate)
         {
@@ -121,6 +129,7 @@ internal sealed partial class UnitSupervisor : ISupervisedUnit, IAsyncDisposable
 
             _wantRunning = true;
             _giveUp = null;
+            _optionalStart = optional;
             _nextStartAt = _services.Time.GetUtcNow();
             Poke(reason);
             return Answer(true, $"starting {Name}");

@@ -20,6 +20,8 @@ public sealed class DashboardTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        Prerequisite.Program(Chromium, "chromium");
+        Prerequisite.PythonWithUvicorn();
         RepositoryLayout.CopyPlugin(RepositoryLayout.Plugin("process"), _dir.Combine("plugins"));
         _dir.Write("manifests/host.yaml", "apiVersion: pluginhost/v1\nplugins: { directories: [../plugins], watch: false }\nmanifests: { watch: false }\n");
         _dir.Write("manifests/ticker.yaml", """

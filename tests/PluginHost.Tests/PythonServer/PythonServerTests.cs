@@ -21,6 +21,7 @@ public sealed class PythonServerTests : IAsyncLifetime
 
     public Task InitializeAsync()
     {
+        Prerequisite.PythonWithUvicorn();
         RepositoryLayout.CopyPlugin(RepositoryLayout.Plugin("python-server"), _dir.Combine("plugins"));
         _dir.Write("manifests/host.yaml", "apiVersion: pluginhost/v1\nplugins: { directories: [../plugins], watch: false }\nmanifests: { watch: false }\n");
         _dir.Write("app/main.py", File.ReadAllText(Path.Combine(RepositoryLayout.Root, "samples", "hello-api", "main.py")));
@@ -64,8 +65,10 @@ public sealed class PythonServerTests : IAsyncLifetime
         JsonElement ready = default;
         try
         {
-            await Eventually.TrueAsync(() => Unit() is { } u && u.GetProperty("state").GetString() == "ready"
-                && u.GetProperty("pid").GetInt32() != notPid && (ready = u).ValueKind == JsonValueKind.Object, Deadline, "the server to be ready");
+            await Eventually.TrueAsync(() => Unit() is { } u && (u.GetProperty("state").GetString() == "failed"
+                    ? throw new Xunit.Sdk.XunitException($"the server failed instead of getting ready: {u.GetProperty("lastError")}")
+                    : u.GetProperty("state").GetString() == "ready" && u.GetProperty("pid").GetInt32() != notPid && (ready = u).ValueKind == JsonValueKind.Object),
+                Deadline, "the server to be ready");
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
