@@ -14,6 +14,41 @@ public sealed partial class ClientTests(ApiHostFixture host) : IClassFixture<Api
     private Task<(int ExitCode, string Output)> RunAsync(params string[] args) =>
         HostProcess.RunAsync(Path.GetTempPath(), [.. args, "--url", $"http://127.0.0.1:{host.Port}"]);
 
+    [Theory]
+    [InlineData(80)]
+    [InlineData(120)]
+    public async Task Status_on_a_terminal_fits_its_width(int columns)
+    {
+        Prerequisite.Program("/usr/bin/script", "bsdutils");
+        var command = $"stty cols {columns} rows 40; dotnet exec '{HostProcess.Executable}' status --url http://127.0.0.1:{host.Port}";
+        using var terminal = Process.Start(new ProcessStartInfo("/usr/bin/script", ["-qec", command, "/dev/null"])
+        {
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+            Environment = { ["TERM"] = "xterm-256color", ["NO_COLOR"] = "1" },
+        })!;
+        var output = await terminal.StandardOutput.ReadToEndAsync();
+        await terminal.WaitForExitAsync();
+
+        var lines = AnsiEscape().Replace(output, "").Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.Length > 0).ToArray();
+        Assert.Contains(lines, l => l.Contains("talker", StringComparison.Ordinal));
+        Assert.All(lines, l => Assert.True(l.TrimEnd().Length <= columns, $"{l.TrimEnd().Length} > {columns}: {l}"));
+        Assert.Equal(columns >= 100, lines.Any(l => l.Contains("Restarts", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task The_command_list_marks_optional_arguments_as_each_commands_usage_does()
+    {
+        var (code, help) = await HostProcess.RunAsync(Path.GetTempPath(), "--help");
+        var (_, validate) = await HostProcess.RunAsync(Path.GetTempPath(), "validate", "--help");
+
+        Assert.Equal(0, code);
+        Assert.Matches(@"\n  validate \[<dir>\] +Check host.yaml", help);
+        Assert.Matches(@"\n  start <name> +Start a unit", help);
+        Assert.Matches(@"\n  ops <name> \[<operation>\] \[<arguments>\.\.\.\] +List or run", help);
+        Assert.Contains("pluginhost validate [<dir>]", validate, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Status_shows_every_unit_in_a_table_or_as_json()
     {
@@ -130,4 +165,8 @@ public sealed partial class ClientTests(ApiHostFixture host) : IClassFixture<Api
 
     [GeneratedRegex(@"line (\d+)")]
     private static partial Regex LineNumbers();
+
+    /// <summary>Escape sequences a terminal program may write: colours, cursor keys, keypad modes.</summary>
+    [GeneratedRegex(@"\x1b(\[[0-9;?]*[A-Za-z]|[=>])")]
+    private static partial Regex AnsiEscape();
 }

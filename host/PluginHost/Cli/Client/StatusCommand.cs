@@ -43,18 +43,36 @@ internal static class StatusCommand
             return;
         }
 
-        var table = new Table().Border(TableBorder.Rounded)
-            .AddColumns("Unit", "Kind", "State", "PID", "Port", "Uptime", "CPU", "RSS", "Restarts", "Last error");
-        foreach (var index in new[] { 3, 4, 5, 6, 7, 8 })
+        // Every column that fits the terminal, most useful first: a unit's row stays one line wide
+        // on an 80-column terminal (the kind, uptime and restarts go first; `status NAME` has them all).
+        var width = AnsiConsole.Profile.Width;
+        var columns = new List<(string Title, bool Right, Func<JsonElement, string> Cell)>
         {
-            table.Columns[index].RightAligned();
+            ("Unit", false, u => Markup.Escape(UnitView.Text(u, "name"))),
+            ("State", false, u => UnitView.State(UnitView.Text(u, "state"))),
+            ("PID", true, u => UnitView.Text(u, "pid")),
+            ("Port", true, u => UnitView.Ports(u.GetProperty("ports"))),
+            ("CPU", true, u => UnitView.Cpu(u.GetProperty("cpuPercent"))),
+            ("RSS", true, u => UnitView.Rss(u.GetProperty("rssBytes"))),
+            ("Last error", false, u => UnitView.Error(u, withRemedy: false)),
+        };
+        if (width >= 100)
+        {
+            columns.Insert(1, ("Kind", false, u => Markup.Escape(UnitView.Text(u, "kind"))));
+            columns.Insert(5, ("Uptime", true, u => UnitView.Uptime(u.GetProperty("uptimeSeconds"))));
+            columns.Insert(8, ("Restarts", true, u => UnitView.Text(u, "restarts")));
+        }
+
+        var table = new Table().Border(width >= 100 ? TableBorder.Rounded : TableBorder.Simple);
+        foreach (var (title, right, _) in columns)
+        {
+            var column = new TableColumn(title);
+            table.AddColumn(right ? column.RightAligned().NoWrap() : title == "Unit" || title == "State" ? column.NoWrap() : column);
         }
 
         foreach (var u in units.EnumerateArray())
         {
-            table.AddRow(Markup.Escape(UnitView.Text(u, "name")), Markup.Escape(UnitView.Text(u, "kind")), UnitView.State(UnitView.Text(u, "state")),
-                UnitView.Text(u, "pid"), UnitView.Ports(u.GetProperty("ports")), UnitView.Uptime(u.GetProperty("uptimeSeconds")),
-                UnitView.Cpu(u.GetProperty("cpuPercent")), UnitView.Rss(u.GetProperty("rssBytes")), UnitView.Text(u, "restarts"), UnitView.Error(u, withRemedy: false));
+            table.AddRow([.. columns.Select(c => c.Cell(u))]);
         }
 
         AnsiConsole.Write(table);
