@@ -8,33 +8,20 @@ namespace PluginHost.Tests;
 /// <summary>The README's run command, as a newcomer runs it: the default manifests come up healthy whatever the machine has.</summary>
 public sealed class DefaultManifestsTests : IAsyncLifetime
 {
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
-    private readonly TempDirectory _dir = new("defaults");
-    private readonly HttpClient _http = new();
-    private HostProcess? _host;
+    private readonly HostUnderTest _test = new("defaults");
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync()
-    {
-        if (_host is not null)
-        {
-            await _host.DisposeAsync();
-        }
-
-        _http.Dispose();
-        _dir.Dispose();
-    }
+    public async Task DisposeAsync() => await _test.DisposeAsync();
 
     [Fact]
     public async Task No_default_unit_fails_and_one_whose_requirement_is_missing_says_what_to_install()
     {
-        var port = HostProcess.FreePort();
-        _http.BaseAddress = new Uri($"http://127.0.0.1:{port}");
-        _host = HostProcess.Start(RepositoryLayout.Root, "run", "--data", _dir.Combine("data"), "--urls", $"http://127.0.0.1:{port}");
+        // The repository's own manifests folder, with a data folder and port of the test's.
+        var host = _test.Adopt(HostProcess.Start(RepositoryLayout.Root, "run", "--data", _test.Dir.Combine("data"), "--urls", $"http://127.0.0.1:{_test.Port}"));
 
         // Settled: nothing on its way anywhere.
-        var units = await Eventually.WaitAsync(() => Settled(), Deadline, "the default units to settle\n" + _host.Output);
+        var units = await Eventually.WaitAsync(() => Settled(), TimeSpan.FromSeconds(60), "the default units to settle\n" + host.Output);
 
         Assert.Equal(["heartbeat", "hello-api", "llm"], units.Keys.Order(StringComparer.Ordinal));
         Assert.All(units.Values, u => Assert.NotEqual("failed", u.GetProperty("state").GetString()));
@@ -57,7 +44,7 @@ public sealed class DefaultManifestsTests : IAsyncLifetime
     {
         try
         {
-            var units = _http.GetFromJsonAsync<JsonElement>("/api/units").Result.EnumerateArray().ToDictionary(u => u.GetProperty("name").GetString()!);
+            var units = _test.Http.GetFromJsonAsync<JsonElement>("/api/units").Result.EnumerateArray().ToDictionary(u => u.GetProperty("name").GetString()!);
             return units.Count > 0 && units.Values.All(u => u.GetProperty("state").GetString() is "ready" or "idle" or "stopped" or "failed") ? units : null;
         }
         catch (AggregateException)

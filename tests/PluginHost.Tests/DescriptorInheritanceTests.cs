@@ -1,5 +1,3 @@
-using System.Net.Http.Json;
-using System.Text.Json;
 using PluginHost.Contracts.Testing;
 using Xunit;
 
@@ -12,53 +10,38 @@ namespace PluginHost.Tests;
 /// </summary>
 public sealed class DescriptorInheritanceTests : IAsyncLifetime
 {
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
     private static readonly int[] Stray = [7, 9, 251];
-    private readonly TempDirectory _dir = new("fds");
-    private readonly HttpClient _http = new();
-    private HostProcess? _host;
+    private readonly HostUnderTest _test = new("fds");
 
     public Task InitializeAsync()
     {
-        RepositoryLayout.CopyPlugin(RepositoryLayout.Plugin("pty-session"), _dir.Combine("plugins"));
-        RepositoryLayout.CopyPlugin(RepositoryLayout.Plugin("process"), _dir.Combine("plugins"));
-        _dir.Write("manifests/host.yaml", "apiVersion: pluginhost/v1\nplugins: { directories: [../plugins], watch: false }\nmanifests: { watch: false }\n");
-        _dir.Write("manifests/plain.yaml", $$"""
+        RepositoryLayout.CopyPlugin(RepositoryLayout.Plugin("pty-session"), _test.Dir.Combine("plugins"));
+        RepositoryLayout.CopyPlugin(RepositoryLayout.Plugin("process"), _test.Dir.Combine("plugins"));
+        _test.Dir.Write("manifests/host.yaml", "apiVersion: pluginhost/v1\nplugins: { directories: [../plugins], watch: false }\nmanifests: { watch: false }\n");
+        _test.Dir.Write("manifests/plain.yaml", $$"""
             apiVersion: pluginhost/v1
             kind: process
             name: plain
-            health: { liveness: { exec: { command: /bin/bash, args: [-c, 'ls /proc/$$/fd > {{_dir.Combine("probe-fds")}}'] }, interval: 100ms } }
+            health: { liveness: { exec: { command: /bin/bash, args: [-c, 'ls /proc/$$/fd > {{_test.Dir.Combine("probe-fds")}}'] }, interval: 100ms } }
             spec: { command: /bin/sleep, args: ['300'] }
             """);
-        _dir.Write("manifests/shell.yaml", "apiVersion: pluginhost/v1\nkind: pty-session\nname: shell\nspec: { command: /bin/sleep, args: ['300'] }\n");
+        _test.Dir.Write("manifests/shell.yaml", "apiVersion: pluginhost/v1\nkind: pty-session\nname: shell\nspec: { command: /bin/sleep, args: ['300'] }\n");
         return Task.CompletedTask;
     }
 
-    public async Task DisposeAsync()
-    {
-        if (_host is not null)
-        {
-            await _host.DisposeAsync();
-        }
-
-        _http.Dispose();
-        _dir.Dispose();
-    }
+    public async Task DisposeAsync() => await _test.DisposeAsync();
 
     [Fact]
     public async Task No_child_of_the_host_holds_a_descriptor_the_host_inherited()
     {
-        var port = HostProcess.FreePort();
-        _http.BaseAddress = new Uri($"http://127.0.0.1:{port}");
-        var lockFile = _dir.Combine("parent.lock");
-        _host = HostProcess.StartInheriting(_dir.Path, $"7</dev/null 9>>{lockFile} 251</dev/null",
-            "run", "--manifests", "manifests", "--data", "data", "--urls", $"http://127.0.0.1:{port}");
-        await Eventually.TrueAsync(() => AllReady(), Deadline, "both units ready\n" + _host.Output);
-        await Eventually.TrueAsync(() => File.Exists(_dir.Combine("probe-fds")), Deadline, "the probe to run");
-        Assert.All(Stray, fd => Assert.True(File.Exists($"/proc/{_host.Pid}/fd/{fd}"), $"the host did not inherit fd {fd}: the test proves nothing"));
+        var lockFile = _test.Dir.Combine("parent.lock");
+        var host = _test.Adopt(HostProcess.StartInheriting(_test.Dir.Path, $"7</dev/null 9>>{lockFile} 251</dev/null", _test.RunArguments()));
+        await Eventually.TrueAsync(() => _test.UnitIs("plain", "ready") && _test.UnitIs("shell", "ready"), HostUnderTest.Deadline, "both units ready\n" + host.Output);
+        await Eventually.TrueAsync(() => File.Exists(_test.Dir.Combine("probe-fds")), HostUnderTest.Deadline, "the probe to run");
+        Assert.All(Stray, fd => Assert.True(File.Exists($"/proc/{host.Pid}/fd/{fd}"), $"the host did not inherit fd {fd}: the test proves nothing"));
 
         var plain = Pid("plain");
-        var holder = PluginHost.Core.Processes.ProcStat.All().Single(p => p.ParentPid == _host.Pid && Arguments(p.Pid).StartsWith("pluginhost-output-holder", StringComparison.Ordinal)).Pid;
+        var holder = PluginHost.Core.Processes.ProcStat.All().Single(p => p.ParentPid == host.Pid && Arguments(p.Pid).StartsWith("pluginhost-output-holder", StringComparison.Ordinal)).Pid;
         var children = new Dictionary<string, int[]>
         {
             ["unit"] = Descriptors(plain),
@@ -69,26 +52,14 @@ public sealed class DescriptorInheritanceTests : IAsyncLifetime
         Assert.Equal([0, 1, 2], children["unit"]);
         Assert.Equal([0, 1, 2, 3, 4], children["output holder"]);
         Assert.Equal([0, 1, 2], children["pty session"]);
-        var probe = File.ReadAllLines(_dir.Combine("probe-fds")).Select(int.Parse).ToArray();
+        var probe = File.ReadAllLines(_test.Dir.Combine("probe-fds")).Select(int.Parse).ToArray();
         Assert.Empty(probe.Intersect(Stray));
         // At least the three strays (the test runner may pass one more of its own).
-        var said = System.Text.RegularExpressions.Regex.Match(_host.Output, @"(\d+) descriptor\(s\) inherited from the host's parent are kept from every unit");
-        Assert.True(said.Success && int.Parse(said.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) >= 3, _host.Output);
+        var said = System.Text.RegularExpressions.Regex.Match(host.Output, @"(\d+) descriptor\(s\) inherited from the host's parent are kept from every unit");
+        Assert.True(said.Success && int.Parse(said.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) >= 3, host.Output);
     }
 
-    private bool AllReady()
-    {
-        try
-        {
-            return _http.GetFromJsonAsync<JsonElement>("/api/units").Result.EnumerateArray().All(u => u.GetProperty("state").GetString() == "ready");
-        }
-        catch (AggregateException)
-        {
-            return false;
-        }
-    }
-
-    private int Pid(string unit) => _http.GetFromJsonAsync<JsonElement>($"/api/units/{unit}").Result.GetProperty("pid").GetInt32();
+    private int Pid(string unit) => _test.Unit(unit)!.Value.GetProperty("pid").GetInt32();
 
     private static int[] Descriptors(int pid) => [.. Directory.GetFileSystemEntries($"/proc/{pid}/fd").Select(f => int.Parse(Path.GetFileName(f), System.Globalization.CultureInfo.InvariantCulture)).Order()];
 

@@ -13,75 +13,54 @@ namespace PluginHost.Tests;
 /// </summary>
 public sealed partial class DiskFullTests : IAsyncLifetime
 {
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
-    private readonly TempDirectory _dir = new("disk-full");
-    private readonly HttpClient _http = new();
-    private readonly List<HostProcess> _hosts = [];
+    private static readonly TimeSpan Deadline = HostUnderTest.Deadline;
+    private readonly HostUnderTest _test = new("disk-full");
     private SmallDisk? _disk;
-    private int _port;
+
+    private TempDirectory Dir => _test.Dir;
 
     public Task InitializeAsync()
     {
-        _dir.Write("manifests/host.yaml", $"apiVersion: pluginhost/v1\nplugins: {{ directories: ['{RepositoryLayout.Plugin("")}'], watch: false }}\nmanifests: {{ debounce: 100ms }}\n");
+        Dir.Write("manifests/host.yaml", $"apiVersion: pluginhost/v1\nplugins: {{ directories: ['{RepositoryLayout.Plugin("")}'], watch: false }}\nmanifests: {{ debounce: 100ms }}\n");
+
         // Each process notes its line numbers outside the small disk: lost lines at the end of a
         // process's output are holes no later line in the file reveals.
-        Directory.CreateDirectory(_dir.Combine("counts"));
-        _dir.Write("manifests/chatty.yaml", $$"""
+        Directory.CreateDirectory(Dir.Combine("counts"));
+        Dir.Write("manifests/chatty.yaml", $$"""
             apiVersion: pluginhost/v1
             kind: process
             name: chatty
             restart: always
             spec:
               command: /bin/bash
-              args: [-c, 'i=0; while true; do i=$((i+1)); echo "line $$ $i"; echo $i >> {{_dir.Combine("counts")}}/$$; sleep 0.002; done']
+              args: [-c, 'i=0; while true; do i=$((i+1)); echo "line $$ $i"; echo $i >> {{Dir.Combine("counts")}}/$$; sleep 0.002; done']
             """);
-        _dir.Write("manifests/quiet.yaml", "apiVersion: pluginhost/v1\nkind: process\nname: quiet\nspec: { command: /bin/sleep, args: ['3001'] }\n");
-        _disk = SmallDisk.Mount(_dir.Combine("data"), megabytes: 8);
-        _port = HostProcess.FreePort();
-        _http.BaseAddress = new Uri($"http://127.0.0.1:{_port}");
+        Dir.Write("manifests/quiet.yaml", "apiVersion: pluginhost/v1\nkind: process\nname: quiet\nspec: { command: /bin/sleep, args: ['3001'] }\n");
+        _disk = SmallDisk.Mount(Dir.Combine("data"), megabytes: 8);
         return Task.CompletedTask;
     }
 
     public async Task DisposeAsync()
     {
-        foreach (var host in _hosts)
-        {
-            await host.DisposeAsync();
-        }
-
-        _http.Dispose();
+        await _test.DisposeAsync(); // hosts first: the disk is unmounted under no one
         _disk?.Dispose();
-        _dir.Dispose();
     }
 
     private async Task<HostProcess> StartHostAsync()
     {
-        var host = HostProcess.Start(_dir.Path, "run", "--manifests", "manifests", "--data", "data", "--urls", $"http://127.0.0.1:{_port}");
-        _hosts.Add(host);
-        await Eventually.TrueAsync(() => Unit("chatty") is { } u && u.GetProperty("state").GetString() == "ready", Deadline, "chatty to be ready\n" + host.Output);
+        var host = _test.Start();
+        await Eventually.TrueAsync(() => _test.UnitIs("chatty", "ready"), Deadline, "chatty to be ready\n" + host.Output);
         return host;
     }
 
-    private JsonElement? Unit(string name)
-    {
-        try
-        {
-            using var response = _http.GetAsync($"/api/units/{name}").Result;
-            return response.IsSuccessStatusCode ? response.Content.ReadFromJsonAsync<JsonElement>().Result : null;
-        }
-        catch (AggregateException)
-        {
-            return null;
-        }
-    }
+    private JsonElement? Unit(string name) => _test.Unit(name);
 
-    private JsonElement Health() => _http.GetFromJsonAsync<JsonElement>("/api/health").Result;
+    private JsonElement Health() => _test.Http.GetFromJsonAsync<JsonElement>("/api/health").Result;
 
-    private int LastLine() => _http.GetFromJsonAsync<JsonElement>("/api/units/chatty/logs?tail=1").Result.EnumerateArray()
+    private int LastLine() => _test.Http.GetFromJsonAsync<JsonElement>("/api/units/chatty/logs?tail=1").Result.EnumerateArray()
         .Select(l => int.Parse(l.GetProperty("text").GetString()!.Split(' ')[2], CultureInfo.InvariantCulture)).LastOrDefault();
 
-    private JsonElement[] Events(string kind) => [.. _http.GetFromJsonAsync<JsonElement>("/api/events/recent").Result.EnumerateArray()
-        .Where(e => e.GetProperty("kind").GetString() == kind)];
+    private JsonElement[] Events(string kind) => _test.Events(kind);
 
     [Fact]
     public async Task A_full_disk_is_an_alert_supervision_goes_on_and_everything_catches_up_when_space_returns()
@@ -105,15 +84,15 @@ public sealed partial class DiskFullTests : IAsyncLifetime
 
         // Control works: restart, removal of a unit, addition of one.
         var oldPid = Unit("chatty")!.Value.GetProperty("pid").GetInt32();
-        using (var restart = await _http.PostAsync("/api/units/chatty/restart", null))
+        using (var restart = await _test.Http.PostAsync("/api/units/chatty/restart", null))
         {
             Assert.True(restart.IsSuccessStatusCode, await restart.Content.ReadAsStringAsync());
         }
 
         await Eventually.TrueAsync(() => Unit("chatty") is { } u && u.GetProperty("state").GetString() == "ready" && u.GetProperty("pid").GetInt32() != oldPid,
             Deadline, "chatty to restart with the disk full");
-        File.Delete(_dir.Combine("manifests", "quiet.yaml"));
-        _dir.Write("manifests/added.yaml", "apiVersion: pluginhost/v1\nkind: process\nname: added\nspec: { command: /bin/sleep, args: ['3002'] }\n");
+        File.Delete(Dir.Combine("manifests", "quiet.yaml"));
+        Dir.Write("manifests/added.yaml", "apiVersion: pluginhost/v1\nkind: process\nname: added\nspec: { command: /bin/sleep, args: ['3002'] }\n");
         await Eventually.TrueAsync(() => Unit("quiet") is null && !Liveness.IsAlive(quiet), Deadline, "the removed unit to stop with the disk full\n" + first.Output);
         await Eventually.TrueAsync(() => Unit("added") is { } u && u.GetProperty("state").GetString() == "ready" && u.GetProperty("pid").ValueKind == JsonValueKind.Number,
             Deadline, "the added unit to run with the disk full\n" + first.Output);
@@ -138,13 +117,13 @@ public sealed partial class DiskFullTests : IAsyncLifetime
         Assert.Equal(0, await second.WaitForExitAsync(Deadline));
 
         // The file holds whole lines only, and says where lines are missing and how many: exactly the holes.
-        var lines = File.ReadAllLines(_dir.Combine("data", "logs", "chatty.log"));
+        var lines = File.ReadAllLines(Dir.Combine("data", "logs", "chatty.log"));
         Assert.All(lines, l => Assert.Matches(LogLine(), l));
         var missing = lines.Select(l => MissingMarker().Match(l)).Where(m => m.Success).Sum(m => long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
         var written = lines.Select(l => OutputLine().Match(l)).Where(m => m.Success)
             .GroupBy(m => m.Groups[1].Value, m => long.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture))
             .ToDictionary(g => g.Key, g => (Count: g.LongCount(), Max: g.Max()));
-        var holes = Directory.GetFiles(_dir.Combine("counts")).Sum(f =>
+        var holes = Directory.GetFiles(Dir.Combine("counts")).Sum(f =>
         {
             // Appended (one write each), so a process killed at any moment leaves whole numbers.
             var last = File.ReadAllLines(f).Where(l => l.Length > 0).Max(l => long.Parse(l, CultureInfo.InvariantCulture));
@@ -158,7 +137,7 @@ public sealed partial class DiskFullTests : IAsyncLifetime
 
     private double Metric(string family, string unit)
     {
-        var text = _http.GetStringAsync("/metrics").Result;
+        var text = _test.Http.GetStringAsync("/metrics").Result;
         var line = text.Split('\n').FirstOrDefault(l => l.StartsWith($"{family}{{unit=\"{unit}\"}} ", StringComparison.Ordinal));
         return line is null ? double.NaN : double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
     }

@@ -11,40 +11,29 @@ namespace PluginHost.Tests;
 /// </summary>
 public sealed class StartRefusalTests : IAsyncLifetime
 {
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
-    private readonly TempDirectory _dir = new("refusal");
-    private readonly List<HostProcess> _hosts = [];
-    private int _port;
+    private static readonly TimeSpan Deadline = HostUnderTest.Deadline;
+    private readonly HostUnderTest _test = new("refusal");
+
+    private TempDirectory Dir => _test.Dir;
 
     public Task InitializeAsync()
     {
-        _dir.Write("manifests/host.yaml", $"apiVersion: pluginhost/v1\nplugins: {{ directories: ['{RepositoryLayout.Plugin("")}'], watch: false }}\n");
-        _dir.Write("manifests/hello.yaml", "apiVersion: pluginhost/v1\nkind: process\nname: hello\nspec: { command: /bin/sleep, args: ['60'] }\n");
-        _port = HostProcess.FreePort();
+        Dir.Write("manifests/host.yaml", $"apiVersion: pluginhost/v1\nplugins: {{ directories: ['{RepositoryLayout.Plugin("")}'], watch: false }}\n");
+        Dir.Write("manifests/hello.yaml", "apiVersion: pluginhost/v1\nkind: process\nname: hello\nspec: { command: /bin/sleep, args: ['60'] }\n");
         return Task.CompletedTask;
     }
 
-    public async Task DisposeAsync()
-    {
-        foreach (var host in _hosts)
-        {
-            await host.DisposeAsync();
-        }
-
-        _dir.Dispose();
-    }
+    public async Task DisposeAsync() => await _test.DisposeAsync();
 
     private async Task<(int Code, string Output)> RunAsync(params string[] args)
     {
-        var host = HostProcess.Start(_dir.Path, args);
-        _hosts.Add(host);
+        var host = _test.Adopt(HostProcess.Start(Dir.Path, args));
         var code = await host.WaitForExitAsync(Deadline);
         Assert.DoesNotContain("   at ", host.Output, StringComparison.Ordinal);
         return (code, host.Output);
     }
 
-    private Task<(int Code, string Output)> RunHostAsync() =>
-        RunAsync("run", "--manifests", "manifests", "--data", "data", "--urls", $"http://127.0.0.1:{_port}");
+    private Task<(int Code, string Output)> RunHostAsync() => RunAsync(_test.RunArguments());
 
     private static void MakeFifo(string path)
     {
@@ -56,7 +45,7 @@ public sealed class StartRefusalTests : IAsyncLifetime
     [Fact]
     public async Task A_fifo_in_the_manifests_folder_is_a_problem_for_validate_and_run_not_a_hang()
     {
-        MakeFifo(_dir.Combine("manifests", "fifo.yaml"));
+        MakeFifo(Dir.Combine("manifests", "fifo.yaml"));
 
         var (validateCode, validateOutput) = await RunAsync("validate", "manifests");
         var (runCode, runOutput) = await RunHostAsync();
@@ -70,7 +59,7 @@ public sealed class StartRefusalTests : IAsyncLifetime
     [Fact]
     public async Task A_token_file_that_is_a_device_refuses_the_start_at_once()
     {
-        _dir.Write("manifests/host.yaml", $"apiVersion: pluginhost/v1\napi: {{ tokenFile: /dev/zero }}\nplugins: {{ directories: ['{RepositoryLayout.Plugin("")}'], watch: false }}\n");
+        Dir.Write("manifests/host.yaml", $"apiVersion: pluginhost/v1\napi: {{ tokenFile: /dev/zero }}\nplugins: {{ directories: ['{RepositoryLayout.Plugin("")}'], watch: false }}\n");
 
         var (code, output) = await RunHostAsync();
 
@@ -81,57 +70,43 @@ public sealed class StartRefusalTests : IAsyncLifetime
     [Fact]
     public async Task A_second_host_on_the_same_data_folder_refuses_naming_the_first_and_touches_nothing()
     {
-        var first = HostProcess.Start(_dir.Path, "run", "--manifests", "manifests", "--data", "data", "--urls", $"http://127.0.0.1:{_port}");
-        _hosts.Add(first);
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_port}") };
-        var pid = await Eventually.WaitAsync(() => HelloPid(http), Deadline, "hello to run under the first host\n" + first.Output);
-        var shadows = Directory.GetDirectories(_dir.Combine("data", "plugins-shadow"));
+        var first = _test.Start();
+        var pid = await Eventually.WaitAsync(() => HelloPid(), Deadline, "hello to run under the first host\n" + first.Output);
+        var shadows = Directory.GetDirectories(Dir.Combine("data", "plugins-shadow"));
 
         var (code, output) = await RunAsync("run", "--manifests", "manifests", "--data", "data", "--urls", $"http://127.0.0.1:{HostProcess.FreePort()}");
 
         Assert.Equal(3, code);
-        Assert.Contains($"is in use by another host (pid {first.Pid}, API http://127.0.0.1:{_port}", output, StringComparison.Ordinal);
+        Assert.Contains($"is in use by another host (pid {first.Pid}, API http://127.0.0.1:{_test.Port}", output, StringComparison.Ordinal);
         Assert.Contains("--data DIR", output, StringComparison.Ordinal);
         Assert.True(Liveness.IsAlive(int.Parse(pid, System.Globalization.CultureInfo.InvariantCulture)), "the first host's unit was stopped by the second");
-        Assert.Equal(pid, HelloPid(http));
-        Assert.Equal(shadows, Directory.GetDirectories(_dir.Combine("data", "plugins-shadow")));
+        Assert.Equal(pid, HelloPid());
+        Assert.Equal(shadows, Directory.GetDirectories(Dir.Combine("data", "plugins-shadow")));
     }
 
-    private static string? HelloPid(HttpClient http)
-    {
-        try
-        {
-            using var unit = System.Text.Json.JsonDocument.Parse(http.GetStringAsync("/api/units/hello").Result);
-            return unit.RootElement.GetProperty("state").GetString() == "ready" ? unit.RootElement.GetProperty("pid").GetInt32().ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
-        }
-        catch (AggregateException)
-        {
-            return null;
-        }
-    }
+    private string? HelloPid() => _test.Unit("hello") is { } unit && unit.GetProperty("state").GetString() == "ready"
+        ? unit.GetProperty("pid").GetInt32().ToString(System.Globalization.CultureInfo.InvariantCulture)
+        : null;
 
     [Fact]
     public async Task An_IPv4_address_written_as_IPv6_is_listened_on_as_IPv4()
     {
-        var host = HostProcess.Start(_dir.Path, "run", "--manifests", "manifests", "--data", "data", "--urls", $"http://[::ffff:127.0.0.1]:{_port}");
-        _hosts.Add(host);
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_port}") };
+        var host = _test.Adopt(HostProcess.Start(Dir.Path, "run", "--manifests", "manifests", "--data", "data", "--urls", $"http://[::ffff:127.0.0.1]:{_test.Port}"));
 
-        await Eventually.TrueAsync(() => HelloPid(http) is not null, Deadline, "the host to serve on 127.0.0.1\n" + host.Output);
-        Assert.Contains($"listening on http://127.0.0.1:{_port}", host.Output, StringComparison.Ordinal);
+        await Eventually.TrueAsync(() => HelloPid() is not null, Deadline, "the host to serve on 127.0.0.1\n" + host.Output);
+        Assert.Contains($"listening on http://127.0.0.1:{_test.Port}", host.Output, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task An_address_this_machine_does_not_have_refuses_the_start_with_exit_3_and_no_stack_trace()
     {
-        var host = HostProcess.Start(_dir.Path, new Dictionary<string, string> { ["PLUGINHOST_TOKEN"] = "0123456789abcdef0123456789abcdef" },
-            "run", "--manifests", "manifests", "--data", "data", "--urls", $"http://[2001:db8::1]:{_port}");
-        _hosts.Add(host);
+        var host = _test.Adopt(HostProcess.Start(Dir.Path, new Dictionary<string, string> { ["PLUGINHOST_TOKEN"] = "0123456789abcdef0123456789abcdef" },
+            "run", "--manifests", "manifests", "--data", "data", "--urls", $"http://[2001:db8::1]:{_test.Port}"));
 
         var code = await host.WaitForExitAsync(Deadline);
 
         Assert.Equal(3, code);
-        Assert.Contains($"cannot listen on http://[2001:db8::1]:{_port}", host.Output, StringComparison.Ordinal);
+        Assert.Contains($"cannot listen on http://[2001:db8::1]:{_test.Port}", host.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", host.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("Unhandled exception", host.Output, StringComparison.Ordinal);
     }
@@ -139,7 +114,7 @@ public sealed class StartRefusalTests : IAsyncLifetime
     [Fact]
     public async Task A_unit_whose_data_folder_cannot_be_made_refuses_the_start_with_its_code()
     {
-        _dir.Write("data/units/hello", "a plain file where the unit's data folder belongs");
+        Dir.Write("data/units/hello", "a plain file where the unit's data folder belongs");
 
         var (code, output) = await RunHostAsync();
 
