@@ -16,7 +16,7 @@ namespace PluginHost.Plugins.PtySession;
 /// operations (write, resize, scrollback, signal, kill). Live bytes go over the host's WebSocket
 /// <c>/api/units/NAME/pty</c>; lines also go on the event stream as <c>pty-output</c>.
 /// </summary>
-internal sealed class PtySessionDriver : IUnitDriver
+internal sealed partial class PtySessionDriver : IUnitDriver
 {
     public const string Kind = "pty-session";
     private const string CrashedAtKey = "pty.crashedAt";

@@ -9,5 +9,6 @@ public sealed class PtySessionPlugin : IPlugin
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.AddUnitKind(PtySessionDriver.Kind, new PtySessionDriver());
+        builder.AddDashboardPanel();
     }
 }

@@ -15,7 +15,7 @@ namespace PluginHost.Plugins.PythonServer;
 /// uvicorn finishes in-flight requests, the seed's status and events, and coded errors whose
 /// messages carry the Python traceback's last lines.
 /// </summary>
-internal sealed class PythonServerDriver : IUnitDriver
+internal sealed partial class PythonServerDriver : IUnitDriver
 {
     public const string Kind = "python-server";
     private const string LastErrorKey = "python-server.lastError";

@@ -9,5 +9,6 @@ public sealed class PythonServerPlugin : IPlugin
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.AddUnitKind(PythonServerDriver.Kind, new PythonServerDriver());
+        builder.AddDashboardPanel();
     }
 }

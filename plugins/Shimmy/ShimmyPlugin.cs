@@ -11,5 +11,6 @@ public sealed class ShimmyPlugin : IPlugin
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.AddUnitKind(ShimmyDriver.Kind, new ShimmyDriver(new SystemAccelProbes(), new ModelDownloader()));
+        builder.AddDashboardPanel();
     }
 }

@@ -63,6 +63,18 @@ public interface IUnitDriver
     ValueTask<IReadOnlyList<UnitGauge>> MeasureAsync(IUnitContext context, CancellationToken cancellationToken)
         => ValueTask.FromResult<IReadOnlyList<UnitGauge>>([]);
 
+    /// <summary>
+    /// Links a unit of this kind offers now (since 1.5), e.g. a ready web server's page: shown on the
+    /// dashboard beside the unit and on its status record. Asked with every status: no I/O here.
+    /// </summary>
+    IReadOnlyList<UnitLink> Links(IUnitContext context) => [];
+
+    /// <summary>
+    /// One line saying what an event this kind published means (since 1.5), e.g. "serving on port
+    /// 8121 (pid 4711)" — the event stream and the dashboard show it. Null: the payload is shown as it is.
+    /// </summary>
+    string? Summarize(string kind, JsonElement payload) => null;
+
     /// <summary>Extra operations this kind offers (<c>POST /api/units/{name}/ops/{op}</c>).</summary>
     IReadOnlyList<UnitOperation> Operations => [];
 

@@ -173,7 +173,7 @@ internal sealed record SequencedEvent(long Id, HostEvent Event)
     private byte[]? _json;
 
     /// <summary>
-    /// The event as the API shows it — <c>{id, kind, unit, plugin, timestamp, payload}</c>, UTF-8 —
+    /// The event as the API shows it — <c>{id, kind, unit, plugin, timestamp, summary, payload}</c>, UTF-8 —
     /// made once and shared by every subscriber (100 SSE clients must not mean 100 serializations).
     /// </summary>
     public byte[] Json => _json ??= Serialize();
@@ -189,6 +189,7 @@ internal sealed record SequencedEvent(long Id, HostEvent Event)
             writer.WriteString("unit", Event.Unit);
             writer.WriteString("plugin", Event.Plugin);
             writer.WriteString("timestamp", Event.Timestamp);
+            writer.WriteString("summary", Event.Summary);
             writer.WritePropertyName("payload");
             Event.Payload.WriteTo(writer);
             writer.WriteEndObject();

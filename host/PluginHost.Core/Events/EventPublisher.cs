@@ -5,8 +5,12 @@ using PluginHost.Contracts.Events;
 
 namespace PluginHost.Core.Events;
 
-/// <summary>Publishes on the bus on behalf of one unit and/or plugin (null for the host itself).</summary>
-internal sealed class EventPublisher(EventBus bus, TimeProvider time, string? unit, string? plugin) : IEventPublisher
+/// <summary>
+/// Publishes on the bus on behalf of one unit and/or plugin (null for the host itself), each event
+/// with its one-line summary: from <paramref name="summarize"/> (a plugin's own wording), else the
+/// host's, else what the payload says of itself.
+/// </summary>
+internal sealed class EventPublisher(EventBus bus, TimeProvider time, string? unit, string? plugin, Func<string, JsonElement, string?>? summarize = null) : IEventPublisher
 {
     /// <summary>
     /// The largest payload an event carries. Every event is kept in memory (ring, subscriber queues),
@@ -30,8 +34,37 @@ internal sealed class EventPublisher(EventBus bus, TimeProvider time, string? un
             element = bytes.Length <= MaxPayloadBytes ? Parse(bytes) : Truncated(bytes);
         }
 
-        bus.Publish(new HostEvent(kind, unit, plugin, time.GetUtcNow(), element));
+        bus.Publish(new HostEvent(kind, unit, plugin, time.GetUtcNow(), element) { Summary = Summarize(kind, element) });
     }
+
+    private string? Summarize(string kind, JsonElement payload)
+    {
+        string? said = null;
+        try
+        {
+            said = summarize?.Invoke(kind, payload);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // A plugin's wording that fails costs its wording, not the event.
+        }
+
+        return Cut(said ?? EventSummaries.Host(kind, payload) ?? EventSummaries.Generic(payload));
+    }
+
+    /// <summary>A summary is one line, of reasonable length.</summary>
+    private static string? Cut(string? text)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+
+        var line = text.ReplaceLineEndings(" ");
+        return line.Length <= MaxSummaryChars ? line : line[..MaxSummaryChars] + "…";
+    }
+
+    public const int MaxSummaryChars = 500;
 
     private static JsonElement Parse(byte[] bytes)
     {

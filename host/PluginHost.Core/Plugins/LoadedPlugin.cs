@@ -17,7 +17,7 @@ internal sealed class LoadedPlugin
     private PluginLoadContext? _context;
 
     public LoadedPlugin(PluginDescriptor descriptor, string sourceDirectory, string shadowDirectory, int generation,
-        PluginLoadContext context, IPlugin instance, PluginBuilder registrations, string contentStamp, TimeSpan loadTime)
+        PluginLoadContext context, IPlugin instance, PluginBuilder registrations, string contentStamp, TimeSpan loadTime, PluginPanel? panel)
     {
         Descriptor = descriptor;
         SourceDirectory = sourceDirectory;
@@ -27,6 +27,8 @@ internal sealed class LoadedPlugin
         _instance = instance;
         Drivers = registrations.Kinds;
         Equipment = registrations.Equipment;
+        Panel = panel;
+        RouteGate = registrations.Routes is { } routes ? new PluginRouteGate(routes) : null;
         ContentStamp = contentStamp;
         LoadTime = loadTime;
     }
@@ -45,6 +47,12 @@ internal sealed class LoadedPlugin
     public IReadOnlyDictionary<string, IUnitDriver> Drivers { get; private set; }
 
     public IReadOnlyDictionary<string, Func<IEquipmentDriver>> Equipment { get; private set; }
+
+    /// <summary>The plugin's dashboard panel (host-owned copies of its files), or null.</summary>
+    public PluginPanel? Panel { get; }
+
+    /// <summary>The door to the plugin's routes, or null when it serves none.</summary>
+    public PluginRouteGate? RouteGate { get; }
 
     public string ContentStamp { get; }
 

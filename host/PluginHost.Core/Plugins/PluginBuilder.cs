@@ -1,6 +1,7 @@
 using PluginHost.Contracts.Equipment;
 using PluginHost.Contracts.Plugins;
 using PluginHost.Contracts.Units;
+using PluginHost.Contracts.Web;
 
 namespace PluginHost.Core.Plugins;
 
@@ -15,6 +16,35 @@ internal sealed class PluginBuilder(PluginInfo plugin) : IPluginBuilder
     public IReadOnlyDictionary<string, IUnitDriver> Kinds => _kinds;
 
     public IReadOnlyDictionary<string, Func<IEquipmentDriver>> Equipment => _equipment;
+
+    /// <summary>The module of the dashboard panel the plugin added, or null.</summary>
+    public string? PanelModule { get; private set; }
+
+    public IPluginRoutes? Routes { get; private set; }
+
+    public IPluginBuilder AddDashboardPanel(string module = "panel.js")
+    {
+        ArgumentException.ThrowIfNullOrEmpty(module);
+        if (PanelModule is not null)
+        {
+            throw new InvalidOperationException("a dashboard panel is added twice");
+        }
+
+        PanelModule = module.TrimStart('/');
+        return this;
+    }
+
+    public IPluginBuilder AddRoutes(IPluginRoutes routes)
+    {
+        ArgumentNullException.ThrowIfNull(routes);
+        if (Routes is not null)
+        {
+            throw new InvalidOperationException("routes are added twice: one IPluginRoutes serves all of a plugin's paths");
+        }
+
+        Routes = routes;
+        return this;
+    }
 
     public IPluginBuilder AddUnitKind(string kind, IUnitDriver driver)
     {

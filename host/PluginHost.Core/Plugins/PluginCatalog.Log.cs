@@ -24,4 +24,7 @@ internal sealed partial class PluginCatalog
 
     [LoggerMessage(EventId = 106, Level = LogLevel.Warning, Message = "Unit {Unit}: the new version of plugin {Plugin} refused to adopt its process ({Reason}); restarting it")]
     private partial void LogAttachRefused(string unit, string plugin, string reason);
+
+    [LoggerMessage(EventId = 107, Level = LogLevel.Warning, Message = "Plugin {Plugin} {Version}: route handlers still running {Seconds} s after it was replaced (they ignore their cancellation token); unloading anyway")]
+    private partial void LogRoutesBusy(string plugin, string version, double seconds);
 }

@@ -324,12 +324,20 @@ internal sealed partial class PluginCatalog : IUnitKindResolver, IAsyncDisposabl
         }
     }
 
+    /// <summary>How long a replaced version's route handlers (a WebSocket session, told by its token) have to end.</summary>
+    public static readonly TimeSpan RouteRetirement = TimeSpan.FromSeconds(5);
+
     /// <summary>Unloads a version and verifies its collection; returns GC cycles taken, or null on a leak.</summary>
     private async Task<int?> ReleaseAsync(LoadedPlugin plugin, string reason)
     {
         var name = plugin.Name;
         var version = plugin.Descriptor.Version;
         var shadow = plugin.ShadowDirectory;
+        if (plugin.RouteGate is { } gate && !await gate.RetireAsync(RouteRetirement, _time).ConfigureAwait(false))
+        {
+            LogRoutesBusy(name, version, RouteRetirement.TotalSeconds);
+        }
+
         await DisposeInstanceAsync(plugin.TakeInstance(), name).ConfigureAwait(false);
         var weak = plugin.Unload();
 
@@ -387,6 +395,11 @@ internal sealed partial class PluginCatalog : IUnitKindResolver, IAsyncDisposabl
             Volatile.Write(ref _snapshot, Snapshot.Empty);
             foreach (var plugin in snapshot.Plugins.Values)
             {
+                if (plugin.RouteGate is { } gate)
+                {
+                    await gate.RetireAsync(RouteRetirement, _time).ConfigureAwait(false); // open WebSockets end now
+                }
+
                 await DisposeInstanceAsync(plugin.TakeInstance(), plugin.Name).ConfigureAwait(false);
                 plugin.Unload();
                 ShadowCopy.TryDelete(plugin.ShadowDirectory);

@@ -52,4 +52,5 @@ internal enum PluginLoadFailure
     KindsMismatch,
     KindConflict,
     FolderUnreadable,
+    PanelMissing,
 }

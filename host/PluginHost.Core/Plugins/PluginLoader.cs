@@ -31,8 +31,9 @@ internal sealed class PluginLoader(string shadowRoot)
             var info = new PluginInfo(descriptor.Name, descriptor.Version, descriptor.ContractsVersion, shadow);
             var (instance, registrations) = RunEntryPoint(assembly, descriptor, info);
             CheckKinds(descriptor, registrations);
+            var panel = registrations.PanelModule is { } module ? PluginPanel.Read(assembly, module, descriptor) : null;
             return new LoadedPlugin(descriptor, sourceDirectory, shadow, generation, context, instance, registrations, stamp,
-                Stopwatch.GetElapsedTime(started));
+                Stopwatch.GetElapsedTime(started), panel);
         }
         catch
         {

@@ -34,8 +34,13 @@ internal sealed class EventJournal : IAsyncDisposable
         _health = health ?? StorageComponent.Unwatched("event journal", path);
         _database = SqliteDatabase.OpenWal(path, """
             CREATE TABLE IF NOT EXISTS events (
-                id INTEGER PRIMARY KEY, kind TEXT NOT NULL, unit TEXT, plugin TEXT, at TEXT NOT NULL, payload TEXT NOT NULL);
+                id INTEGER PRIMARY KEY, kind TEXT NOT NULL, unit TEXT, plugin TEXT, at TEXT NOT NULL, payload TEXT NOT NULL, summary TEXT);
             """);
+        if (!_database.Query("SELECT name FROM pragma_table_info('events')", row => row.GetString(0)).Contains("summary"))
+        {
+            _database.ExecuteScript("ALTER TABLE events ADD COLUMN summary TEXT"); // a journal of an earlier host
+        }
+
         bus.ContinueAfter(LastId());
         _subscription = bus.Subscribe(QueueCapacity);
         _writer = Task.Run(WriteAsync);
@@ -59,8 +64,8 @@ internal sealed class EventJournal : IAsyncDisposable
         lock (_gate)
         {
             return _database.Query(unit is null
-                    ? "SELECT id, kind, unit, plugin, at, payload FROM events WHERE id > $after ORDER BY id LIMIT $limit"
-                    : "SELECT id, kind, unit, plugin, at, payload FROM events WHERE id > $after AND unit = $unit ORDER BY id LIMIT $limit",
+                    ? "SELECT id, kind, unit, plugin, at, payload, summary FROM events WHERE id > $after ORDER BY id LIMIT $limit"
+                    : "SELECT id, kind, unit, plugin, at, payload, summary FROM events WHERE id > $after AND unit = $unit ORDER BY id LIMIT $limit",
                 Read, unit is null ? [("$after", afterId), ("$limit", limit)] : [("$after", afterId), ("$limit", limit), ("$unit", unit)]);
         }
     }
@@ -73,7 +78,7 @@ internal sealed class EventJournal : IAsyncDisposable
             row.IsNull(2) ? null : row.GetString(2),
             row.IsNull(3) ? null : row.GetString(3),
             DateTimeOffset.Parse(row.GetString(4), System.Globalization.CultureInfo.InvariantCulture),
-            payload.RootElement.Clone()));
+            payload.RootElement.Clone()) { Summary = row.IsNull(6) ? null : row.GetString(6) });
     }
 
     /// <summary>The id of the oldest journaled event (0 when empty): anything older is gone for good.</summary>
@@ -143,12 +148,12 @@ internal sealed class EventJournal : IAsyncDisposable
             _database.ExecuteScript("BEGIN");
             try
             {
-                using (var insert = _database.Prepare("INSERT OR REPLACE INTO events (id, kind, unit, plugin, at, payload) VALUES ($id, $kind, $unit, $plugin, $at, $payload)"))
+                using (var insert = _database.Prepare("INSERT OR REPLACE INTO events (id, kind, unit, plugin, at, payload, summary) VALUES ($id, $kind, $unit, $plugin, $at, $payload, $summary)"))
                 {
                     foreach (var e in batch)
                     {
                         insert.Bind(("$id", e.Id), ("$kind", e.Event.Kind), ("$unit", e.Event.Unit), ("$plugin", e.Event.Plugin),
-                            ("$at", e.Event.Timestamp.ToString("O")), ("$payload", e.Event.Payload.GetRawText()));
+                            ("$at", e.Event.Timestamp.ToString("O")), ("$payload", e.Event.Payload.GetRawText()), ("$summary", e.Event.Summary));
                         insert.Run();
                     }
                 }

@@ -201,7 +201,9 @@ internal sealed partial class Supervisor : ISupervisedUnits, IAsyncDisposable
 
     private sealed record PreparedUnit(UnitManifest Manifest, IUnitDriver Driver, Logs.UnitLog Log, bool OwnsLog);
 
-    private PluginRef? PluginOf(string kind) => _plugins.PluginOfKind(kind) is { } plugin ? new PluginRef(plugin.Name, plugin.Descriptor.Version) : null;
+    private PluginRef? PluginOf(string kind) => _plugins.PluginOfKind(kind) is { } plugin
+        ? new PluginRef(plugin.Name, plugin.Descriptor.Version, plugin.Panel is { } panel ? $"/plugins/{plugin.Name}/ui/{panel.Module}?v={plugin.Generation}" : null)
+        : null;
 
     private Task WaitForReadyAsync(string unit, CancellationToken cancellationToken) =>
         Find(unit)?.WhenReadyAsync(cancellationToken) ?? Task.CompletedTask;

@@ -3,7 +3,7 @@ using PluginHost.Contracts.Units;
 
 namespace PluginHost.Core.Supervision;
 
-/// <summary>A kind's own gauges of a running unit (e.g. shimmy's GPU memory), asked with CPU and RSS.</summary>
+/// <summary>A kind's own gauges of a running unit (e.g. a GPU's memory), asked with CPU and RSS.</summary>
 internal sealed partial class UnitSupervisor
 {
     private static readonly TimeSpan GaugeTimeout = TimeSpan.FromSeconds(5);

@@ -61,7 +61,7 @@ internal sealed partial class UnitSupervisor : ISupervisedUnit, IAsyncDisposable
         _events = new EventPublisher(services.Events, services.Time, manifest.Name, plugin: null);
         Log = log;
         _context = new UnitContext(manifest, services.UnitDataDirectory(manifest.Name), services.Time, _logger,
-            new EventPublisher(services.Events, services.Time, manifest.Name, plugin()?.Name), new MemoryStateBag())
+            new EventPublisher(services.Events, services.Time, manifest.Name, plugin()?.Name, (kind, payload) => Driver.Summarize(kind, payload)), new MemoryStateBag())
         {
             Output = Log.Tail,
         };
@@ -281,7 +281,22 @@ internal sealed partial class UnitSupervisor : ISupervisedUnit, IAsyncDisposable
         var usage = running ? Usage : null;
         return new UnitStatus(Name, Kind, Lifecycle.Name(_state), _reason, Manifest.Enabled, _child?.Pid,
             _context.Ports, running ? _startedAt : null, running ? Math.Round((now - _startedAt!.Value).TotalSeconds, 3) : null,
-            _restarts, usage?.CpuPercent, usage?.RssBytes, running ? Gauges : null, _lastError, _plugin());
+            _restarts, usage?.CpuPercent, usage?.RssBytes, running ? Gauges : null, _lastError, _plugin(),
+            new UnitCapabilities(_child?.Terminal is not null, running ? Links() : []));
+    }
+
+    /// <summary>The driver's links for the unit now; a plugin that fails here only loses its links.</summary>
+    private IReadOnlyList<UnitLink> Links()
+    {
+        try
+        {
+            return _driver.Links(_context);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogDriverFailed(Name, nameof(IUnitDriver.Links), ex.Message);
+            return [];
+        }
     }
 
     /// <summary>Wakes the loop and cancels whatever it is waiting on (backoff, readiness, a ready unit's watch).</summary>

@@ -124,8 +124,10 @@ internal sealed class ApiGuard
     }
 
     /// <summary>The dashboard's page and assets: static, no data.</summary>
+    /// <summary>The dashboard's files and plugins' panel files hold no data: a browser loads them before it has a token.</summary>
     private static bool IsPublic(PathString path) =>
-        path == "/" || path.StartsWithSegments("/dashboard", StringComparison.Ordinal);
+        path == "/" || path.StartsWithSegments("/dashboard", StringComparison.Ordinal)
+        || (path.StartsWithSegments("/plugins", StringComparison.OrdinalIgnoreCase, out var rest) && rest.Value?.Split('/') is [_, _, "ui", ..]);
 
     private static bool SameOrigin(string origin, HttpRequest request) =>
         Uri.TryCreate(origin, UriKind.Absolute, out var uri)

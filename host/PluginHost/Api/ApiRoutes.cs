@@ -6,7 +6,8 @@ namespace PluginHost.Api;
 /// The API's route table: a method and a path template (<c>/api/units/{name}/ops/{op}</c>) per
 /// handler. Literal segments match case-insensitively, a <c>{parameter}</c> matches one non-empty
 /// segment (as Kestrel decoded it: an encoded <c>/</c> stays <c>%2F</c>, so a value never spans
-/// segments). A path that no route has is a <c>NOT_FOUND</c> problem; a known path asked with
+/// segments); a last <c>{*rest}</c> matches whatever follows, none or many segments, joined by
+/// <c>/</c>. A path that no route has is a <c>NOT_FOUND</c> problem; a known path asked with
 /// another method is <c>METHOD_NOT_ALLOWED</c> with an <c>Allow</c> header.
 /// </summary>
 internal sealed class ApiRoutes
@@ -23,6 +24,11 @@ internal sealed class ApiRoutes
 
     public void MapPost(string template, Func<HttpContext, RouteValues, Task<IResult>> handler) => Add(HttpMethods.Post, template, handler);
 
+    /// <summary>Any method (a plugin's routes decide what each path takes).</summary>
+    public void MapAny(string template, Func<HttpContext, RouteValues, Task<IResult>> handler) => Add(AnyMethod, template, handler);
+
+    private const string AnyMethod = "*";
+
     public async Task DispatchAsync(HttpContext http)
     {
         var path = http.Request.Path.Value is { Length: > 1 } value ? value.TrimEnd('/') : "/";
@@ -35,7 +41,7 @@ internal sealed class ApiRoutes
                 continue;
             }
 
-            if (!HttpMethods.Equals(route.Method, http.Request.Method))
+            if (route.Method != AnyMethod && !HttpMethods.Equals(route.Method, http.Request.Method))
             {
                 (allowed ??= []).Add(route.Method);
                 continue;
@@ -81,13 +87,20 @@ internal sealed class ApiRoutes
         public bool TryMatch(string[] segments, out RouteValues values)
         {
             values = RouteValues.None;
-            if (segments.Length != Template.Length)
+            var rest = Template.Length > 0 && Template[^1].StartsWith("{*", StringComparison.Ordinal);
+            var fixedLength = rest ? Template.Length - 1 : Template.Length;
+            if (rest ? segments.Length < fixedLength : segments.Length != Template.Length)
             {
                 return false;
             }
 
             Dictionary<string, string>? captured = null;
-            for (var i = 0; i < Template.Length; i++)
+            if (rest)
+            {
+                (captured ??= new(StringComparer.Ordinal))[Template[^1][2..^1]] = string.Join('/', segments[fixedLength..]);
+            }
+
+            for (var i = 0; i < fixedLength; i++)
             {
                 var part = Template[i];
                 if (part.StartsWith('{'))

@@ -33,9 +33,9 @@ internal sealed record PluginView(string Name, string? Version, string? Contract
 internal sealed record ReloadAnswer(bool Success, string Message, int UnitsHandedOver, int UnitsRestarted);
 
 /// <summary>One entry of <c>GET /api/events/recent</c>.</summary>
-internal sealed record RecentEvent(long Id, string Kind, string? Unit, string? Plugin, DateTimeOffset Timestamp, JsonElement Payload)
+internal sealed record RecentEvent(long Id, string Kind, string? Unit, string? Plugin, DateTimeOffset Timestamp, string? Summary, JsonElement Payload)
 {
-    public static RecentEvent From(SequencedEvent e) => new(e.Id, e.Event.Kind, e.Event.Unit, e.Event.Plugin, e.Event.Timestamp, e.Event.Payload);
+    public static RecentEvent From(SequencedEvent e) => new(e.Id, e.Event.Kind, e.Event.Unit, e.Event.Plugin, e.Event.Timestamp, e.Event.Summary, e.Event.Payload);
 }
 
 /// <summary>One operation a unit's plugin offers, with its parameters.</summary>

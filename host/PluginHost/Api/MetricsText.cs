@@ -39,7 +39,7 @@ internal static class MetricsText
         Each(text, units, UnitMetricNames.CpuPercent, u => u.Status.CpuPercent);
         Family(text, UnitMetricNames.RssBytes, "gauge", "Resident memory of the unit's whole process tree.");
         Each(text, units, UnitMetricNames.RssBytes, u => u.Status.RssBytes);
-        // Gauges a unit's kind measures itself (e.g. shimmy's GPU memory): one family per name.
+        // Gauges a unit's kind measures itself (e.g. a GPU's memory): one family per name.
         foreach (var name in units.SelectMany(u => u.Status.Gauges?.Keys ?? []).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
         {
             var family = UnitMetricNames.Prefix + name;

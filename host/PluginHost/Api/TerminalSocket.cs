@@ -29,7 +29,7 @@ internal static class TerminalSocket
         if (unit.Terminal is not { } terminal)
         {
             return ApiProblem.Of(StatusCodes.Status409Conflict, "PTY_NOT_RUNNING", "No terminal", $"{unit.Name} has no running terminal session.",
-                $"Start it (pluginhost start {unit.Name}); only pty-session units have a terminal.");
+                $"Start it (pluginhost start {unit.Name}); only units that run on a pseudo-terminal have one.");
         }
 
         using var socket = await http.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);

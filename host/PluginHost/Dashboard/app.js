@@ -2,7 +2,7 @@
 "use strict";
 
 const state = { units: new Map(), selected: null, token: sessionStorage.getItem("pluginhost-token") || "",
-  logLines: [], logPaused: false, logPending: [], logSource: null, events: null, refreshTimer: null };
+  logLines: [], logPaused: false, logPending: [], logSource: null, events: null, refreshTimer: null, panel: null };
 const LOG_KEEP = 5000, EVENTS_KEEP = 200;
 const $ = (id) => document.getElementById(id);
 
@@ -55,7 +55,7 @@ const fmt = {
   },
   cpu: (v) => v == null ? "–" : v.toFixed(1) + "%",
   rss: (v) => v == null ? "–" : (v / 1048576).toFixed(1) + " MB",
-  // A kind's own memory gauges (any name ending in _bytes, e.g. shimmy's gpu_memory_bytes) sit beside RSS.
+  // A kind's own memory gauges (any name ending in _bytes, e.g. a GPU's memory) sit beside RSS.
   memory: (rss, gauges) => fmt.rss(rss) + Object.entries(gauges || {})
     .filter(([name]) => name.endsWith("_bytes"))
     .map(([name, v]) => ` · ${name.slice(0, -"_bytes".length).replaceAll("_", " ")} ${fmt.rss(v)}`).join(""),
@@ -101,9 +101,10 @@ function renderUnit(u, snapshotEventId = Infinity) {
   const row = unitRow(u.name);
   const name = row.querySelector(".name");
   name.replaceChildren(u.name, el("span", { class: "kind", textContent: u.kind }));
-  // A web server unit (python-server) links to its own page: the seed's server card had "open".
-  if (u.kind === "python-server" && u.ports?.http && u.state === "ready") {
-    name.append(el("a", { class: "open", href: `http://${location.hostname}:${u.ports.http}/docs`, target: "_blank", rel: "noopener", textContent: "open ↗", title: "the server's API docs" }));
+  // Links the unit's plugin offers (a web server's page…); {host} is the name this page was reached at.
+  for (const link of u.capabilities?.links || []) {
+    name.append(el("a", { class: "open", href: link.url.replaceAll("{host}", location.hostname), target: "_blank", rel: "noopener",
+      textContent: link.label + " ↗", title: link.title || "" }));
   }
   name.title = u.reason || "";
   if (!(Number(row.dataset.eventId || 0) > snapshotEventId)) setState(row, u.state, u.pid);
@@ -131,6 +132,11 @@ async function refreshUnits() {
   const names = new Set(units.map((u) => u.name));
   for (const row of [...$("units").tBodies[0].rows]) if (!names.has(row.dataset.unit)) row.remove();
   units.forEach((u) => renderUnit(u, snapshot));
+  // A reloaded plugin has a new panel (its URL names the generation): mount it again.
+  if (state.selected && state.units.get(state.selected)) {
+    mountPanel(state.units.get(state.selected));
+    try { state.panel?.handle?.update?.(state.units.get(state.selected)); } catch { /* the panel's own trouble */ }
+  }
   $("unit-count").textContent = `${units.filter((u) => u.state === "ready").length} of ${units.length} ready`;
   if (!state.selected && units.length) select(units[0].name);
 }
@@ -176,9 +182,53 @@ function select(name) {
   state.logSource = source;
   loadOps(name);
   openTerminal(name);
+  mountPanel(state.units.get(name));
 }
 
-// ---- terminal (pty-session units) ---------------------------------------------------------
+// ---- panels: a plugin's own view of its units (docs/dashboard.md, "Panels") ------------------
+
+// What a panel module gets: the unit, the host's API (with the token), and a few helpers. Kept small
+// and documented: panels of plugins built against it must go on working.
+function panelApi(container, name) {
+  return {
+    unit: () => state.units.get(name),
+    api: (path, options) => api(path, options),
+    invoke: (op, args = {}) => api(`/api/units/${encodeURIComponent(name)}/ops/${encodeURIComponent(op)}`,
+      { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(args) }),
+    url: (path) => withToken(path),
+    webSocketUrl: (path) => { const u = new URL(withToken(path), location.href); u.protocol = location.protocol === "https:" ? "wss:" : "ws:"; return u.href; },
+    el, toast, container,
+  };
+}
+
+async function mountPanel(unit) {
+  const box = $("panel");
+  const url = unit?.plugin?.panel || null;
+  if (state.panel?.unit === unit?.name && state.panel?.url === url) return;
+  try { state.panel?.handle?.unmount?.(); } catch { /* a panel's own trouble */ }
+  state.panel = null;
+  box.replaceChildren();
+  box.hidden = !url;
+  if (!url) return;
+  const mounted = { unit: unit.name, url, handle: null };
+  state.panel = mounted;
+  box.dataset.plugin = unit.plugin.name;
+  try {
+    const module = await import(url);
+    if (state.panel !== mounted) return; // another unit was selected meanwhile
+    const container = el("div", { class: "panel-body" });
+    box.replaceChildren(el("h3", { textContent: `${unit.plugin.name} ${unit.plugin.version}` }), container);
+    mounted.handle = (await module.mount(container, panelApi(container, unit.name))) || null;
+  } catch (e) {
+    box.replaceChildren(el("p", { class: "bad", textContent: `the ${unit.plugin.name} panel failed: ${e.message}` }));
+  }
+}
+
+function panelEvent(e) {
+  if (state.panel?.unit === e.unit) { try { state.panel.handle?.event?.(e); } catch { /* the panel's own trouble */ } }
+}
+
+// ---- terminal (units on a pseudo-terminal the host owns) -----------------------------------
 
 const TERM_KEEP = 200_000;
 // Colours, cursor moves and titles are dropped: this is a live view, not a terminal emulator.
@@ -189,7 +239,7 @@ function openTerminal(name, started = false) {
   state.term = null;
   const box = $("terminal");
   const unit = state.units.get(name);
-  box.hidden = unit?.kind !== "pty-session";
+  box.hidden = !unit?.capabilities?.terminal;
   if (box.hidden) return;
   $("term-out").textContent = "";
   if (!started && unit.state !== "ready") { $("term-state").textContent = "— " + unit.state; return; }
@@ -278,25 +328,8 @@ function addEvent(kind, unit, text, timestamp, cls) {
   while (list.children.length > EVENTS_KEEP) list.lastChild.remove();
 }
 
-function describe(e) {
-  const p = e.payload || {};
-  switch (e.kind) {
-    case "unit_state": return `${p.from} → ${p.to}: ${p.reason}`;
-    case "unit_exited": return `pid ${p.pid} exited` + (p.signal ? `, signal ${p.signal}` : `, code ${p.code}`) + (p.forced ? " (killed after the grace period)" : "");
-    case "unit_gave_up": return `${p.code}: ${p.message} → ${p.remedy}`;
-    case "plugin_loaded": case "plugin_reloaded": return `${p.plugin ?? ""} ${p.version ?? p.to ?? ""}`.trim();
-    case "python-server-status": return `${p.status}` + (p.port ? ` on port ${p.port}` : "") + (p.lastError ? ` — ${p.lastError}` : "");
-    case "python-server-ready": return `serving on port ${p.port} (pid ${p.pid})`;
-    case "python-server-stopped": return p.signal ? `stopped by ${p.signal}` : `exited with code ${p.code}`;
-    case "python-log": case "pty-output": return (p.skipped ? `(${p.skipped} lines skipped) ` : "") + p.line;
-    case "crash_detected": return p.signal ? `killed by signal ${p.signal}` : `exited with code ${p.code}`;
-    case "session_started": case "session_restarted": return `pid ${p.pid} on ${p.tty ?? "a terminal"}` + (p.sinceCrashMs != null ? `, ${p.sinceCrashMs} ms after the crash` : "");
-    case "shimmy_ready": return `ready on port ${p.port} (${p.accel ?? "?"}${p.model ? ", " + p.model : ""})`;
-    case "shimmy_failed": return `${p.code}: ${p.message} → ${p.remedy}`;
-    case "shimmy_download_progress": return p.percent != null ? `${p.model}: ${p.percent} %` : `${p.model}: ${p.bytes} bytes`;
-    default: return p.message || p.reason || JSON.stringify(p);
-  }
-}
+// The host and each plugin word their own events (the event's summary); the payload is the fallback.
+const describe = (e) => e.summary ?? JSON.stringify(e.payload || {});
 
 async function connectEvents() {
   // The feed starts with recent history, then resumes the stream right after it: nothing twice, nothing missed.
@@ -314,11 +347,12 @@ async function connectEvents() {
   source.onmessage = (m) => {
     const e = JSON.parse(m.data);
     addEvent(e.kind, e.unit, describe(e), e.timestamp);
-    // A restarted session is a new terminal: follow it.
-    if ((e.kind === "session_restarted" || e.kind === "session_started") && e.unit === state.selected) openTerminal(e.unit, true);
+    panelEvent(e);
     if (e.kind === "unit_state" && e.unit) {
       const row = document.querySelector(`#units tbody tr[data-unit="${CSS.escape(e.unit)}"]`);
       if (row) { row.dataset.eventId = e.id; setState(row, e.payload.to, e.payload.pid); }
+      // A unit with a terminal that is ready again runs on a new one: follow it.
+      if (e.payload.to === "ready" && e.unit === state.selected && state.units.get(e.unit)?.capabilities?.terminal) openTerminal(e.unit, true);
       scheduleRefresh();
     } else if (e.kind.startsWith("plugin_")) {
       refreshPlugins().catch(() => {});

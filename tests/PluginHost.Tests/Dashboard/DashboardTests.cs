@@ -41,6 +41,8 @@ public sealed class DashboardTests : IAsyncLifetime
             spec: { command: /bin/bash, args: ["-c", "echo SHELL-READY; while read -r line; do eval \"$line\"; done"] }
             """);
         RepositoryLayout.CopyPlugin(RepositoryLayout.TestPlugin("sample"), _dir.Combine("plugins"));
+        RepositoryLayout.CopyPlugin(RepositoryLayout.TestPlugin("panel-demo-v1"), _dir.Combine("plugins"), "panel-demo");
+        _dir.Write("manifests/demo.yaml", "apiVersion: pluginhost/v1\nkind: panel-demo\nname: demo\n");
         _dir.Write("manifests/gauged.yaml", "apiVersion: pluginhost/v1\nkind: sample\nname: gauged\nspec: { message: hi }\n");
         _dir.Write("manifests/sleeper.yaml", "apiVersion: pluginhost/v1\nkind: process\nname: sleeper\nspec: { command: /bin/sleep, args: ['300'] }\n");
         var port = HostProcess.FreePort();
@@ -178,6 +180,56 @@ public sealed class DashboardTests : IAsyncLifetime
         Assert.Equal("100.0 MB · gpu memory 1536.0 MB", memory);
         Assert.Equal("100.0 MB", none);
         Assert.Equal("gpu_memory_bytes = 1610612736\nqueue_depth = 3", tooltip);
+    }
+
+    [Fact]
+    public async Task A_plugins_panel_shows_for_its_unit_speaks_to_its_routes_and_changes_with_a_hot_reload()
+    {
+        var page = await _browser!.NewPageAsync();
+        var consoleErrors = new List<string>();
+        page.Console += (_, message) =>
+        {
+            if (message.Type == "error")
+            {
+                consoleErrors.Add(message.Text);
+            }
+        };
+        await GoToDashboardAsync(page);
+        var row = page.Locator("tr[data-unit=\"demo\"]");
+        await Assertions.Expect(row.Locator(".state")).ToHaveTextAsync("ready", new() { Timeout = (float)Deadline.TotalMilliseconds });
+
+        await row.Locator(".name").ClickAsync();
+        await Assertions.Expect(page.Locator("#panel .demo-panel")).ToHaveTextAsync("panel v1 for demo, routes v1", new() { Timeout = (float)Deadline.TotalMilliseconds });
+        await Assertions.Expect(row.Locator("a.open")).ToHaveTextAsync("demo v1 ↗");
+        Assert.EndsWith(":1/demo", await row.Locator("a.open").GetAttributeAsync("href"), StringComparison.Ordinal); // {host} filled in by the page
+        await Assertions.Expect(page.Locator("#events")).ToContainTextAsync("the demo v1 is ready", new() { Timeout = (float)Deadline.TotalMilliseconds });
+
+        // A new build of the plugin: its panel, link and routes change on the open page, the unit runs on.
+        RepositoryLayout.CopyPlugin(RepositoryLayout.TestPlugin("panel-demo-v2"), _dir.Combine("plugins"), "panel-demo");
+        using (var http = new HttpClient { BaseAddress = new Uri(_url) })
+        {
+            using var reload = await http.PostAsync("/api/plugins/panel-demo/reload", null);
+            Assert.True(reload.IsSuccessStatusCode, await reload.Content.ReadAsStringAsync());
+        }
+
+        await Assertions.Expect(page.Locator("#panel .demo-panel")).ToHaveTextAsync("panel v2 for demo, routes v2", new() { Timeout = (float)Deadline.TotalMilliseconds });
+        await Assertions.Expect(row.Locator("a.open")).ToHaveTextAsync("demo v2 ↗", new() { Timeout = (float)Deadline.TotalMilliseconds });
+        await Assertions.Expect(page.Locator("#panel h3")).ToHaveTextAsync("panel-demo 2.0.0");
+        Assert.True(consoleErrors.Count == 0, "browser console errors:\n" + string.Join("\n", consoleErrors));
+    }
+
+    [Fact]
+    public async Task The_real_plugins_panels_load_for_their_units()
+    {
+        var page = await _browser!.NewPageAsync();
+        await GoToDashboardAsync(page);
+
+        await page.Locator("tr[data-unit=\"api\"] .name").ClickAsync();
+        await Assertions.Expect(page.Locator("#panel dd[data-field=\"status\"]")).ToHaveTextAsync("running", new() { Timeout = (float)Deadline.TotalMilliseconds });
+        await page.Locator("tr[data-unit=\"shell\"] .name").ClickAsync();
+        await Assertions.Expect(page.Locator("#panel button[data-signal=\"INT\"]")).ToBeVisibleAsync(new() { Timeout = (float)Deadline.TotalMilliseconds });
+        await page.Locator("tr[data-unit=\"sleeper\"] .name").ClickAsync();
+        await Assertions.Expect(page.Locator("#panel")).ToBeHiddenAsync(new() { Timeout = (float)Deadline.TotalMilliseconds }); // the process plugin has none
     }
 
     [Fact]

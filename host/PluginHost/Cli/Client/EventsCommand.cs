@@ -56,7 +56,9 @@ internal static class EventsCommand
         var payload = e.GetProperty("payload");
         var text = e.GetProperty("kind").GetString() == "unit_state"
             ? $"{UnitView.Text(payload, "from")} → {UnitView.State(UnitView.Text(payload, "to"))} [grey]{Markup.Escape(UnitView.Text(payload, "reason"))}[/]"
-            : Markup.Escape(payload.GetRawText());
+            : e.TryGetProperty("summary", out var summary) && summary.ValueKind == System.Text.Json.JsonValueKind.String
+                ? Markup.Escape(summary.GetString()!) // worded by the host or the event's plugin
+                : Markup.Escape(payload.GetRawText());
         var unit = UnitView.Text(e, "unit");
         AnsiConsole.MarkupLine($"[grey]{time} #{e.GetProperty("id").GetInt64()}[/] [bold]{Markup.Escape(e.GetProperty("kind").GetString() ?? "")}[/]{(unit == "–" ? "" : " " + Markup.Escape(unit))} {text}");
     }

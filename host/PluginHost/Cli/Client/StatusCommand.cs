@@ -99,7 +99,7 @@ internal static class StatusCommand
         Row("cpu / rss", $"{UnitView.Cpu(u.GetProperty("cpuPercent"))} / {UnitView.Rss(u.GetProperty("rssBytes"))}");
         if (u.TryGetProperty("gauges", out var gauges) && gauges.ValueKind == JsonValueKind.Object)
         {
-            // What the unit's kind measures itself, e.g. shimmy's gpu_memory_bytes.
+            // What the unit's kind measures itself, e.g. a GPU's memory (gpu_memory_bytes).
             Row("gauges", Markup.Escape(string.Join("  ", gauges.EnumerateObject().Select(g => $"{g.Name}={g.Value.GetDouble().ToString("0.###", CultureInfo.InvariantCulture)}"))));
         }
         Row("restarts", UnitView.Text(u, "restarts"));
