@@ -58,7 +58,7 @@ internal sealed class LoadedPlugin
 
     public TimeSpan LoadTime { get; }
 
-    public DateTimeOffset LoadedAt { get; } = DateTimeOffset.UtcNow;
+    public required DateTimeOffset LoadedAt { get; init; }
 
     /// <summary>Takes the plugin instance out (to dispose it) and drops the registrations.</summary>
     public IPlugin? TakeInstance()

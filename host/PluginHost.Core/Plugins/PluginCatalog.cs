@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using PluginHost.Contracts.Plugins;
@@ -28,7 +27,7 @@ internal sealed partial class PluginCatalog : IUnitKindResolver, IAsyncDisposabl
     public PluginCatalog(string shadowRoot, EventBus bus, TimeProvider time, ILogger<PluginCatalog> logger)
     {
         ArgumentNullException.ThrowIfNull(bus);
-        _loader = new PluginLoader(shadowRoot);
+        _loader = new PluginLoader(shadowRoot, time);
         _bus = bus;
         _time = time;
         _events = new EventPublisher(bus, time, unit: null, plugin: null);
@@ -136,7 +135,7 @@ internal sealed partial class PluginCatalog : IUnitKindResolver, IAsyncDisposabl
 
     private async Task<ReloadOutcome> SwapAsync(string sourceDirectory, LoadedPlugin? old, CancellationToken cancellationToken)
     {
-        var started = Stopwatch.GetTimestamp();
+        var started = _time.GetTimestamp();
         LoadedPlugin loaded;
         try
         {
@@ -179,7 +178,7 @@ internal sealed partial class PluginCatalog : IUnitKindResolver, IAsyncDisposabl
         }
 
         Publish(loaded, old);
-        var latency = Stopwatch.GetElapsedTime(started);
+        var latency = _time.GetElapsedTime(started);
         if (old is null)
         {
             _events.Publish(HostEventKinds.PluginLoaded, new JsonObject

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Reflection;
 using PluginHost.Contracts;
 using PluginHost.Contracts.Plugins;
@@ -11,13 +10,13 @@ namespace PluginHost.Core.Plugins;
 /// the contracts version compiled into it before any of its code runs, and runs its entry point. Every failure is a
 /// <see cref="PluginLoadException"/> saying what is wrong and what to do; nothing is left loaded.
 /// </summary>
-internal sealed class PluginLoader(string shadowRoot)
+internal sealed class PluginLoader(string shadowRoot, TimeProvider time)
 {
     public string ShadowRoot { get; } = shadowRoot;
 
     public LoadedPlugin Load(string sourceDirectory, int generation)
     {
-        var started = Stopwatch.GetTimestamp();
+        var started = time.GetTimestamp();
         var descriptor = ReadDescriptor(sourceDirectory);
         var stamp = ContentStamp.Of(sourceDirectory);
         CheckAssemblyExists(sourceDirectory, descriptor);
@@ -33,7 +32,7 @@ internal sealed class PluginLoader(string shadowRoot)
             CheckKinds(descriptor, registrations);
             var panel = registrations.PanelModule is { } module ? PluginPanel.Read(assembly, module, descriptor) : null;
             return new LoadedPlugin(descriptor, sourceDirectory, shadow, generation, context, instance, registrations, stamp,
-                Stopwatch.GetElapsedTime(started), panel);
+                time.GetElapsedTime(started), panel) { LoadedAt = time.GetUtcNow() };
         }
         catch
         {

@@ -23,6 +23,8 @@ internal sealed class EventJournal : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly StorageComponent _health;
     private readonly CancellationTokenSource _closing = new();
+    private TaskCompletionSource _batchWritten = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _writtenThrough;
     private long _written;
 
     public static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(1);
@@ -41,7 +43,8 @@ internal sealed class EventJournal : IAsyncDisposable
             _database.ExecuteScript("ALTER TABLE events ADD COLUMN summary TEXT"); // a journal of an earlier host
         }
 
-        bus.ContinueAfter(LastId());
+        _writtenThrough = LastId();
+        bus.ContinueAfter(_writtenThrough);
         _subscription = bus.Subscribe(QueueCapacity);
         _writer = Task.Run(WriteAsync);
     }
@@ -127,6 +130,7 @@ internal sealed class EventJournal : IAsyncDisposable
                     continue;
                 }
 
+                Written(batch[^1].Id);
                 batch.Clear();
                 if (_health.IsFailing)
                 {
@@ -187,13 +191,27 @@ internal sealed class EventJournal : IAsyncDisposable
         }
     }
 
-    /// <summary>Waits until the events through <paramref name="throughId"/> are on disk (for tests).</summary>
+    /// <summary>Waits until the events through <paramref name="throughId"/> are on disk (a test, a replay that must include them).</summary>
     public async Task FlushAsync(long throughId, CancellationToken cancellationToken)
     {
-        while (LastId() < throughId && !_writer.IsCompleted)
+        while (true)
         {
-            await Task.Delay(5, cancellationToken).ConfigureAwait(false);
+            // Read the signal before the check: a batch written in between completes this one.
+            var written = Volatile.Read(ref _batchWritten).Task;
+            if (Interlocked.Read(ref _writtenThrough) >= throughId || _writer.IsCompleted)
+            {
+                return;
+            }
+
+            await Task.WhenAny(written, _writer).WaitAsync(cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Marks a batch as on disk and wakes whoever waits for it.</summary>
+    private void Written(long throughId)
+    {
+        Interlocked.Exchange(ref _writtenThrough, throughId);
+        Interlocked.Exchange(ref _batchWritten, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
     }
 
     public async ValueTask DisposeAsync()

@@ -15,14 +15,14 @@ namespace PluginHost.Core.Supervision;
 /// The HTTP client is made at the first http probe, and no field of this class names its type: a
 /// host whose units have none does not even load System.Net.Http (≈ 1–2 MB resident with the stack).
 /// </remarks>
-internal sealed class ProbeRunner
+internal sealed class ProbeRunner(TimeProvider time)
 {
 
     public async Task<ProbeResult> RunAsync(ProbeDefinition probe, IReadOnlyDictionary<string, int> ports, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(probe);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(probe.Timeout);
+        using var deadline = new CancellationTokenSource(probe.Timeout, time);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         try
         {
             return probe switch

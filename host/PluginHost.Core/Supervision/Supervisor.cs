@@ -212,25 +212,85 @@ internal sealed partial class Supervisor : ISupervisedUnits, IAsyncDisposable
         Volatile.Read(ref _units).Values.Where(u => kinds.Contains(u.Kind)).ToArray();
 
     /// <summary>Stops every unit, dependents before what they depend on.</summary>
-    public async Task StopAllAsync()
+    /// <remarks>
+    /// As Hosting's <c>Host.StopAsync</c> does: each unit's stop is contained (one that fails or hangs
+    /// does not keep the others from stopping), all of it under one deadline, and every failure is
+    /// reported at the end. A unit stops once every unit that follows it (<c>after:</c>) has stopped;
+    /// units that do not depend on each other stop at the same time.
+    /// </remarks>
+    /// <returns>What went wrong, one line per unit (empty when every unit stopped).</returns>
+    public async Task<IReadOnlyList<string>> StopAllAsync()
     {
         await _gate.WaitAsync().ConfigureAwait(false);
         try
         {
             var units = Volatile.Read(ref _units);
+            var failures = new List<string>();
+            var stops = new Dictionary<string, Task>(StringComparer.Ordinal);
+            var followers = units.Values.SelectMany(u => u.Manifest.After.Select(d => (Of: d, Unit: u.Name))).ToLookup(f => f.Of, f => f.Unit, StringComparer.Ordinal);
             foreach (var name in Volatile.Read(ref _order).Reverse().Where(units.ContainsKey))
             {
-                await units[name].StopAndDisposeAsync("host stopping").ConfigureAwait(false);
-                units[name].Log.Dispose();
+                // Reverse start order: every unit that follows this one already has its stop task.
+                var dependents = followers[name].Select(stops.GetValueOrDefault).OfType<Task>().ToArray();
+                stops[name] = StopOneAsync(units[name], dependents, failures);
+            }
+
+            var all = Task.WhenAll(stops.Values);
+            if (await Task.WhenAny(all, Task.Delay(StopAllDeadline, _services.Time)).ConfigureAwait(false) != all)
+            {
+                foreach (var (name, stop) in stops.Where(s => !s.Value.IsCompleted))
+                {
+                    // Past the deadline: what still runs is killed, and the host goes on stopping.
+                    units[name].Kill();
+                    Record(failures, $"{name}: not stopped within {PluginHost.Contracts.Specs.Duration.Format(StopAllDeadline)}; killed (SIGKILL to its processes)");
+                }
             }
 
             Volatile.Write(ref _units, new Dictionary<string, UnitSupervisor>(StringComparer.Ordinal));
+            foreach (var failure in failures)
+            {
+                LogStopFailed(failure);
+            }
+
+            return failures;
         }
         finally
         {
             _gate.Release();
         }
     }
+
+    /// <summary>One overall deadline for stopping every unit at host shutdown.</summary>
+    public static readonly TimeSpan StopAllDeadline = TimeSpan.FromMinutes(2);
+
+    private static async Task StopOneAsync(UnitSupervisor unit, Task[] dependents, List<string> failures)
+    {
+        await Task.WhenAll(dependents).ConfigureAwait(false); // never faults: each stop contains its own failure
+        try
+        {
+            await unit.StopAndDisposeAsync("host stopping").ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            unit.Kill();
+            Record(failures, $"{unit.Name}: {ex.GetType().Name}: {ex.Message}; killed");
+        }
+        finally
+        {
+            unit.Log.Dispose();
+        }
+    }
+
+    private static void Record(List<string> failures, string failure)
+    {
+        lock (failures)
+        {
+            failures.Add(failure);
+        }
+    }
+
+    [LoggerMessage(EventId = 401, Level = LogLevel.Error, Message = "Host stop: {Failure}")]
+    private partial void LogStopFailed(string failure);
 
     public async ValueTask DisposeAsync()
     {

@@ -19,6 +19,9 @@ internal sealed partial class UnitSupervisor
     [LoggerMessage(EventId = 305, Level = LogLevel.Error, Message = "Unit {Unit}: its output holder (pid {Pid}) died and none could replace it [OUTPUT_HOLDER_LOST]: a host crash would now end it with SIGPIPE; restart it")]
     private partial void LogHolderLost(string unit, int pid);
 
+    [LoggerMessage(EventId = 306, Level = LogLevel.Error, Message = "Unit {Unit}: not stopped within {Deadline} (its grace and 30 s more); its processes are killed")]
+    private partial void LogStopStuck(string unit, string deadline);
+
     [LoggerMessage(EventId = 303, Level = LogLevel.Error, Message = "Unit {Unit}: supervision loop error: {Error}")]
     private partial void LogLoopFailed(string unit, string error);
 }

@@ -564,10 +564,16 @@ internal sealed partial class UnitSupervisor
 
         if (!child.Exited.IsCompleted)
         {
-            using var hook = new CancellationTokenSource(child.Stop.Grace);
+            using var hook = new CancellationTokenSource(child.Stop.Grace, _services.Time);
             try
             {
-                await Driver.StopAsync(_context, hook.Token).ConfigureAwait(false);
+                // Bounded by the grace whether or not the plugin honours its token: a hook that hangs
+                // must not hold the stop (and with it the host's shutdown) for ever.
+                await Driver.StopAsync(_context, hook.Token).AsTask().WaitAsync(child.Stop.Grace, _services.Time).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                LogDriverFailed(Name, nameof(IUnitDriver.StopAsync), $"still running after the {PluginHost.Contracts.Specs.Duration.Format(child.Stop.Grace)} grace; the stop signal follows");
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
@@ -581,7 +587,7 @@ internal sealed partial class UnitSupervisor
 
         // Every known writer is gone, so the pipes end at once; only a process the family lost track
         // of (see ProcessFamily) could still hold them open — not worth more than a second of the stop.
-        await Task.WhenAny(child.OutputDrained, Task.Delay(TimeSpan.FromSeconds(1))).ConfigureAwait(false);
+        await Task.WhenAny(child.OutputDrained, Task.Delay(TimeSpan.FromSeconds(1), _services.Time)).ConfigureAwait(false);
         child.OutputEvents?.Dispose();
         child.Terminal?.Dispose();
         _context.Terminal = null;

@@ -380,7 +380,15 @@ internal sealed partial class UnitSupervisor : ISupervisedUnit, IAsyncDisposable
     public async ValueTask StopAndDisposeAsync(string reason)
     {
         Stop(reason);
-        await WaitUntilAsync(s => s is UnitState.Stopped or UnitState.Idle or UnitState.Failed && Volatile.Read(ref _child) is null, TimeSpan.FromMinutes(2)).ConfigureAwait(false);
+        var deadline = (Volatile.Read(ref _child)?.Stop.Grace ?? Manifest.Stop.Grace) + StopSlack;
+        if (!await WaitUntilAsync(s => s is UnitState.Stopped or UnitState.Idle or UnitState.Failed && Volatile.Read(ref _child) is null, deadline).ConfigureAwait(false))
+        {
+            // A stop that outlasts its grace by this much is stuck (a plugin's stop hook that ignores its
+            // token, a process in uninterruptible sleep): what runs is killed, and the unit is let go.
+            LogStopStuck(Name, PluginHost.Contracts.Specs.Duration.Format(deadline));
+            Kill();
+        }
+
         _shutdown.Cancel();
         lock (_gate)
         {
@@ -394,6 +402,18 @@ internal sealed partial class UnitSupervisor : ISupervisedUnit, IAsyncDisposable
         }
         catch (OperationCanceledException)
         {
+        }
+    }
+
+    /// <summary>Beyond the stop grace: the driver's hook (bounded by the grace too), SIGKILL's own wait, the output drain.</summary>
+    private static readonly TimeSpan StopSlack = TimeSpan.FromSeconds(30);
+
+    /// <summary>SIGKILL to every process of the running child's family, now (a stop that is stuck, the host's deadline).</summary>
+    public void Kill()
+    {
+        if (Volatile.Read(ref _child) is { } child)
+        {
+            ProcessGroupStopper.Signal(child.Family, LibC.SIGKILL);
         }
     }
 
@@ -413,7 +433,7 @@ internal sealed partial class UnitSupervisor : ISupervisedUnit, IAsyncDisposable
         try
         {
             Check();
-            await reached.Task.WaitAsync(deadline).ConfigureAwait(false);
+            await reached.Task.WaitAsync(deadline, _services.Time).ConfigureAwait(false);
             return true;
         }
         catch (TimeoutException)

@@ -16,7 +16,7 @@ namespace PluginHost.Core.Terminals;
 /// session forever. Memory per session ≤ scrollback + 64 KB read buffer + 64 KB partial line +
 /// Σ viewers (capacity + one chunk).
 /// </summary>
-internal sealed unsafe class PtyTerminal : IUnitTerminal, IDisposable
+internal sealed class PtyTerminal : IUnitTerminal, IDisposable
 {
     public const int ReadBufferBytes = 64 * 1024;
     public const int MaxLineChars = 64 * 1024;
@@ -27,7 +27,7 @@ internal sealed unsafe class PtyTerminal : IUnitTerminal, IDisposable
     private readonly UnitLog _log;
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
-    private readonly Lock _writeGate = new();
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
     private readonly List<TerminalViewer> _viewers = [];
     private readonly SemaphoreSlim _room = new(0);
     private readonly TaskCompletionSource _completed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -50,7 +50,7 @@ internal sealed unsafe class PtyTerminal : IUnitTerminal, IDisposable
     }
 
     /// <summary>How long a full viewer may take nothing before it is detached.</summary>
-    public static TimeSpan StallLimit { get; set; } = TimeSpan.FromSeconds(30);
+    public TimeSpan StallLimit { get; set; } = TimeSpan.FromSeconds(30);
 
     public string SlavePath { get; }
 
@@ -93,48 +93,79 @@ internal sealed unsafe class PtyTerminal : IUnitTerminal, IDisposable
     }
 
     /// <summary>How long typed input may wait for a program that does not read it before the write fails.</summary>
-    public static TimeSpan InputTimeout { get; set; } = TimeSpan.FromSeconds(5);
+    public TimeSpan InputTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
-    public ValueTask WriteAsync(ReadOnlyMemory<byte> input, CancellationToken cancellationToken)
+    /// <summary>How often a write that waits for room in the terminal's input queue looks again (on the terminal's clock).</summary>
+    private static readonly TimeSpan InputPoll = TimeSpan.FromMilliseconds(10);
+
+    public async ValueTask WriteAsync(ReadOnlyMemory<byte> input, CancellationToken cancellationToken)
     {
         // One writer at a time keeps input in order. The terminal's input queue is small (4 KB): write
         // in pieces, each once the queue has room, so a program that stops reading its input fails the
-        // write after InputTimeout instead of blocking the caller (an API request) for ever.
-        lock (_writeGate)
+        // write after InputTimeout instead of holding the caller (an API request) for ever. Waiting is
+        // asynchronous and on the injected clock: no thread is blocked, no lock is held in poll(2).
+        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            using var pin = input.Pin();
-            var p = (byte*)pin.Pointer;
-            var left = input.Length;
-            while (left > 0)
+            var left = input;
+            var waitingSince = _time.GetTimestamp();
+            while (!left.IsEmpty)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var ready = new LibC.PollFd { Fd = _master, Events = LibC.POLLOUT };
-                if (LibC.poll(&ready, 1, (int)InputTimeout.TotalMilliseconds) == 0)
+                var written = TryWrite(left.Span);
+                if (written > 0)
                 {
-                    return ValueTask.FromException(new IOException($"the program has not read its input for {InputTimeout.TotalMilliseconds:0} ms; {left} bytes were not written"));
+                    left = left[written..];
+                    waitingSince = _time.GetTimestamp();
+                    continue;
                 }
 
-                var n = LibC.write(_master, p, Math.Min(left, 1024));
-                if (n < 0)
+                if (_time.GetElapsedTime(waitingSince) >= InputTimeout)
                 {
-                    var errno = Marshal.GetLastPInvokeError();
-                    if (errno == LibC.EINTR)
-                    {
-                        continue;
-                    }
-
-                    return ValueTask.FromException(new IOException($"writing to the terminal failed: {Marshal.GetPInvokeErrorMessage(errno)}"));
+                    throw new IOException($"the program has not read its input for {InputTimeout.TotalMilliseconds:0} ms; {left.Length} bytes were not written");
                 }
 
-                p += n;
-                left -= (int)n;
+                await Task.Delay(InputPoll, _time, cancellationToken).ConfigureAwait(false);
             }
         }
-
-        return ValueTask.CompletedTask;
+        finally
+        {
+            _writeGate.Release();
+        }
     }
 
-    public ValueTask ResizeAsync(TerminalSize size, CancellationToken cancellationToken)
+    /// <returns>Bytes written; 0 when the terminal's input queue has no room now.</returns>
+    /// <exception cref="IOException">The write failed (the terminal is gone).</exception>
+    private unsafe int TryWrite(ReadOnlySpan<byte> bytes)
+    {
+        var ready = new LibC.PollFd { Fd = _master, Events = LibC.POLLOUT };
+        if (LibC.poll(&ready, 1, 0) == 0)
+        {
+            return 0;
+        }
+
+        while (true)
+        {
+            fixed (byte* p = bytes)
+            {
+                var n = LibC.write(_master, p, Math.Min(bytes.Length, 1024));
+                if (n >= 0)
+                {
+                    return (int)n;
+                }
+            }
+
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno == LibC.EINTR)
+            {
+                continue;
+            }
+
+            return errno == LibC.EAGAIN ? 0 : throw new IOException($"writing to the terminal failed: {Marshal.GetPInvokeErrorMessage(errno)}");
+        }
+    }
+
+    public unsafe ValueTask ResizeAsync(TerminalSize size, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(size);
         var winsize = new LibC.WinSize { Columns = (ushort)size.Columns, Rows = (ushort)size.Rows };
@@ -165,7 +196,7 @@ internal sealed unsafe class PtyTerminal : IUnitTerminal, IDisposable
         _room.Release();
     }
 
-    private void Pump()
+    private unsafe void Pump()
     {
         var buffer = new byte[ReadBufferBytes];
         try

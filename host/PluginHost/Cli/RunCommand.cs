@@ -109,7 +109,7 @@ internal static class RunCommand
 
             var journalPath = Path.Combine(setup.Host.DataDirectory, "journal.db");
             using var journal = new Journal(journalPath, TimeProvider.System, setup.Alarm.Component("the journal", journalPath));
-            var services = new UnitServices(TimeProvider.System, setup.Events, new PortAllocator(), new ProbeRunner(),
+            var services = new UnitServices(TimeProvider.System, setup.Events, new PortAllocator(), new ProbeRunner(TimeProvider.System),
                 setup.Host.DataDirectory, LogSettings.Default, loggers, Random.Shared.NextDouble, journal, setup.Alarm);
             var supervisor = new Supervisor(setup.Plugins, services, TimeSpan.FromSeconds(2), loggers.CreateLogger<Supervisor>());
             await using var stopUnits = supervisor.ConfigureAwait(false);
@@ -155,9 +155,16 @@ internal static class RunCommand
             // the API still answers (event streams show the stop), then the web server.
             await stop.Requested.ConfigureAwait(false);
             log.LogInformation("Stopping units…");
-            await supervisor.StopAllAsync().ConfigureAwait(false);
+            var failures = await supervisor.StopAllAsync().ConfigureAwait(false);
             await api.StopAsync().ConfigureAwait(false);
-            log.LogInformation("Host stopped.");
+            if (failures.Count > 0)
+            {
+                log.LogError("Host stopped; {Count} unit(s) did not stop cleanly (each is listed above) and were killed.", failures.Count);
+            }
+            else
+            {
+                log.LogInformation("Host stopped.");
+            }
             return ExitCodes.Ok;
         }
     }

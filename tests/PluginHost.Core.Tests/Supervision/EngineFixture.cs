@@ -51,7 +51,7 @@ internal sealed class EngineFixture : IAsyncDisposable
         RepositoryLayout.CopyPlugin(RepositoryLayout.Plugin("pty-session"), temp.Combine("plugins"));
         var plugins = new PluginCatalog(temp.Combine("shadow"), events, TimeProvider.System, NullLogger<PluginCatalog>.Instance);
         await plugins.LoadDirectoriesAsync([temp.Combine("plugins")], CancellationToken.None);
-        var services = new UnitServices(clock, events, new PortAllocator(), new ProbeRunner(), temp.Combine("data"),
+        var services = new UnitServices(clock, events, new PortAllocator(), new ProbeRunner(clock), temp.Combine("data"),
             logs ?? LogSettings.Default, NullLoggerFactory.Instance, random ?? (() => 0.5), new Journal(temp.Combine("data", "journal.db"), TimeProvider.System),
             new StorageAlarm(events, clock, NullLogger<StorageAlarm>.Instance));
         var supervisor = new Supervisor(plugins, services, TimeSpan.FromMilliseconds(200), NullLogger<Supervisor>.Instance);

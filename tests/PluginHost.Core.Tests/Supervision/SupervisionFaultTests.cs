@@ -59,4 +59,24 @@ public sealed class SupervisionFaultTests
         Assert.Contains("kind sample", failed.LastError.Remedy, StringComparison.Ordinal);
         Assert.DoesNotContain(engine.EventsOf("buggy"), e => e.Kind == "unit_supervision_fault");
     }
+
+    [Fact]
+    public async Task A_plugin_whose_stop_hook_hangs_does_not_hold_up_the_host_stop_and_every_unit_stops()
+    {
+        await using var engine = await EngineFixture.StartAsync();
+        await engine.RunAsync(
+            "apiVersion: pluginhost/v1\nkind: sample\nname: stuck\nstop: { grace: 300ms }\nspec: { message: hi, hangOnStop: true }\n",
+            UnitYaml.Bash("first", "exec sleep 300"),
+            UnitYaml.Bash("after", "exec sleep 301", "after: [stuck]"));
+        var pids = new List<int>();
+        foreach (var name in new[] { "stuck", "first", "after" })
+        {
+            pids.Add((await engine.WaitForStateAsync(name, "ready")).Pid!.Value);
+        }
+
+        var failures = await engine.Supervisor.StopAllAsync().WaitAsync(EngineFixture.Deadline);
+
+        Assert.Empty(failures); // the hook's overrun is the plugin's, and logged; the stop itself went on
+        Assert.All(pids, pid => Assert.False(EngineFixture.IsAlive(pid), $"pid {pid} outlived the host stop"));
+    }
 }

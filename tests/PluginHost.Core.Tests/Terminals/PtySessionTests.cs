@@ -290,19 +290,12 @@ public sealed partial class PtySessionTests : IAsyncLifetime
     {
         await _engine.RunAsync(Session("deaf", "stty -icanon; sleep 300"));
         var terminal = await ReadyTerminalAsync("deaf");
-        var previous = PtyTerminal.InputTimeout;
-        PtyTerminal.InputTimeout = TimeSpan.FromMilliseconds(500);
-        try
-        {
-            var write = terminal.WriteAsync(new byte[256 * 1024], CancellationToken.None).AsTask();
-            var error = await Assert.ThrowsAsync<IOException>(() => write.WaitAsync(EngineFixture.Deadline));
+        terminal.InputTimeout = TimeSpan.FromMilliseconds(500);
 
-            Assert.Contains("has not read its input", error.Message, StringComparison.Ordinal);
-        }
-        finally
-        {
-            PtyTerminal.InputTimeout = previous;
-        }
+        var write = terminal.WriteAsync(new byte[256 * 1024], CancellationToken.None).AsTask();
+        var error = await Assert.ThrowsAsync<IOException>(() => write.WaitAsync(EngineFixture.Deadline));
+
+        Assert.Contains("has not read its input", error.Message, StringComparison.Ordinal);
     }
 
     [GeneratedRegex(@"SID=(?<sid>\d+) PID=(?<pid>\d+)")]

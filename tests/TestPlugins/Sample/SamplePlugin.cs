@@ -18,7 +18,8 @@ public sealed class SamplePlugin : IPlugin
 }
 
 /// <summary>
-/// spec: { message: text (required), count: 1..10, refuseAttach: bool, failPrepare: bool (PrepareAsync throws, as a buggy plugin would) }.
+/// spec: { message: text (required), count: 1..10, refuseAttach: bool, failPrepare: bool (PrepareAsync throws, as a buggy plugin would),
+/// hangOnStop: bool (its stop hook never returns) }.
 /// Its "echo" operation serializes a plugin-private type with System.Text.Json's reflection
 /// serializer: exactly what keeps a plugin alive unless the host clears the framework's caches.
 /// Its "match" operation uses what plugin authors reach for with text: a generated Regex held in a
@@ -38,6 +39,7 @@ internal sealed partial class SampleDriver(string version) : IUnitDriver
         reader.Int("count", 1, 10);
         reader.Bool("refuseAttach");
         reader.Bool("failPrepare");
+        reader.Bool("hangOnStop");
         reader.RejectUnknownKeys();
         return reader.Problems;
     }
@@ -48,6 +50,15 @@ internal sealed partial class SampleDriver(string version) : IUnitDriver
         new SpecReader(context.Spec).Bool("failPrepare") == true
             ? throw new InvalidOperationException("the widget registry is not configured")
             : ValueTask.FromResult(new LaunchPlan("/bin/sleep") { Arguments = ["300"] });
+
+    /// <summary>With hangOnStop, the stop hook never returns and ignores its token, as a buggy plugin's would.</summary>
+    public async ValueTask StopAsync(IUnitContext context, CancellationToken cancellationToken)
+    {
+        if (new SpecReader(context.Spec).Bool("hangOnStop") == true)
+        {
+            await new TaskCompletionSource().Task.ConfigureAwait(false);
+        }
+    }
 
     public ValueTask<AttachResult> AttachAsync(IUnitContext context, RunningProcess running, CancellationToken cancellationToken) =>
         ValueTask.FromResult(new SpecReader(context.Spec).Bool("refuseAttach") == true
