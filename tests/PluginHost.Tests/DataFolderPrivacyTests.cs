@@ -13,7 +13,7 @@ public sealed class DataFolderPrivacyTests : IAsyncLifetime
 
     public Task InitializeAsync()
     {
-        _test.Dir.Write("manifests/host.yaml", $"apiVersion: pluginhost/v1\nplugins: {{ directories: ['{RepositoryLayout.Plugin("")}'], watch: false }}\n");
+        _test.WriteHostYaml();
         _test.Dir.Write("manifests/keyed.yaml", $"apiVersion: pluginhost/v1\nkind: process\nname: keyed\nenv: {{ API_KEY: {Secret} }}\nspec: {{ command: /bin/bash, args: [-c, 'echo started; exec sleep 300'] }}\n");
         return Task.CompletedTask;
     }

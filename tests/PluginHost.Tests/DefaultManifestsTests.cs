@@ -42,14 +42,7 @@ public sealed class DefaultManifestsTests : IAsyncLifetime
 
     private Dictionary<string, JsonElement>? Settled()
     {
-        try
-        {
-            var units = _test.Http.GetFromJsonAsync<JsonElement>("/api/units").Result.EnumerateArray().ToDictionary(u => u.GetProperty("name").GetString()!);
-            return units.Count > 0 && units.Values.All(u => u.GetProperty("state").GetString() is "ready" or "idle" or "stopped" or "failed") ? units : null;
-        }
-        catch (AggregateException)
-        {
-            return null;
-        }
+        var units = _test.Http.GetFromJsonAsync<JsonElement>("/api/units").Result.EnumerateArray().ToDictionary(u => u.GetProperty("name").GetString()!);
+        return units.Count > 0 && units.Values.All(u => u.GetProperty("state").GetString() is "ready" or "idle" or "stopped" or "failed") ? units : null;
     }
 }

@@ -15,9 +15,8 @@ public sealed class DescriptorInheritanceTests : IAsyncLifetime
 
     public Task InitializeAsync()
     {
-        RepositoryLayout.CopyPlugin(RepositoryLayout.Plugin("pty-session"), _test.Dir.Combine("plugins"));
-        RepositoryLayout.CopyPlugin(RepositoryLayout.Plugin("process"), _test.Dir.Combine("plugins"));
-        _test.Dir.Write("manifests/host.yaml", "apiVersion: pluginhost/v1\nplugins: { directories: [../plugins], watch: false }\nmanifests: { watch: false }\n");
+        _test.CopyPlugins("pty-session", "process");
+        _test.WriteHostYaml("../plugins");
         _test.Dir.Write("manifests/plain.yaml", $$"""
             apiVersion: pluginhost/v1
             kind: process

@@ -21,7 +21,7 @@ public sealed partial class DiskFullTests : IAsyncLifetime
 
     public Task InitializeAsync()
     {
-        Dir.Write("manifests/host.yaml", $"apiVersion: pluginhost/v1\nplugins: {{ directories: ['{RepositoryLayout.Plugin("")}'], watch: false }}\nmanifests: {{ debounce: 100ms }}\n");
+        _test.WriteHostYaml(watchManifests: true);
 
         // Each process notes its line numbers outside the small disk: lost lines at the end of a
         // process's output are holes no later line in the file reveals.

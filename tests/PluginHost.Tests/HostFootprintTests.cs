@@ -81,13 +81,6 @@ public sealed class HostFootprintTests : IAsyncLifetime
 
     private bool Ready()
     {
-        try
-        {
-            return _http.GetFromJsonAsync<JsonElement>("/api/units/hello").Result.GetProperty("state").GetString() == "ready";
-        }
-        catch (AggregateException)
-        {
-            return false;
-        }
+        return _http.GetFromJsonAsync<JsonElement>("/api/units/hello").Result.GetProperty("state").GetString() == "ready";
     }
 }

@@ -26,6 +26,24 @@ internal sealed class HostUnderTest : IAsyncDisposable
 
     public HttpClient Http { get; }
 
+    /// <summary>
+    /// manifests/host.yaml as the tests' hosts use it: plugins from <paramref name="plugins"/> (the
+    /// built ones by default, or a folder of copies such as "../plugins"), not watched unless asked,
+    /// and <paramref name="extra"/> sections.
+    /// </summary>
+    public void WriteHostYaml(string? plugins = null, bool watchPlugins = false, bool watchManifests = false, string extra = "") =>
+        Dir.Write("manifests/host.yaml", $"apiVersion: pluginhost/v1\nplugins: {{ directories: ['{plugins ?? RepositoryLayout.Plugin("")}'], watch: {(watchPlugins ? "true" : "false")} }}\n"
+            + $"manifests: {{ watch: {(watchManifests ? "true, debounce: 100ms" : "false")} }}\n{extra}");
+
+    /// <summary>Copies built plugins (real ones by name, test ones as "test:NAME") into this folder's plugins/, for a host.yaml of "../plugins".</summary>
+    public void CopyPlugins(params string[] names)
+    {
+        foreach (var name in names)
+        {
+            RepositoryLayout.CopyPlugin(name.StartsWith("test:", StringComparison.Ordinal) ? RepositoryLayout.TestPlugin(name[5..]) : RepositoryLayout.Plugin(name), Dir.Combine("plugins"));
+        }
+    }
+
     /// <summary>The arguments of `run` on this folder and port, followed by <paramref name="extra"/>.</summary>
     public string[] RunArguments(params string[] extra) =>
         ["run", "--manifests", "manifests", "--data", "data", "--urls", $"http://127.0.0.1:{Port}", .. extra];
@@ -39,18 +57,11 @@ internal sealed class HostUnderTest : IAsyncDisposable
 
     public HostProcess Start(params string[] extra) => Adopt(HostProcess.Start(Dir.Path, RunArguments(extra)));
 
-    /// <summary>A unit's status record; null while the host does not answer or has no such unit.</summary>
+    /// <summary>A unit's status record; null when the host has no such unit (a host that does not answer throws: waits report it).</summary>
     public JsonElement? Unit(string name)
     {
-        try
-        {
-            using var response = Http.GetAsync($"/api/units/{name}").Result;
-            return response.IsSuccessStatusCode ? response.Content.ReadFromJsonAsync<JsonElement>().Result : null;
-        }
-        catch (AggregateException)
-        {
-            return null;
-        }
+        using var response = Http.GetAsync($"/api/units/{name}").Result;
+        return response.IsSuccessStatusCode ? response.Content.ReadFromJsonAsync<JsonElement>().Result : null;
     }
 
     /// <summary>Whether the unit is in <paramref name="state"/> now.</summary>

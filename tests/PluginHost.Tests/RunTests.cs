@@ -52,14 +52,7 @@ public sealed class RunTests : IAsyncLifetime
 
     private bool Healthy()
     {
-        try
-        {
-            return _http.GetAsync("/api/health").Result.IsSuccessStatusCode;
-        }
-        catch (AggregateException)
-        {
-            return false;
-        }
+        return _http.GetAsync("/api/health").Result.IsSuccessStatusCode;
     }
 
     private async Task<JsonElement> GetAsync(string path) => await _http.GetFromJsonAsync<JsonElement>(path);

@@ -18,7 +18,7 @@ public sealed class StartRefusalTests : IAsyncLifetime
 
     public Task InitializeAsync()
     {
-        Dir.Write("manifests/host.yaml", $"apiVersion: pluginhost/v1\nplugins: {{ directories: ['{RepositoryLayout.Plugin("")}'], watch: false }}\n");
+        _test.WriteHostYaml();
         Dir.Write("manifests/hello.yaml", "apiVersion: pluginhost/v1\nkind: process\nname: hello\nspec: { command: /bin/sleep, args: ['60'] }\n");
         return Task.CompletedTask;
     }

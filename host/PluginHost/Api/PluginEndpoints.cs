@@ -128,18 +128,25 @@ internal static class PluginEndpoints
         }
     }
 
+    /// <summary>
+    /// Ends a session from the host's side: the close frame first, then a moment for the client's
+    /// answer to reach the plugin's pending receive (it returns by itself), and only then the token —
+    /// an aborted socket resets the connection, and a reset can overtake the close frame.
+    /// </summary>
     private static async Task EndAsync(WebSocket socket, CancellationTokenSource ended, string reason)
     {
         await CloseAsync(socket, WebSocketCloseStatus.EndpointUnavailable, reason).ConfigureAwait(false);
         try
         {
-            await ended.CancelAsync().ConfigureAwait(false);
+            ended.CancelAfter(CloseHandshake);
         }
         catch (ObjectDisposedException)
         {
             // The session ended by itself meanwhile.
         }
     }
+
+    private static readonly TimeSpan CloseHandshake = TimeSpan.FromSeconds(2);
 
     private static async Task CloseAsync(WebSocket socket, WebSocketCloseStatus status, string reason)
     {

@@ -107,12 +107,8 @@ internal static class RunCommand
                 log.LogWarning("Ignored since the host started (inherited from its parent, as for a script's background job): {Signals}. They will not stop this host; stop it with SIGTERM", string.Join(", ", ignored));
             }
 
-            var journalPath = Path.Combine(setup.Host.DataDirectory, "journal.db");
-            using var journal = new Journal(journalPath, TimeProvider.System, setup.Alarm.Component("the journal", journalPath));
-            var services = new UnitServices(TimeProvider.System, setup.Events, new PortAllocator(), new ProbeRunner(TimeProvider.System),
-                setup.Host.DataDirectory, LogSettings.Default, loggers, Random.Shared.NextDouble, journal, setup.Alarm);
-            var supervisor = new Supervisor(setup.Plugins, services, TimeSpan.FromSeconds(2), loggers.CreateLogger<Supervisor>());
-            await using var stopUnits = supervisor.ConfigureAwait(false);
+            await using var engine = Engine.Create(new EngineOptions(setup.Host.DataDirectory, setup.Events, setup.Alarm, setup.Plugins, TimeProvider.System, loggers));
+            var supervisor = engine.Supervisor;
             using var manifests = new ManifestWatcher(setup.ManifestsDirectory, setup.Units, setup.Plugins, setup.Events, TimeProvider.System,
                 setup.Host.WatchManifests ? setup.Host.ManifestDebounce : null,
                 supervisor.ApplyAsync,

@@ -4,6 +4,7 @@ using PluginHost.Contracts.Events;
 using PluginHost.Contracts.Testing;
 using PluginHost.Contracts.Units;
 using PluginHost.Core.Events;
+using PluginHost.Core.Hosting;
 using PluginHost.Core.Logs;
 using PluginHost.Core.Manifests;
 using PluginHost.Core.Plugins;
@@ -20,21 +21,23 @@ internal sealed class EngineFixture : IAsyncDisposable
     private readonly TempDirectory _temp;
     private UnitSet? _running;
 
-    private EngineFixture(TempDirectory temp, PluginCatalog plugins, Supervisor supervisor, EventBus events)
+    private readonly Engine _engine;
+
+    private EngineFixture(TempDirectory temp, PluginCatalog plugins, Engine engine, EventBus events)
     {
         _temp = temp;
+        _engine = engine;
         Plugins = plugins;
-        Supervisor = supervisor;
         Events = events;
     }
 
     public PluginCatalog Plugins { get; }
 
-    public Supervisor Supervisor { get; }
+    public Supervisor Supervisor => _engine.Supervisor;
 
     public EventBus Events { get; }
 
-    public Journal Journal { get; private init; } = null!;
+    public Journal Journal => _engine.Journal;
 
     public string Data => _temp.Combine("data");
 
@@ -51,13 +54,15 @@ internal sealed class EngineFixture : IAsyncDisposable
         RepositoryLayout.CopyPlugin(RepositoryLayout.Plugin("pty-session"), temp.Combine("plugins"));
         var plugins = new PluginCatalog(temp.Combine("shadow"), events, TimeProvider.System, NullLogger<PluginCatalog>.Instance);
         await plugins.LoadDirectoriesAsync([temp.Combine("plugins")], CancellationToken.None);
-        var services = new UnitServices(clock, events, new PortAllocator(), new ProbeRunner(clock), temp.Combine("data"),
-            logs ?? LogSettings.Default, NullLoggerFactory.Instance, random ?? (() => 0.5), new Journal(temp.Combine("data", "journal.db"), TimeProvider.System),
-            new StorageAlarm(events, clock, NullLogger<StorageAlarm>.Instance));
-        var supervisor = new Supervisor(plugins, services, TimeSpan.FromMilliseconds(200), NullLogger<Supervisor>.Instance);
+        // The host's own composition (Engine.Create), with a test's clock, jitter and sampling interval.
+        var engine = Engine.Create(new EngineOptions(temp.Combine("data"), events, new StorageAlarm(events, clock, NullLogger<StorageAlarm>.Instance), plugins, clock, NullLoggerFactory.Instance)
+        {
+            UsageInterval = TimeSpan.FromMilliseconds(200),
+            Logs = logs ?? LogSettings.Default,
+            Random = random ?? (() => 0.5),
+        });
         Directory.CreateDirectory(temp.Combine("manifests"));
-        Directory.CreateDirectory(temp.Combine("data"));
-        return new EngineFixture(temp, plugins, supervisor, events) { Journal = services.Journal! };
+        return new EngineFixture(temp, plugins, engine, events);
     }
 
     /// <summary>
@@ -140,9 +145,8 @@ internal sealed class EngineFixture : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await Supervisor.DisposeAsync();
+        await _engine.DisposeAsync();
         await Plugins.DisposeAsync();
-        Journal.Dispose();
         _temp.Dispose();
     }
 }

@@ -44,15 +44,8 @@ public sealed class ApiHostFixture : IAsyncLifetime
 
     private bool Ready()
     {
-        try
-        {
-            var units = Http.GetFromJsonAsync<JsonElement>("/api/units").Result;
-            return units.GetArrayLength() == 3 && units.EnumerateArray().Where(u => u.GetProperty("enabled").GetBoolean()).All(u => u.GetProperty("state").GetString() == "ready");
-        }
-        catch (AggregateException)
-        {
-            return false;
-        }
+        var units = Http.GetFromJsonAsync<JsonElement>("/api/units").Result;
+        return units.GetArrayLength() == 3 && units.EnumerateArray().Where(u => u.GetProperty("enabled").GetBoolean()).All(u => u.GetProperty("state").GetString() == "ready");
     }
 
     public async Task DisposeAsync()

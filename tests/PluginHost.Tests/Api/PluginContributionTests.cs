@@ -22,7 +22,7 @@ public sealed class PluginContributionTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         RepositoryLayout.CopyPlugin(RepositoryLayout.TestPlugin("panel-demo-v1"), _test.Dir.Combine("plugins"), "panel-demo");
-        _test.Dir.Write("manifests/host.yaml", "apiVersion: pluginhost/v1\nplugins: { directories: [../plugins], watch: false }\nmanifests: { watch: false }\n");
+        _test.WriteHostYaml("../plugins");
         _test.Dir.Write("manifests/demo.yaml", "apiVersion: pluginhost/v1\nkind: panel-demo\nname: demo\n");
         _host = _test.Start();
         await Eventually.TrueAsync(() => _test.UnitIs("demo", "ready"), Deadline, "the demo unit to be ready\n" + _host.Output);

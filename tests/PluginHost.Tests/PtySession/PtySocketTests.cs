@@ -36,14 +36,7 @@ public sealed class PtySocketTests : IAsyncLifetime
         _host = HostProcess.Start(_dir.Path, ["run", "--manifests", "manifests", "--data", "data", "--urls", $"http://127.0.0.1:{_port}"]);
         await Eventually.TrueAsync(() =>
         {
-            try
-            {
-                return _http.GetFromJsonAsync<JsonElement>("/api/units").Result.EnumerateArray().All(u => u.GetProperty("state").GetString() == "ready");
-            }
-            catch (AggregateException)
-            {
-                return false;
-            }
+            return _http.GetFromJsonAsync<JsonElement>("/api/units").Result.EnumerateArray().All(u => u.GetProperty("state").GetString() == "ready");
         }, Deadline, "the units to be ready\n" + _host.Output);
     }
 

@@ -50,14 +50,7 @@ public sealed class PythonServerTests : IAsyncLifetime
 
     private JsonElement? Unit()
     {
-        try
-        {
-            return _http.GetFromJsonAsync<JsonElement>("/api/units/api").Result;
-        }
-        catch (AggregateException)
-        {
-            return null;
-        }
+        return _http.GetFromJsonAsync<JsonElement>("/api/units/api").Result;
     }
 
     private async Task<JsonElement> ReadyAsync(int? notPid = null)

@@ -1,0 +1,60 @@
+using Microsoft.Extensions.Logging;
+using PluginHost.Core.Events;
+using PluginHost.Core.Logs;
+using PluginHost.Core.Plugins;
+using PluginHost.Core.Storage;
+using PluginHost.Core.Supervision;
+
+namespace PluginHost.Core.Hosting;
+
+/// <summary>
+/// The supervision engine over a data folder — the journal, what every unit shares, and the
+/// supervisor — composed in this one place, used by <c>pluginhost run</c> and by the engine tests
+/// alike, so that what the tests drive is what runs.
+/// </summary>
+internal sealed class Engine : IAsyncDisposable
+{
+    private Engine(Journal journal, UnitServices services, Supervisor supervisor)
+    {
+        Journal = journal;
+        Services = services;
+        Supervisor = supervisor;
+    }
+
+    public Journal Journal { get; }
+
+    public UnitServices Services { get; }
+
+    public Supervisor Supervisor { get; }
+
+    /// <exception cref="StorageException">The journal cannot be opened (the host reports an unusable data folder).</exception>
+    public static Engine Create(EngineOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var journalPath = Path.Combine(options.DataDirectory, "journal.db");
+        var journal = new Journal(journalPath, options.Time, options.Alarm.Component("the journal", journalPath));
+        var services = new UnitServices(options.Time, options.Events, new PortAllocator(), new ProbeRunner(options.Time),
+            options.DataDirectory, options.Logs, options.Loggers, options.Random, journal, options.Alarm);
+        var supervisor = new Supervisor(options.Plugins, services, options.UsageInterval, options.Loggers.CreateLogger<Supervisor>());
+        return new Engine(journal, services, supervisor);
+    }
+
+    /// <summary>Stops every unit (dependents first), then closes the journal.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await Supervisor.DisposeAsync().ConfigureAwait(false);
+        Journal.Dispose();
+    }
+}
+
+/// <summary>What an engine is made of; the defaults are the host's.</summary>
+internal sealed record EngineOptions(string DataDirectory, EventBus Events, StorageAlarm Alarm, PluginCatalog Plugins, TimeProvider Time, ILoggerFactory Loggers)
+{
+    /// <summary>How often CPU and memory of every unit's processes are sampled.</summary>
+    public TimeSpan UsageInterval { get; init; } = TimeSpan.FromSeconds(2);
+
+    public LogSettings Logs { get; init; } = LogSettings.Default;
+
+    /// <summary>The jitter source of restart backoff.</summary>
+    public Func<double> Random { get; init; } = System.Random.Shared.NextDouble;
+}
