@@ -23,8 +23,14 @@ internal static unsafe class ExitWatch
         var pidfd = LibC.PidFdOpen(pid);
         if (pidfd < 0)
         {
-            // Already gone (ESRCH): reap it if it is ours.
-            exited.SetResult(isChild ? Reap(pid) : ExitStatus.Unknown);
+            if (Marshal.GetLastPInvokeError() != LibC.ESRCH)
+            {
+                // Out of descriptors, say: the process may well be alive, and calling it ended would start a second one.
+                throw new InvalidOperationException($"cannot watch process {pid}: pidfd_open failed: {Marshal.GetLastPInvokeErrorMessage()}");
+            }
+
+            // Already gone and reaped: nothing is left to learn about it.
+            exited.SetResult(ExitStatus.Unknown);
             return exited.Task;
         }
 
@@ -68,22 +74,30 @@ internal static unsafe class ExitWatch
 
             for (var i = 0; i < count; i++)
             {
+                // Forgotten before it is closed: once closed, the number is free for the next
+                // process watched on another thread, whose entry this must not take.
                 var pidfd = (int)*(ulong*)(events + (i * Stride) + DataOffset);
+                var known = Watching.TryRemove(pidfd, out var watched);
                 LibC.epoll_ctl(epoll, LibC.EPOLL_CTL_DEL, pidfd, null);
                 LibC.close(pidfd);
-                if (Watching.TryRemove(pidfd, out var watched))
+                if (known)
                 {
-                    watched.Exited.SetResult(watched.IsChild ? Reap(watched.Pid) : ExitStatus.Unknown);
+                    watched!.Exited.SetResult(watched.IsChild ? Reap(watched.Pid) : ExitStatus.Unknown);
                 }
             }
         }
     }
 
+    /// <summary>
+    /// Reaps without waiting: a readable pidfd means the process has ended, so its zombie is there
+    /// — unless it was reaped already and its pid reused, and then the one thread that serves every
+    /// unit must not wait for a stranger.
+    /// </summary>
     private static ExitStatus Reap(int pid)
     {
         int status;
         int result;
-        while ((result = LibC.waitpid(pid, &status, 0)) < 0 && Marshal.GetLastPInvokeError() == LibC.EINTR)
+        while ((result = LibC.waitpid(pid, &status, LibC.WNOHANG)) < 0 && Marshal.GetLastPInvokeError() == LibC.EINTR)
         {
         }
 

@@ -1,17 +1,17 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using PluginHost.Contracts.Testing;
-using PluginHost.Core.Tests.TestDoubles;
+using PluginHost.Core.Supervision;
+using PluginHost.Core.Tests.Supervision;
 using Xunit;
 using Xunit.Abstractions;
 
 namespace PluginHost.Core.Tests.Plugins;
 
 /// <summary>
-/// 200 hot reloads of a plugin whose units keep running and whose code exercises a serializer
-/// cache each cycle: every old version must be collected, and the host's managed heap must not
-/// grow with the number of reloads.
+/// 200 hot reloads, through the real engine, of a plugin whose two units keep running and whose
+/// code exercises a serializer cache each cycle: every old version must be collected, the units
+/// keep their processes, and the host's managed heap must not grow with the number of reloads.
 /// </summary>
 [Collection(SerialCollection.Name)]
 public sealed class ReloadSoakTests(ITestOutputHelper output) : IAsyncLifetime
@@ -28,45 +28,39 @@ public sealed class ReloadSoakTests(ITestOutputHelper output) : IAsyncLifetime
     /// </summary>
     private const long MaxHeapGrowthBytes = 1024 * 1024;
 
-    // A short event history: the host's bounded history of recent events would otherwise be most of the growth measured.
-    private readonly PluginFixture _plugins = new(recentEvents: 16);
-    private ProcessUnit[] _units = [];
+    private EngineFixture _engine = null!;
 
     public async Task InitializeAsync()
     {
-        _plugins.Add("sample");
-        await _plugins.Catalog.LoadDirectoriesAsync([_plugins.PluginsRoot], CancellationToken.None);
-        _units = [new("soak-a", "sample", _plugins.Catalog.FindDriver("sample")!), new("soak-b", "sample", _plugins.Catalog.FindDriver("sample")!)];
-        _plugins.Catalog.AttachUnits(new ProcessUnits(_units));
+        // A short event history: the host's bounded history of recent events would otherwise be most of the growth measured.
+        _engine = await EngineFixture.StartAsync(recentEvents: 16);
+        await _engine.RunAsync(
+            "apiVersion: pluginhost/v1\nkind: sample\nname: soak-a\nspec: { message: a }\n",
+            "apiVersion: pluginhost/v1\nkind: sample\nname: soak-b\nspec: { message: b }\n");
+        await _engine.WaitForStateAsync("soak-a", "ready");
+        await _engine.WaitForStateAsync("soak-b", "ready");
     }
 
-    public async Task DisposeAsync()
-    {
-        foreach (var unit in _units)
-        {
-            unit.Dispose();
-        }
-
-        await _plugins.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await _engine.DisposeAsync();
 
     [Fact]
     public async Task Two_hundred_reloads_collect_every_old_version_and_keep_the_heap_flat()
     {
-        var pids = _units.Select(u => u.Process!.Pid).ToArray();
+        UnitSupervisor[] units = [_engine.Unit("soak-a"), _engine.Unit("soak-b")];
+        var pids = units.Select(u => u.Status().Pid).ToArray();
         var latencies = new List<double>(Cycles);
         var gcCycles = new List<int>(Cycles);
         var wall = new List<double>(Cycles);
         long heapAfterWarmUp = 0;
-        using var arguments = JsonDocument.Parse("""{"text":"soak"}""");
 
         for (var cycle = 1; cycle <= Cycles; cycle++)
         {
-            var echo = await _units[0].Driver!.InvokeAsync(_units[0].Context, "echo", arguments.RootElement, CancellationToken.None);
-            Assert.True(echo.Success);
+            // Each version serializes a plugin type through the unit (the framework's caches must be cleared to collect it).
+            var echo = await HotReloadTests.InvokeAsync(units[cycle % 2], "echo", """{"text":"soak"}""");
+            Assert.True(echo.Success, echo.Message);
 
             var started = Stopwatch.GetTimestamp();
-            var outcome = await _plugins.Catalog.ReloadAsync("sample", CancellationToken.None);
+            var outcome = await _engine.Plugins.ReloadAsync("sample", CancellationToken.None);
             wall.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
 
             Assert.True(outcome.Succeeded, $"cycle {cycle}: {outcome.Error}");
@@ -82,12 +76,15 @@ public sealed class ReloadSoakTests(ITestOutputHelper output) : IAsyncLifetime
 
         var heapAtEnd = GC.GetTotalMemory(forceFullCollection: true);
         var growth = heapAtEnd - heapAfterWarmUp;
-        Assert.Equal(pids, _units.Select(u => u.Process!.Pid));
-        Assert.All(_units, u => Assert.True(u.IsAlive));
-        Assert.Empty(Directory.GetDirectories(Path.Combine(_plugins.ShadowRoot, "sample")).Skip(1));
+        var statuses = units.Select(u => u.Status()).ToArray();
+        Assert.Equal(pids, statuses.Select(s => s.Pid));
+        Assert.All(statuses, s => Assert.Equal(("ready", 0), (s.State, s.Restarts)));
+        Assert.All(statuses, s => Assert.True(EngineFixture.IsAlive(s.Pid!.Value)));
+        Assert.Equal("1.0.0", (await HotReloadTests.InvokeAsync(units[0], "version")).Message);
+        Assert.Empty(Directory.GetDirectories(Path.Combine(_engine.ShadowRoot, "sample")).Skip(1));
 
         var report = string.Create(CultureInfo.InvariantCulture, $"""
-            reload soak: {Cycles} hot reloads of plugin "sample" with 2 running units (PIDs unchanged: {string.Join(", ", pids)})
+            reload soak: {Cycles} hot reloads of plugin "sample" with 2 units supervised by the engine (PIDs unchanged: {string.Join(", ", pids)})
               handover latency  (load new + hand over units): median {Percentile(latencies, 50):F2} ms, p95 {Percentile(latencies, 95):F2} ms, max {latencies.Max():F2} ms
               full reload       (+ unload + verified collection): median {Percentile(wall, 50):F2} ms, p95 {Percentile(wall, 95):F2} ms, max {wall.Max():F2} ms
               old versions collected: {gcCycles.Count}/{Cycles}, GC cycles needed: median {Percentile(gcCycles.Select(c => (double)c).ToList(), 50):F0}, max {gcCycles.Max()}

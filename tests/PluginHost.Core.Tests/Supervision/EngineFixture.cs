@@ -43,6 +43,12 @@ internal sealed class EngineFixture : IAsyncDisposable
 
     public string Dir => _temp.Combine("manifests");
 
+    /// <summary>Where the catalog keeps its shadow copies of loaded plugins.</summary>
+    public string ShadowRoot => _temp.Combine("shadow");
+
+    /// <summary>A plugin's folder in the engine's plugins folder, where a test puts a new build of it.</summary>
+    public string PluginFolder(string name) => _temp.Combine("plugins", name);
+
     /// <param name="random">The engine's source of jitter; a test may poison it to make the host itself fail.</param>
     public static async Task<EngineFixture> StartAsync(LogSettings? logs = null, int recentEvents = 5000, TimeProvider? time = null, Func<double>? random = null)
     {

@@ -34,7 +34,7 @@ public sealed class OptionalAutostartTests : IAsyncLifetime
         await _engine.RunAsync(UnitYaml.Bash("able", "exec sleep 300", "autostart: optional\nrestart: always"));
 
         var ready = await _engine.WaitForStateAsync("able", "ready");
-        Processes.LibC.kill(ready.Pid!.Value, 9);
+        Core.Processes.LibC.kill(ready.Pid!.Value, 9);
 
         await _engine.WaitForAsync("able", s => s.State == "ready" && s.Pid != ready.Pid, "a restart after the crash");
     }

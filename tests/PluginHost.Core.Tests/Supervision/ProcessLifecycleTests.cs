@@ -89,7 +89,7 @@ public sealed class ProcessLifecycleTests : IAsyncLifetime
         var oldSession = first.Pid!.Value;
         var grandchild = int.Parse((await Eventually.WaitAsync(() => _engine.Unit("crashy").Log.Tail(10).FirstOrDefault(l => l.Text.StartsWith("child ", StringComparison.Ordinal))?.Text, EngineFixture.Deadline, "the child's pid"))[6..], System.Globalization.CultureInfo.InvariantCulture);
 
-        Processes.LibC.kill(first.Pid.Value, 9);
+        Core.Processes.LibC.kill(first.Pid.Value, 9);
         var second = await _engine.WaitForAsync("crashy", s => s.State == "ready" && s.Pid != first.Pid, "a new process");
 
         Assert.False(EngineFixture.IsAlive(grandchild));
@@ -110,7 +110,7 @@ public sealed class ProcessLifecycleTests : IAsyncLifetime
         var first = await _engine.WaitForStateAsync("leftovers", "ready");
         var grandchild = int.Parse((await Eventually.WaitAsync(() => _engine.Unit("leftovers").Log.Tail(10).FirstOrDefault(l => l.Text.StartsWith("child ", StringComparison.Ordinal))?.Text, EngineFixture.Deadline, "the child's pid"))[6..], System.Globalization.CultureInfo.InvariantCulture);
 
-        Processes.LibC.kill(first.Pid!.Value, 9);
+        Core.Processes.LibC.kill(first.Pid!.Value, 9);
         var cleaning = await _engine.WaitForAsync("leftovers", s => s.State != "ready", "the unit to leave ready");
         var grandchildAliveThen = EngineFixture.IsAlive(grandchild);
         await _engine.WaitForAsync("leftovers", s => s.State == "ready" && s.Pid != first.Pid, "a new process");

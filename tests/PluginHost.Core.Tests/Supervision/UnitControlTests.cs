@@ -76,7 +76,7 @@ public sealed class UnitControlTests : IAsyncLifetime
         var first = await _engine.WaitForStateAsync("flaky", "ready");
         var control = _engine.Unit("flaky").Context.Control;
 
-        Processes.LibC.kill(first.Pid!.Value, 9);
+        Core.Processes.LibC.kill(first.Pid!.Value, 9);
         await _engine.WaitForAsync("flaky", s => s.State != "ready", "the crash to be seen");
         await control.WhenReadyAsync(CancellationToken.None).WaitAsync(EngineFixture.Deadline);
 
