@@ -5,6 +5,8 @@ using PluginHost.Core.Plugins;
 using PluginHost.Core.Storage;
 using PluginHost.Core.Supervision;
 
+using PluginHost.Core.Supervision.Health;
+
 namespace PluginHost.Core.Hosting;
 
 /// <summary>

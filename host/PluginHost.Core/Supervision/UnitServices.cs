@@ -3,6 +3,8 @@ using PluginHost.Core.Events;
 using PluginHost.Core.Logs;
 using PluginHost.Core.Storage;
 
+using PluginHost.Core.Supervision.Health;
+
 namespace PluginHost.Core.Supervision;
 
 /// <summary>What every unit of a host shares: clock, events, ports, probes, folders, settings.</summary>

@@ -35,6 +35,3 @@ internal sealed record UnitCapabilities(bool Terminal, IReadOnlyList<UnitLink> L
 
 /// <summary>The answer to start / stop / restart: <c>{success, message, status}</c>.</summary>
 internal sealed record UnitCommandResult(bool Success, string Message, UnitStatus Status);
-
-/// <summary>One probe run: which, whether it passed, how long it took.</summary>
-internal sealed record ProbeObservation(PluginHost.Contracts.Units.ProbeKind Kind, bool Healthy, TimeSpan Latency);

@@ -2,6 +2,7 @@ using PluginHost.Contracts.Units;
 using PluginHost.Core.Logs;
 using PluginHost.Core.Processes;
 using PluginHost.Core.Storage;
+using PluginHost.Core.Supervision.Launch;
 
 namespace PluginHost.Core.Supervision;
 
@@ -21,18 +22,8 @@ internal sealed partial class UnitSupervisor
             return false;
         }
 
-        var stdout = OutputHolder.Reopen(record.HolderPid, OutputHolder.StdoutFd);
-        var stderr = OutputHolder.Reopen(record.HolderPid, OutputHolder.StderrFd);
-        var process = new RunningProcess(record.Pid, record.Session, record.StartTimeTicks, record.StartedAt, LaunchIo.Pipes);
-        // Subscribed before the pumps start, so the lines that waited in the pipes are events too.
-        var outputEvents = OutputEvents.Attach(record.OutputEventKind, record.OutputEventsPerSecond, Log, _context.Events, _services.Time);
-        var drained = Task.WhenAll(
-            OutputPump.PumpAsync(stdout, OutputStream.Stdout, Log, _services.Time),
-            OutputPump.PumpAsync(stderr, OutputStream.Stderr, Log, _services.Time));
-
-        // Not the host's child any more: its exit is seen through a pidfd, its exit code is not knowable.
-        var child = new RunningChild(process, Manifest.Stop, ExitWatch.WhenExited(record.Pid, isChild: false), drained,
-            new OutputHolderWatch(record.HolderPid, record.HolderStartTimeTicks, isChild: false, stdout, stderr)) { OutputEvents = outputEvents };
+        var child = ChildLauncher.Reopen(record, Manifest.Stop, Log, _context.Events, _services.Time);
+        var process = child.Process;
         _ = WatchHolderAsync(child, record);
         _services.Ports.Reserve(Name, record.Ports);
         _context.Ports = record.Ports;

@@ -2,6 +2,8 @@ using System.Text.Json.Nodes;
 using PluginHost.Contracts.Units;
 using PluginHost.Core.Storage;
 
+using PluginHost.Core.Supervision.Launch;
+
 namespace PluginHost.Core.Supervision;
 
 internal sealed partial class UnitSupervisor

@@ -1,10 +1,11 @@
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using PluginHost.Contracts.Supervision;
 using PluginHost.Contracts.Units;
 using PluginHost.Core.Logs;
 using PluginHost.Core.Processes;
 using PluginHost.Core.Storage;
+using PluginHost.Core.Supervision.Launch;
+using PluginHost.Core.Supervision.Stopping;
 
 namespace PluginHost.Core.Supervision;
 
@@ -296,7 +297,7 @@ internal sealed partial class UnitSupervisor
 
         var request = Placeholders.Resolve(plan, _context);
         _lastExit = null; // a previous process's exit is old news once a new one runs
-        var child = plan.Io == LaunchIo.Pty ? SpawnTerminal(plan, request) : SpawnWithPipes(plan, request);
+        var child = ChildLauncher.Spawn(plan, request, plan.Stop ?? Manifest.Stop, Log, _services.Time);
         child = child with { OutputEvents = OutputEvents.Attach(plan.OutputEventKind, plan.OutputEventsPerSecond, Log, _context.Events, _services.Time) };
         var now = child.Process.StartedAt;
         lock (_gate)
@@ -315,38 +316,13 @@ internal sealed partial class UnitSupervisor
         return child;
     }
 
-    /// <summary>stdout and stderr on pipes, read per line; an output holder keeps them open across a host crash.</summary>
-    private RunningChild SpawnWithPipes(LaunchPlan plan, SpawnRequest request)
-    {
-        var spawned = ProcessSpawner.Spawn(request);
-        var process = new RunningProcess(spawned.Pid, spawned.Pid, spawned.StartTimeTicks, _services.Time.GetUtcNow(), plan.Io);
-        var drained = Task.WhenAll(
-            OutputPump.PumpAsync(spawned.Stdout, OutputStream.Stdout, Log, _services.Time),
-            OutputPump.PumpAsync(spawned.Stderr, OutputStream.Stderr, Log, _services.Time));
-        return new RunningChild(process, plan.Stop ?? Manifest.Stop, ExitWatch.WhenExited(spawned.Pid, isChild: true), drained,
-            new OutputHolderWatch(spawned.HolderPid, spawned.HolderStartTimeTicks, isChild: true, spawned.Stdout, spawned.Stderr));
-    }
-
-    /// <summary>A pseudo-terminal the host owns: the program's controlling terminal; its output read from the master.</summary>
-    private RunningChild SpawnTerminal(LaunchPlan plan, SpawnRequest request)
-    {
-        var spawned = ProcessSpawner.SpawnPty(request, plan.TerminalSize.Columns, plan.TerminalSize.Rows);
-        var process = new RunningProcess(spawned.Pid, spawned.Pid, spawned.StartTimeTicks, _services.Time.GetUtcNow(), plan.Io);
-        var terminal = new Terminals.PtyTerminal(spawned, plan.TerminalSize, plan.ScrollbackBytes, Log, _services.Time);
-        return new RunningChild(process, plan.Stop ?? Manifest.Stop, ExitWatch.WhenExited(spawned.Pid, isChild: true), terminal.Completed,
-            OutputHolderWatch.None)
-        {
-            Terminal = terminal,
-        };
-    }
-
     /// <returns>Null when ready; otherwise the failure that ended the start.</returns>
     private async Task<UnitFailure?> WaitForReadinessAsync(RunningChild child, CancellationToken phase)
     {
         var health = Manifest.Health;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(phase);
         var deadline = Task.Delay(health.StartTimeout, _services.Time, timeout.Token);
-        var ready = ReadinessAsync(health.Readiness, timeout.Token);
+        var ready = _readiness.WaitAsync(health.Readiness, timeout.Token);
         var first = await Task.WhenAny(ready, child.Exited, deadline).ConfigureAwait(false);
         await timeout.CancelAsync().ConfigureAwait(false);
         phase.ThrowIfCancellationRequested();
@@ -365,93 +341,11 @@ internal sealed partial class UnitSupervisor
         return new UnitFailure(FailureKind.ReadinessTimeout, $"not ready within {PluginHost.Contracts.Specs.Duration.Format(health.StartTimeout)}");
     }
 
-    /// <summary>Polls readiness (driver probe, else the manifest's) until healthy; true when ready.</summary>
-    private async Task<bool> ReadinessAsync(ProbeDefinition? probe, CancellationToken cancellationToken)
-    {
-        if (probe is LogLineProbe logLine)
-        {
-            return await LogLineAsync(logLine, cancellationToken).ConfigureAwait(false);
-        }
-
-        var interval = probe?.Interval ?? TimeSpan.FromMilliseconds(200);
-        while (true)
-        {
-            var result = await ProbeOnceAsync(ProbeKind.Readiness, probe, cancellationToken).ConfigureAwait(false);
-            if (result.Status == ProbeStatus.Healthy || (result.Status == ProbeStatus.Unsupported && probe is null))
-            {
-                return true;
-            }
-
-            await Task.Delay(Min(interval, TimeSpan.FromMilliseconds(250)), _services.Time, cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    private async Task<bool> LogLineAsync(LogLineProbe probe, CancellationToken cancellationToken)
-    {
-        var regex = new Regex(probe.Pattern, RegexOptions.None, TimeSpan.FromMilliseconds(100));
-        var seen = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-        void OnLine(OutputLine line)
-        {
-            try
-            {
-                if (regex.IsMatch(line.Text))
-                {
-                    seen.TrySetResult(true);
-                }
-            }
-            catch (RegexMatchTimeoutException)
-            {
-            }
-        }
-
-        Log.LineCaptured += OnLine;
-        try
-        {
-            return await seen.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            Log.LineCaptured -= OnLine;
-        }
-    }
-
-    private async Task<ProbeResult> ProbeOnceAsync(ProbeKind kind, ProbeDefinition? probe, CancellationToken cancellationToken)
-    {
-        var started = _services.Time.GetTimestamp();
-        var result = await ProbeCoreAsync(kind, probe, cancellationToken).ConfigureAwait(false);
-        if (result.Status != ProbeStatus.Unsupported)
-        {
-            LastProbe = new ProbeObservation(kind, result.Status == ProbeStatus.Healthy, _services.Time.GetElapsedTime(started));
-        }
-
-        return result;
-    }
-
-    private async Task<ProbeResult> ProbeCoreAsync(ProbeKind kind, ProbeDefinition? probe, CancellationToken cancellationToken)
-    {
-        ProbeResult result;
-        try
-        {
-            result = await Driver.ProbeAsync(_context, kind, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            result = ProbeResult.Unhealthy($"the plugin's probe failed: {ex.Message}");
-        }
-
-        if (result.Status != ProbeStatus.Unsupported || probe is null)
-        {
-            return result;
-        }
-
-        return await _services.Probes.RunAsync(probe, _context.Ports, cancellationToken).ConfigureAwait(false);
-    }
-
     /// <summary>A ready unit: waits for its exit, or for its liveness probe to fail too often.</summary>
     private async Task WatchReadyAsync(RunningChild child, CancellationToken phase)
     {
         using var watch = CancellationTokenSource.CreateLinkedTokenSource(phase);
-        var liveness = LivenessAsync(Manifest.Health.Liveness, watch.Token);
+        var liveness = _liveness.WatchAsync(Manifest.Health.Liveness, watch.Token);
         var cancelled = Task.Delay(Timeout.InfiniteTimeSpan, _services.Time, phase);
         var first = await Task.WhenAny(child.Exited, liveness, cancelled).ConfigureAwait(false);
         await watch.CancelAsync().ConfigureAwait(false);
@@ -468,25 +362,7 @@ internal sealed partial class UnitSupervisor
         var detail = await liveness.ConfigureAwait(false);
         Move(UnitState.Stopping, $"liveness probe failed ({detail}); stopping it");
         await StopChildAsync().ConfigureAwait(false);
-        await EndedAsync(null, new UnitFailure(FailureKind.LivenessFailed, detail ?? "liveness probe failed"), null).ConfigureAwait(false);
-    }
-
-    /// <returns>The last failure once the threshold is reached; never completes while healthy.</returns>
-    private async Task<string?> LivenessAsync(ProbeDefinition? probe, CancellationToken cancellationToken)
-    {
-        var failures = 0;
-        var interval = probe?.Interval ?? TimeSpan.FromSeconds(10);
-        var threshold = probe?.FailureThreshold ?? 3;
-        while (true)
-        {
-            await Task.Delay(interval, _services.Time, cancellationToken).ConfigureAwait(false);
-            var result = await ProbeOnceAsync(ProbeKind.Liveness, probe, cancellationToken).ConfigureAwait(false);
-            failures = result.Status == ProbeStatus.Unhealthy ? failures + 1 : 0;
-            if (failures >= threshold)
-            {
-                return $"{failures} consecutive failures: {result.Detail}";
-            }
-        }
+        await EndedAsync(null, new UnitFailure(FailureKind.LivenessFailed, detail), null).ConfigureAwait(false);
     }
 
     /// <summary>The unit's process ended (or never started): clean up, classify, and decide what comes next.</summary>
@@ -562,36 +438,11 @@ internal sealed partial class UnitSupervisor
             return;
         }
 
-        if (!child.Exited.IsCompleted)
-        {
-            using var hook = new CancellationTokenSource(child.Stop.Grace, _services.Time);
-            try
-            {
-                // Bounded by the grace whether or not the plugin honours its token: a hook that hangs
-                // must not hold the stop (and with it the host's shutdown) for ever.
-                await Driver.StopAsync(_context, hook.Token).AsTask().WaitAsync(child.Stop.Grace, _services.Time).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-                LogDriverFailed(Name, nameof(IUnitDriver.StopAsync), $"still running after the {PluginHost.Contracts.Specs.Duration.Format(child.Stop.Grace)} grace; the stop signal follows");
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                LogDriverFailed(Name, nameof(IUnitDriver.StopAsync), ex.Message);
-            }
-        }
-
-        var graceful = await ProcessGroupStopper.StopAsync(child.Family, (int)child.Stop.Signal, child.Stop.Grace, _services.Time).ConfigureAwait(false);
-        var status = await child.Exited.ConfigureAwait(false);
+        var driver = Driver;
+        var (status, graceful) = await ChildStopper.StopAsync(child, token => driver.StopAsync(_context, token),
+            why => LogDriverFailed(Name, nameof(IUnitDriver.StopAsync), why), _services.Time).ConfigureAwait(false);
         _lastExit = status; // told to the driver with the transition that follows (stopped, backoff, failed)
-
-        // Every known writer is gone, so the pipes end at once; only a process the family lost track
-        // of (see ProcessFamily) could still hold them open — not worth more than a second of the stop.
-        await Task.WhenAny(child.OutputDrained, Task.Delay(TimeSpan.FromSeconds(1), _services.Time)).ConfigureAwait(false);
-        child.OutputEvents?.Dispose();
-        child.Terminal?.Dispose();
         _context.Terminal = null;
-        child.Holder.Release();
         _services.Journal?.ForgetProcess(Name);
         lock (_gate)
         {
@@ -610,8 +461,6 @@ internal sealed partial class UnitSupervisor
             ["forced"] = !graceful,
         });
     }
-
-    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     private static TimeSpan RoundMs(TimeSpan t) => TimeSpan.FromMilliseconds(Math.Round(t.TotalMilliseconds));
 }

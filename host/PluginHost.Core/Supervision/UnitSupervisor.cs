@@ -6,6 +6,8 @@ using PluginHost.Core.Logs;
 using PluginHost.Core.Manifests;
 using PluginHost.Core.Plugins;
 using PluginHost.Core.Processes;
+using PluginHost.Core.Supervision.Health;
+using PluginHost.Core.Supervision.Launch;
 using PluginHost.Core.Units;
 
 namespace PluginHost.Core.Supervision;
@@ -24,6 +26,9 @@ internal sealed partial class UnitSupervisor : ISupervisedUnit, IAsyncDisposable
     private readonly EventPublisher _events;
     private readonly UnitContext _context;
     private readonly RestartPlanner _planner;
+    private readonly UnitProbe _probe;
+    private readonly ReadinessCheck _readiness;
+    private readonly LivenessMonitor _liveness;
     private readonly Lock _gate = new();
     private readonly SemaphoreSlim _wake = new(0);
     private readonly CancellationTokenSource _shutdown = new();
@@ -67,6 +72,9 @@ internal sealed partial class UnitSupervisor : ISupervisedUnit, IAsyncDisposable
         };
         _context.Control = new UnitControl(this);
         _planner = new RestartPlanner(manifest.Restart, services.Random);
+        _probe = new UnitProbe((kind, token) => Driver.ProbeAsync(_context, kind, token), () => _context.Ports, services.Probes, services.Time);
+        _readiness = new ReadinessCheck(_probe, log, services.Time);
+        _liveness = new LivenessMonitor(_probe, services.Time);
         _loop = Task.Run(RunAsync);
     }
 
@@ -103,7 +111,7 @@ internal sealed partial class UnitSupervisor : ISupervisedUnit, IAsyncDisposable
     public ResourceUsage? Usage { get; set; }
 
     /// <summary>The latest probe that ran (for /metrics), null before any.</summary>
-    public ProbeObservation? LastProbe { get; private set; }
+    public ProbeObservation? LastProbe => _probe.Last;
 
     /// <summary>The start the host itself makes (at host start, or when a manifest adds the unit).</summary>
     public UnitCommandResult Autostart() => Start("autostart", Manifest.AutostartOptional);

@@ -3,6 +3,8 @@ using PluginHost.Core.Processes;
 
 namespace PluginHost.Core.Tests.Processes;
 
+/// <remarks>Alone: the stress test keeps both cores busy spawning for seconds.</remarks>
+[Collection(SerialCollection.Name)]
 public sealed class ExitWatchTests
 {
     private static readonly SpawnRequest ExitAtOnce = new("/bin/true", [], new Dictionary<string, string>(), "/");

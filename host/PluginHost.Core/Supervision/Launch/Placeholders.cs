@@ -2,7 +2,7 @@ using System.Text.RegularExpressions;
 using PluginHost.Contracts.Units;
 using PluginHost.Core.Processes;
 
-namespace PluginHost.Core.Supervision;
+namespace PluginHost.Core.Supervision.Launch;
 
 /// <summary>
 /// Turns a driver's launch plan into what is spawned: <c>{port:NAME}</c>, <c>{unit}</c> and

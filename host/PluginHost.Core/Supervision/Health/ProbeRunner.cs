@@ -4,7 +4,7 @@ using PluginHost.Contracts.Supervision;
 using PluginHost.Contracts.Units;
 using PluginHost.Core.Processes;
 
-namespace PluginHost.Core.Supervision;
+namespace PluginHost.Core.Supervision.Health;
 
 /// <summary>
 /// Runs one attempt of a manifest probe: http (2xx within the timeout), tcp (connection accepted),

@@ -1,7 +1,7 @@
 using Microsoft.Win32.SafeHandles;
 using PluginHost.Core.Processes;
 
-namespace PluginHost.Core.Supervision;
+namespace PluginHost.Core.Supervision.Launch;
 
 /// <summary>
 /// The output holder of one running process (DESIGN.md §4 "Host restart"), watched: if it dies while

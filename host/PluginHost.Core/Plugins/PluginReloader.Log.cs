@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace PluginHost.Core.Plugins;
 
-internal sealed partial class PluginCatalog
+internal sealed partial class PluginReloader
 {
     [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "Plugin {Plugin} {Version} loaded: kinds [{Kinds}] in {Milliseconds:F1} ms")]
     private partial void LogLoaded(string plugin, string version, string kinds, double milliseconds);
