@@ -20,6 +20,17 @@ public static class Prerequisite
         }
     }
 
+    private static readonly Lazy<bool> DebianZmq = new(() => Succeeds("/usr/bin/python3", "-c", "import zmq"));
+
+    /// <summary>Debian's /usr/bin/python3 with pyzmq (the station protocol's real peer: libzmq, not NetMQ).</summary>
+    public static void PythonWithZmq()
+    {
+        if (!DebianZmq.Value)
+        {
+            throw new Xunit.Sdk.XunitException("this test needs /usr/bin/python3 with pyzmq: sudo apt-get install -y python3-zmq (.ci/run installs it)");
+        }
+    }
+
     /// <summary>A program on the machine, with the Debian package that brings it.</summary>
     public static void Program(string path, string package)
     {

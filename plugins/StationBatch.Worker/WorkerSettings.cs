@@ -1,0 +1,50 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace PluginHost.Station.Worker;
+
+/// <summary>
+/// What one worker runs, read from the JSON file the station-batch plugin writes (or a test):
+/// <c>{batch, name, master, package, drivers, hardware: {slot: {driver, address, port, options}}, parameters, heartbeatMs}</c>.
+/// </summary>
+internal sealed record WorkerSettings(
+    string Batch,
+    string Name,
+    string Master,
+    string Package,
+    string Drivers,
+    IReadOnlyDictionary<string, HardwareBinding> Hardware,
+    JsonObject Parameters,
+    TimeSpan Heartbeat)
+{
+    public static WorkerSettings Load(string path)
+    {
+        var json = JsonNode.Parse(File.ReadAllText(path)) as JsonObject
+            ?? throw new WorkerException("WORKER_CONFIG_INVALID", $"{path} is not a JSON object");
+        string Required(string name) => json[name]?.GetValue<string>() is { Length: > 0 } value
+            ? value
+            : throw new WorkerException("WORKER_CONFIG_INVALID", $"{path}: \"{name}\" is missing");
+
+        var hardware = new Dictionary<string, HardwareBinding>(StringComparer.Ordinal);
+        foreach (var (slot, node) in json["hardware"] as JsonObject ?? [])
+        {
+            if (node is not JsonObject binding || binding["driver"]?.GetValue<string>() is not { Length: > 0 } driver)
+            {
+                throw new WorkerException("WORKER_CONFIG_INVALID", $"{path}: hardware.{slot} needs a \"driver\"");
+            }
+
+            var options = (binding["options"] as JsonObject ?? []).ToDictionary(o => o.Key, o => o.Value?.ToString() ?? "", StringComparer.Ordinal);
+            hardware[slot] = new HardwareBinding(slot, driver, binding["address"]?.GetValue<string>() ?? "127.0.0.1",
+                binding["port"]?.GetValue<int>() ?? 0, options);
+        }
+
+        return new WorkerSettings(Required("batch"), json["name"]?.GetValue<string>() ?? Required("batch"), Required("master"),
+            Required("package"), Required("drivers"), hardware, json["parameters"]?.DeepClone() as JsonObject ?? [],
+            TimeSpan.FromMilliseconds(json["heartbeatMs"]?.GetValue<int>() ?? 1000));
+    }
+
+    public string ToJson() => JsonSerializer.Serialize(this);
+}
+
+/// <summary>One hardware slot of a batch: which equipment driver, where the instrument is, the driver's options.</summary>
+internal sealed record HardwareBinding(string Slot, string Driver, string Address, int Port, IReadOnlyDictionary<string, string> Options);

@@ -1,0 +1,272 @@
+using System.Collections.Concurrent;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using NetMQ;
+using NetMQ.Sockets;
+using PluginHost.Contracts.Events;
+using PluginHost.Station.Protocol;
+
+namespace PluginHost.Plugins.StationBatch;
+
+/// <summary>
+/// The master's end of one batch: a ROUTER on the unit's loopback port, served by one NetMQ poller
+/// thread. Execution events are taken in order, recorded durably, then acknowledged and published
+/// as host events (<c>station_step_complete</c>…); commands wait for their REPLY with a timeout;
+/// heartbeats say when the worker was last heard from. Binding retries while the port is still
+/// held (by the previous plugin version during a hot reload): the worker resends what it missed.
+/// </summary>
+internal sealed partial class BatchMaster : IAsyncDisposable
+{
+    public static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(10);
+    private readonly string _batch;
+    private readonly int _port;
+    private readonly ExecutionRecords _records;
+    private readonly IEventPublisher _events;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly RouterSocket _socket = new();
+    private readonly NetMQQueue<Action> _work = new();
+    private readonly NetMQPoller _poller;
+    private readonly ConcurrentDictionary<string, TaskCompletionSource<Envelope>> _pending = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly byte[] _identity;
+    private long _commands;
+    private long _lastHeardTicks;
+    private JsonObject _lastStatus = [];
+    private bool _helloSent;
+
+    public BatchMaster(string batch, int port, string dataDirectory, IEventPublisher events, ILogger logger, TimeProvider time)
+    {
+        (_batch, _port, _events, _logger, _time) = (batch, port, events, logger, time);
+        _identity = Encoding.UTF8.GetBytes(batch);
+        _records = new ExecutionRecords(Path.Combine(dataDirectory, "executions"));
+        _socket.Options.RouterMandatory = true; // a command to a worker that is not connected fails at once, not silently
+        _socket.Options.Linger = TimeSpan.Zero;
+        _socket.ReceiveReady += (_, e) => Received(e.Socket.ReceiveMultipartBytes());
+        _work.ReceiveReady += (_, e) =>
+        {
+            while (e.Queue.TryDequeue(out var action, TimeSpan.Zero))
+            {
+                action();
+            }
+        };
+        _poller = [_socket, _work];
+        _poller.RunAsync($"station-master-{batch}");
+        Bound = BindAsync();
+    }
+
+    public string Endpoint => $"tcp://127.0.0.1:{_port}";
+
+    public ExecutionRecords Records => _records;
+
+    /// <summary>Completes once the ROUTER is bound.</summary>
+    public Task Bound { get; }
+
+    public DateTimeOffset? LastHeard => Interlocked.Read(ref _lastHeardTicks) is var ticks and > 0 ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
+
+    /// <summary>The worker's last heartbeat body (state, execution, step, lastVerdict).</summary>
+    public JsonObject LastStatus => (JsonObject)Volatile.Read(ref _lastStatus).DeepClone();
+
+    /// <summary>Sends a command and waits for its REPLY.</summary>
+    public async Task<Envelope> SendAsync(string type, JsonObject? body, CancellationToken cancellationToken)
+    {
+        await Bound.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var id = $"c{Interlocked.Increment(ref _commands)}";
+        var reply = new TaskCompletionSource<Envelope>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pending[id] = reply;
+        var frame = Envelope.Command(type, _batch, id, body).ToJson();
+        _work.Enqueue(() =>
+        {
+            try
+            {
+                _socket.SendMoreFrame(_identity).SendFrame(frame);
+            }
+            catch (HostUnreachableException)
+            {
+                reply.TrySetResult(Envelope.Failed(_batch, id, new ProtocolError("WORKER_NOT_CONNECTED", $"batch {_batch}'s worker is not connected to the master")));
+            }
+        });
+        try
+        {
+            return await reply.Task.WaitAsync(CommandTimeout, _time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            return Envelope.Failed(_batch, id, new ProtocolError("COMMAND_TIMEOUT", $"batch {_batch}'s worker did not answer {type} within {CommandTimeout.TotalSeconds:F0} s"));
+        }
+        finally
+        {
+            _pending.TryRemove(id, out _);
+        }
+    }
+
+    /// <summary>Marks the executions the worker left unfinished as aborted (its process ended).</summary>
+    public Task AbortUnfinishedAsync(string reason)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _work.Enqueue(() =>
+        {
+            foreach (var execution in _records.Unfinished().ToArray())
+            {
+                var seq = _records.Abort(execution, reason);
+                Publish(MessageTypes.SequenceAborted, execution, seq, new JsonObject { ["reason"] = reason });
+            }
+
+            done.TrySetResult();
+        });
+        return done.Task;
+    }
+
+    private async Task BindAsync()
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            var bound = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            _work.Enqueue(() =>
+            {
+                try
+                {
+                    _socket.Bind(Endpoint);
+                    bound.TrySetResult(true);
+                }
+                catch (AddressAlreadyInUseException)
+                {
+                    bound.TrySetResult(false);
+                }
+                catch (NetMQException ex) when (ex.ErrorCode == ErrorCode.AddressAlreadyInUse)
+                {
+                    bound.TrySetResult(false);
+                }
+            });
+            if (await bound.Task.ConfigureAwait(false))
+            {
+                LogBound(_batch, Endpoint);
+                return;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(50), _time, _stopping.Token).ConfigureAwait(false);
+        }
+    }
+
+    private void Received(List<byte[]> frames)
+    {
+        if (frames.Count < 2)
+        {
+            return; // a ROUTER always gets [identity, ...]; anything less is not a peer's message
+        }
+
+        var identity = frames[0];
+        var frame = frames[^1];
+        var (message, error) = EnvelopeReader.Read(frame, MessageTypes.ToMaster);
+        if (message is null || message.Batch != _batch)
+        {
+            error ??= new ProtocolError("WRONG_BATCH", $"this master serves batch {_batch}, not {message!.Batch}");
+            LogRefused(_batch, error.Code, error.Message, EnvelopeReader.Preview(frame));
+            TrySend(identity, Envelope.Failed(_batch, null, error));
+            return;
+        }
+
+        Interlocked.Exchange(ref _lastHeardTicks, _time.GetUtcNow().UtcTicks);
+        if (!_helloSent)
+        {
+            // First word from the worker since this master started: ask it to resend what waits unacknowledged.
+            _helloSent = TrySend(identity, new Envelope(MessageTypes.Hello, _batch));
+        }
+
+        switch (message.Type)
+        {
+            case MessageTypes.Heartbeat:
+                Volatile.Write(ref _lastStatus, message.Body ?? []);
+                break;
+            case MessageTypes.Reply:
+                if (message.Re is { } re && _pending.TryGetValue(re, out var waiter))
+                {
+                    waiter.TrySetResult(message);
+                }
+
+                break;
+            default:
+                TakeEvent(identity, message);
+                break;
+        }
+    }
+
+    private void TakeEvent(byte[] identity, Envelope message)
+    {
+        try
+        {
+            if (_records.TryTake(message))
+            {
+                Publish(message.Type, message.Execution!, message.Sequence!.Value, message.Body);
+            }
+
+            // Taken now, or before (a resend): acknowledged either way. A gap (a later number first) is
+            // not acknowledged past what was taken; the worker sends the missing ones again.
+            var last = _records.Last(message.Execution!);
+            if (last > 0)
+            {
+                TrySend(identity, new Envelope(MessageTypes.Ack, _batch) { Execution = message.Execution, Sequence = last });
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            // Not recorded, so not acknowledged: the worker keeps it and sends it again.
+            LogRecordFailed(_batch, message.Execution!, ex.Message);
+        }
+    }
+
+    private void Publish(string type, string execution, long seq, JsonObject? body)
+    {
+        var payload = body?.DeepClone() as JsonObject ?? [];
+        payload["batch"] = _batch;
+        payload["execution"] = execution;
+        payload["seq"] = seq;
+        _events.Publish("station_" + type.ToLowerInvariant(), payload);
+    }
+
+    private bool TrySend(byte[] identity, Envelope message)
+    {
+        try
+        {
+            return _socket.TrySendMultipartBytes(TimeSpan.Zero, [identity, Encoding.UTF8.GetBytes(message.ToJson())]);
+        }
+        catch (HostUnreachableException)
+        {
+            return false;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await Bound.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        _poller.Stop();
+        _poller.Dispose();
+        _socket.Dispose();
+        _work.Dispose();
+        foreach (var waiter in _pending.Values)
+        {
+            waiter.TrySetResult(Envelope.Failed(_batch, null, new ProtocolError("MASTER_STOPPED", "the master stopped (plugin reload or host stop)")));
+        }
+
+        _stopping.Dispose();
+    }
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "batch {Batch}: master listening on {Endpoint}")]
+    private partial void LogBound(string batch, string endpoint);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "batch {Batch}: refused a message from the worker: {Code}: {Reason} (frame: {Preview})")]
+    private partial void LogRefused(string batch, string code, string reason, string preview);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Error, Message = "batch {Batch}: an event of execution {Execution} could not be recorded ({Reason}); the worker will send it again")]
+    private partial void LogRecordFailed(string batch, string execution, string reason);
+}

@@ -1,0 +1,202 @@
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using PluginHost.Contracts.Operations;
+using PluginHost.Contracts.Specs;
+using PluginHost.Contracts.Supervision;
+using PluginHost.Contracts.Units;
+using PluginHost.Station.Protocol;
+
+namespace PluginHost.Plugins.StationBatch;
+
+/// <summary>
+/// One unit per batch: the host supervises the worker process (session, restarts, logs, re-attach);
+/// this driver is the batch's master — it writes the worker's settings, keeps the ROUTER the worker
+/// connects to, turns operations into commands, and says the worker is ready and alive from its
+/// heartbeats.
+/// </summary>
+internal sealed partial class StationBatchDriver(string pluginDirectory) : IUnitDriver, IAsyncDisposable
+{
+    public const string Kind = "station-batch";
+    public const string PortName = "master";
+    private readonly ConcurrentDictionary<string, BatchMaster> _masters = new(StringComparer.Ordinal);
+
+    public IReadOnlyList<SpecProblem> Validate(SpecMapping spec) => BatchSpec.Read(spec).Problems;
+
+    public UnitDefaults Defaults(SpecMapping spec)
+    {
+        var heartbeat = BatchSpec.Read(spec).Spec.Heartbeat;
+
+        // The probes below only carry interval and threshold: ProbeAsync answers both from the
+        // worker's heartbeats, so the host never opens the port itself.
+        return new UnitDefaults
+        {
+            Health = new HealthSettings
+            {
+                Readiness = new TcpProbe(PortName) { Interval = TimeSpan.FromMilliseconds(100) },
+                Liveness = new TcpProbe(PortName) { Interval = heartbeat, FailureThreshold = 3 },
+                StartTimeout = TimeSpan.FromSeconds(30),
+            },
+            Stop = new StopSettings(UnixSignal.Term, TimeSpan.FromSeconds(30)),
+        };
+    }
+
+    public IReadOnlyList<PortRequest> RequestPorts(SpecMapping spec) => [new PortRequest(PortName, 5600, 400)];
+
+    public ValueTask<LaunchPlan> PrepareAsync(IUnitContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var (spec, problems) = BatchSpec.Read(context.Spec);
+        if (problems.Count > 0)
+        {
+            throw new UnitErrorException(new UnitError("INVALID_SPEC", "The unit's spec is invalid: " + string.Join("; ", problems),
+                "Fix the manifest as described; `pluginhost validate` lists every problem."));
+        }
+
+        var package = Path.GetFullPath(Path.Combine(context.ManifestDirectory, spec.Sequence));
+        if (!File.Exists(Path.Combine(package, "sequence.yaml")))
+        {
+            throw new UnitErrorException(new UnitError("SEQUENCE_PACKAGE_NOT_FOUND", $"No sequence package at {package} (no sequence.yaml there).",
+                "Fix spec.sequence (relative paths start at the manifest's folder), or create the package."));
+        }
+
+        var dataRoot = Path.GetFullPath(Path.Combine(context.DataDirectory, "..", ".."));
+        string worker;
+        try
+        {
+            worker = WorkerInstall.Ensure(pluginDirectory, dataRoot);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new UnitErrorException(new UnitError("WORKER_NOT_INSTALLED", $"The station worker could not be installed: {ex.Message}",
+                "Rebuild the station-batch plugin (dotnet build), and check the data folder is writable."));
+        }
+
+        var batch = spec.Batch ?? context.UnitName;
+        var port = context.Ports[PortName];
+        var master = Master(context, batch, port);
+        var settings = new JsonObject
+        {
+            ["batch"] = batch,
+            ["name"] = spec.Name.Length > 0 ? spec.Name : batch,
+            ["master"] = master.Endpoint,
+            ["package"] = package,
+            ["drivers"] = Path.GetFullPath(Path.Combine(context.ManifestDirectory, spec.Drivers ?? BatchSpec.DefaultDrivers)),
+            ["hardware"] = new JsonObject(spec.Hardware.Select(h => KeyValuePair.Create<string, JsonNode?>(h.Slot, new JsonObject
+            {
+                ["driver"] = h.Driver,
+                ["address"] = h.Address,
+                ["port"] = h.Port,
+                ["options"] = new JsonObject(h.Options.Select(o => KeyValuePair.Create<string, JsonNode?>(o.Key, o.Value))),
+            }))),
+            ["parameters"] = spec.Parameters.DeepClone(),
+            ["heartbeatMs"] = (int)spec.Heartbeat.TotalMilliseconds,
+        };
+        var settingsPath = Path.Combine(context.DataDirectory, "batch.json");
+        File.WriteAllText(settingsPath, settings.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        return ValueTask.FromResult(new LaunchPlan(DotnetHost())
+        {
+            Arguments = [worker, "--config", settingsPath],
+            Environment = new Dictionary<string, string>(context.Environment, StringComparer.Ordinal) { ["DOTNET_gcServer"] = "0" },
+            WorkingDirectory = context.DataDirectory,
+            OutputEventKind = null,
+        });
+    }
+
+    public ValueTask<AttachResult> AttachAsync(IUnitContext context, RunningProcess running, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+
+        // A new plugin version, or a host that restarted: a master is bound again on the unit's port;
+        // the worker reconnects by itself and sends again what was not acknowledged.
+        var (spec, _) = BatchSpec.Read(context.Spec);
+        if (!context.Ports.TryGetValue(PortName, out var port))
+        {
+            return ValueTask.FromResult(AttachResult.Refuse("the unit has no master port recorded"));
+        }
+
+        Master(context, spec.Batch ?? context.UnitName, port);
+        return ValueTask.FromResult(AttachResult.Adopt);
+    }
+
+    public ValueTask<ProbeResult> ProbeAsync(IUnitContext context, ProbeKind kind, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (!_masters.TryGetValue(context.UnitName, out var master) || context.Process is not { } process)
+        {
+            return ValueTask.FromResult(ProbeResult.Unhealthy("no master for this batch yet"));
+        }
+
+        var heard = master.LastHeard;
+        if (kind == ProbeKind.Readiness)
+        {
+            return ValueTask.FromResult(heard >= process.StartedAt ? ProbeResult.Healthy : ProbeResult.Unhealthy("the worker has not connected yet"));
+        }
+
+        var (spec, _) = BatchSpec.Read(context.Spec);
+        var silence = context.Time.GetUtcNow() - (heard ?? process.StartedAt);
+        return ValueTask.FromResult(silence <= spec.Heartbeat * 2.5
+            ? ProbeResult.Healthy
+            : ProbeResult.Unhealthy($"no heartbeat for {silence.TotalSeconds:F1} s (every {spec.Heartbeat.TotalSeconds:F1} s expected)"));
+    }
+
+    public async ValueTask StopAsync(IUnitContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (_masters.TryGetValue(context.UnitName, out var master))
+        {
+            // SHUTDOWN stops the execution at its next step boundary and runs its teardown; the host's
+            // stop signal, grace and SIGKILL follow whatever happens here.
+            await master.SendAsync(MessageTypes.Shutdown, null, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask OnStateChangedAsync(IUnitContext context, UnitStateChange change, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(change);
+        if (change.From is UnitState.Ready or UnitState.Stopping or UnitState.Restarting
+            && change.To is UnitState.Backoff or UnitState.Failed or UnitState.Stopped
+            && _masters.TryGetValue(context.UnitName, out var master))
+        {
+            var how = change.ExitSignal is { } signal ? $"signal {signal}" : change.ExitCode is { } code ? $"exit code {code}" : "an unknown exit";
+            await master.AbortUnfinishedAsync($"the worker ended ({how}) during the execution").ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var master in _masters.Values)
+        {
+            await master.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _masters.Clear();
+    }
+
+    private BatchMaster Master(IUnitContext context, string batch, int port)
+    {
+        if (_masters.TryGetValue(context.UnitName, out var existing))
+        {
+            if (existing.Endpoint == $"tcp://127.0.0.1:{port}")
+            {
+                return existing;
+            }
+
+            _masters.TryRemove(context.UnitName, out _);
+            existing.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+
+        return _masters.GetOrAdd(context.UnitName, _ => new BatchMaster(batch, port, context.DataDirectory, context.Events, context.Logger, context.Time));
+    }
+
+    /// <summary>The dotnet executable running this host: the worker runs on the same runtime.</summary>
+    private static string DotnetHost()
+    {
+        var runtime = RuntimeEnvironment.GetRuntimeDirectory(); // …/shared/Microsoft.NETCore.App/10.0.x/
+        var root = Path.GetFullPath(Path.Combine(runtime, "..", "..", ".."));
+        var dotnet = Path.Combine(root, "dotnet");
+        return File.Exists(dotnet) ? dotnet : "dotnet";
+    }
+}

@@ -1,0 +1,28 @@
+using NetMQ;
+using PluginHost.Contracts.Plugins;
+
+namespace PluginHost.Plugins.StationBatch;
+
+/// <summary>The <c>station-batch</c> unit kind (docs/station.md).</summary>
+public sealed class StationBatchPlugin : IPlugin
+{
+    private StationBatchDriver? _driver;
+
+    public void Configure(IPluginBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        _driver = new StationBatchDriver(builder.Plugin.Directory);
+        builder.AddUnitKind(StationBatchDriver.Kind, _driver);
+    }
+
+    /// <summary>Closes every master socket and ends NetMQ's own threads, so that this version's load context can be collected.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_driver is not null)
+        {
+            await _driver.DisposeAsync().ConfigureAwait(false);
+        }
+
+        NetMQConfig.Cleanup(block: false);
+    }
+}

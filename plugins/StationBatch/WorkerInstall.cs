@@ -1,0 +1,59 @@
+using System.Security.Cryptography;
+
+namespace PluginHost.Plugins.StationBatch;
+
+/// <summary>
+/// Where workers run from. The plugin's own folder is a shadow copy that a hot reload deletes, while
+/// its workers keep running (and load assemblies lazily): so the worker is copied once per build into
+/// <c>DATA/station-worker/HASH/</c>, which outlives any version of the plugin.
+/// </summary>
+internal static class WorkerInstall
+{
+    public const string EntryAssembly = "station-worker.dll";
+    private static readonly Lock Gate = new();
+
+    /// <returns>The path of the installed worker's entry assembly.</returns>
+    public static string Ensure(string pluginDirectory, string dataRoot)
+    {
+        var source = Path.Combine(pluginDirectory, "worker");
+        var entry = Path.Combine(source, EntryAssembly);
+        if (!File.Exists(entry))
+        {
+            throw new FileNotFoundException($"the station worker is missing from the plugin ({entry}); rebuild the station-batch plugin", entry);
+        }
+
+        var hash = Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(entry)))[..16].ToLowerInvariant();
+        var target = Path.Combine(dataRoot, "station-worker", hash);
+        lock (Gate)
+        {
+            if (!File.Exists(Path.Combine(target, ".complete")))
+            {
+                var staging = target + ".tmp-" + Environment.ProcessId;
+                CopyTree(source, staging);
+                File.WriteAllText(Path.Combine(staging, ".complete"), hash);
+                if (Directory.Exists(target))
+                {
+                    Directory.Delete(target, recursive: true);
+                }
+
+                Directory.Move(staging, target);
+            }
+        }
+
+        return Path.Combine(target, EntryAssembly);
+    }
+
+    private static void CopyTree(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.EnumerateFiles(from))
+        {
+            File.Copy(file, Path.Combine(to, Path.GetFileName(file)), overwrite: true);
+        }
+
+        foreach (var folder in Directory.EnumerateDirectories(from))
+        {
+            CopyTree(folder, Path.Combine(to, Path.GetFileName(folder)));
+        }
+    }
+}

@@ -1,0 +1,183 @@
+using System.Text.Json.Nodes;
+using PluginHost.Contracts.Equipment;
+using PluginHost.Contracts.Testing;
+using PluginHost.Station.Protocol;
+using PluginHost.Station.Worker;
+using PluginHost.Station.Worker.Drivers;
+using PluginHost.Station.Worker.Sequences;
+using Xunit;
+
+namespace PluginHost.Station.Tests;
+
+/// <summary>The sequence engine with the simulated instruments, loaded as the worker loads them (McMaster load contexts).</summary>
+public sealed class SequenceRunnerTests : IAsyncLifetime
+{
+    private static readonly HardwareBinding[] Bindings =
+    [
+        new("psu", "sim-psu", "127.0.0.1", 0, new Dictionary<string, string> { ["seed"] = "7" }),
+        new("dmm", "sim-dmm", "127.0.0.1", 0, new Dictionary<string, string> { ["seed"] = "7", ["rails"] = "3V3=3.30,5V0=5.19,1V8=1.93" }),
+    ];
+
+    private readonly TempDirectory _dir = new("runner");
+    private readonly List<(string Type, JsonObject Body)> _events = [];
+    private DriverCatalog _catalog = null!;
+
+    public Task InitializeAsync()
+    {
+        _catalog = DriverCatalog.Load(StationPaths.Drivers, Bindings);
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _catalog.DisposeAsync();
+        _dir.Dispose();
+    }
+
+    [Fact]
+    public async Task The_sample_runs_setup_main_and_teardown_with_a_marginal_pass_and_a_repeated_failure()
+    {
+        var result = await RunAsync(StationPaths.SamplePackage, Bindings);
+
+        Assert.Equal((Outcome.Fail, false, 9), (result.Verdict, result.Stopped, result.Steps));
+        var completed = Completed();
+        Assert.Equal(["identify_psu", "power_on", "input_voltage", "settle", "rail_3v3", "rail_5v0", "rail_1v8", "psu_errors", "power_off"], completed.Select(c => c["step"]!.GetValue<string>()));
+        Assert.Equal(("PASS", true), Measurement(completed, "rail_5v0"));
+        Assert.Equal(("PASS", false), Measurement(completed, "rail_3v3"));
+        var rail18 = completed.Single(c => c["step"]!.GetValue<string>() == "rail_1v8");
+        Assert.Equal(("FAIL", 3), (rail18["outcome"]!.GetValue<string>(), rail18["attempts"]!.GetValue<int>()));
+        Assert.Equal("V", rail18["measurement"]!["units"]!.GetValue<string>());
+        Assert.Equal(3, _events.Count(e => e.Type == MessageTypes.StepStart && e.Body["step"]!.GetValue<string>() == "rail_1v8"));
+    }
+
+    [Fact]
+    public async Task The_same_seed_reads_the_same_values()
+    {
+        await RunAsync(StationPaths.SamplePackage, Bindings);
+        var first = Completed().Select(c => c["measurement"]?["value"]?.ToJsonString()).ToArray();
+        _events.Clear();
+
+        await using var again = DriverCatalog.Load(StationPaths.Drivers, Bindings);
+        await RunAsync(StationPaths.SamplePackage, Bindings, again);
+
+        Assert.Equal(first, Completed().Select(c => c["measurement"]?["value"]?.ToJsonString()));
+    }
+
+    [Fact]
+    public async Task A_stop_takes_effect_at_the_next_step_boundary_and_teardown_still_runs()
+    {
+        _dir.Write("sequence.yaml", """
+            name: slow
+            hardware: { psu: {} }
+            main:
+              - { name: w1, wait: 200ms }
+              - { name: w2, wait: 200ms }
+              - { name: w3, wait: 200ms }
+            teardown:
+              - name: power_off
+                write: { slot: psu, command: "OUTP OFF" }
+            """);
+        using var stop = new CancellationTokenSource();
+
+        var run = RunAsync(_dir.Path, Bindings, stop: stop.Token);
+        await Eventually.TrueAsync(() => Completed().Count == 1, TimeSpan.FromSeconds(10), "the first step");
+        await stop.CancelAsync();
+        var result = await run;
+
+        Assert.True(result.Stopped);
+        Assert.Equal(["w1", "w2", "power_off"], Completed().Select(c => c["step"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task An_instrument_that_stops_answering_is_a_coded_step_error_and_teardown_still_runs()
+    {
+        _dir.Write("sequence.yaml", """
+            name: hang
+            hardware: { dmm: {}, psu: {} }
+            main:
+              - name: read
+                timeout: 300ms
+                onFail: stop
+                measure: { slot: dmm, command: "MEAS:VOLT:DC? 3V3", validator: { in_range: { min: 0 } } }
+              - { name: never, wait: 10ms }
+            teardown:
+              - name: power_off
+                write: { slot: psu, command: "OUTP OFF" }
+            """);
+        HardwareBinding[] hanging = [Bindings[0], Bindings[1] with { Options = new Dictionary<string, string> { ["fault"] = "timeout" } }];
+
+        var result = await RunAsync(_dir.Path, hanging);
+
+        Assert.Equal(Outcome.Error, result.Verdict);
+        var read = Completed()[0];
+        Assert.Equal(("ERROR", "STEP_TIMEOUT"), (read["outcome"]!.GetValue<string>(), read["error"]!["code"]!.GetValue<string>()));
+        Assert.Equal(["read", "power_off"], Completed().Select(c => c["step"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task An_unknown_command_is_the_instruments_own_error_code()
+    {
+        _dir.Write("sequence.yaml", """
+            name: typo
+            hardware: { dmm: {} }
+            main:
+              - name: read
+                query: { slot: dmm, command: "MEAS:VOLTS?" }
+            """);
+
+        var result = await RunAsync(_dir.Path, Bindings);
+
+        Assert.Equal(Outcome.Error, result.Verdict);
+        Assert.Equal("SCPI_ERROR -113", Completed()[0]["error"]!["code"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void A_binding_to_a_driver_no_plugin_provides_names_the_slot()
+    {
+        var error = Assert.Throws<WorkerException>(() => DriverCatalog.Load(StationPaths.Drivers, [new HardwareBinding("scope", "tek-mso", "10.0.0.9", 4000, new Dictionary<string, string>())]));
+
+        Assert.Equal("DRIVER_NOT_FOUND", error.Code);
+        Assert.StartsWith("slot scope: no equipment driver \"tek-mso\"", error.Message, StringComparison.Ordinal);
+        Assert.Contains("sim-dmm", error.Message, StringComparison.Ordinal);
+    }
+
+    private async Task<SequenceResult> RunAsync(string package, HardwareBinding[] bindings, DriverCatalog? catalog = null, CancellationToken stop = default)
+    {
+        var (sequence, problems) = SequencePackage.Read(package);
+        Assert.Empty(problems);
+        var (values, parameterProblems) = ParameterBinder.Bind(sequence!, [], null);
+        Assert.Empty(parameterProblems);
+        var drivers = new Dictionary<string, IEquipmentDriver>();
+        foreach (var slot in sequence!.Slots)
+        {
+            var binding = bindings.Single(b => b.Slot == slot);
+            var driver = (catalog ?? _catalog).Create(binding.Driver);
+            await driver.ConnectAsync(new EquipmentEndpoint(binding.Address, binding.Port) { Options = binding.Options }, CancellationToken.None);
+            drivers[slot] = driver;
+        }
+
+        void Publish(string type, JsonObject body)
+        {
+            lock (_events)
+            {
+                _events.Add((type, body));
+            }
+        }
+
+        return await new SequenceRunner(sequence, drivers, values, Publish, TimeProvider.System).RunAsync(stop);
+    }
+
+    private List<JsonObject> Completed()
+    {
+        lock (_events)
+        {
+            return [.. _events.Where(e => e.Type == MessageTypes.StepComplete).Select(e => e.Body)];
+        }
+    }
+
+    private static (string, bool) Measurement(List<JsonObject> completed, string step)
+    {
+        var c = completed.Single(c => c["step"]!.GetValue<string>() == step);
+        return (c["outcome"]!.GetValue<string>(), c["measurement"]!["marginal"]!.GetValue<bool>());
+    }
+}
