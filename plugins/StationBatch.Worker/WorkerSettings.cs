@@ -1,14 +1,16 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace PluginHost.Station.Worker;
 
 /// <summary>
 /// What one worker runs, read from the JSON file the station-batch plugin writes (or a test):
-/// <c>{batch, name, master, package, drivers, hardware: {slot: {driver, address, port, options}}, parameters, heartbeatMs}</c>.
+/// <c>{batch, session, name, master, package, drivers, hardware: {slot: {driver, address, port, options}}, parameters, heartbeatMs}</c>.
 /// </summary>
+/// <param name="Session">Chosen by the master for this worker: its socket identity is <c>BATCH/SESSION</c>, so a master
+/// takes nothing from another worker of the same batch name (a stray one of another data folder, say).</param>
 internal sealed record WorkerSettings(
     string Batch,
+    string Session,
     string Name,
     string Master,
     string Package,
@@ -38,12 +40,12 @@ internal sealed record WorkerSettings(
                 binding["port"]?.GetValue<int>() ?? 0, options);
         }
 
-        return new WorkerSettings(Required("batch"), json["name"]?.GetValue<string>() ?? Required("batch"), Required("master"),
+        return new WorkerSettings(Required("batch"), json["session"]?.GetValue<string>() ?? "", json["name"]?.GetValue<string>() ?? Required("batch"), Required("master"),
             Required("package"), Required("drivers"), hardware, json["parameters"]?.DeepClone() as JsonObject ?? [],
             TimeSpan.FromMilliseconds(json["heartbeatMs"]?.GetValue<int>() ?? 1000));
     }
 
-    public string ToJson() => JsonSerializer.Serialize(this);
+    public string Identity => Session.Length == 0 ? Batch : $"{Batch}/{Session}";
 }
 
 /// <summary>One hardware slot of a batch: which equipment driver, where the instrument is, the driver's options.</summary>

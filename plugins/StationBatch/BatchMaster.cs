@@ -37,10 +37,11 @@ internal sealed partial class BatchMaster : IAsyncDisposable
     private JsonObject _lastStatus = [];
     private bool _helloSent;
 
-    public BatchMaster(string batch, int port, string dataDirectory, IEventPublisher events, ILogger logger, TimeProvider time)
+    /// <param name="session">The worker's session (docs/station.md): only the peer with identity BATCH/SESSION is this batch's worker.</param>
+    public BatchMaster(string batch, string session, int port, string dataDirectory, IEventPublisher events, ILogger logger, TimeProvider time)
     {
-        (_batch, _port, _events, _logger, _time) = (batch, port, events, logger, time);
-        _identity = Encoding.UTF8.GetBytes(batch);
+        (_batch, Session, _port, _events, _logger, _time) = (batch, session, port, events, logger, time);
+        _identity = Encoding.UTF8.GetBytes($"{batch}/{session}");
         _records = new ExecutionRecords(Path.Combine(dataDirectory, "executions"));
         _socket.Options.RouterMandatory = true; // a command to a worker that is not connected fails at once, not silently
         _socket.Options.Linger = TimeSpan.Zero;
@@ -58,6 +59,8 @@ internal sealed partial class BatchMaster : IAsyncDisposable
     }
 
     public string Endpoint => $"tcp://127.0.0.1:{_port}";
+
+    public string Session { get; }
 
     public ExecutionRecords Records => _records;
 
@@ -159,6 +162,14 @@ internal sealed partial class BatchMaster : IAsyncDisposable
 
         var identity = frames[0];
         var frame = frames[^1];
+        if (!identity.AsSpan().SequenceEqual(_identity))
+        {
+            // Another worker (a stray one of the same batch name, a peer that is not a worker): nothing it says is taken.
+            LogStranger(_batch, Encoding.UTF8.GetString(identity), EnvelopeReader.Preview(frame));
+            TrySend(identity, Envelope.Failed(_batch, null, new ProtocolError("WRONG_SESSION", $"this master serves batch {_batch}'s worker of session {Session} only")));
+            return;
+        }
+
         var (message, error) = EnvelopeReader.Read(frame, MessageTypes.ToMaster);
         if (message is null || message.Batch != _batch)
         {
@@ -266,6 +277,9 @@ internal sealed partial class BatchMaster : IAsyncDisposable
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "batch {Batch}: refused a message from the worker: {Code}: {Reason} (frame: {Preview})")]
     private partial void LogRefused(string batch, string code, string reason, string preview);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "batch {Batch}: refused a peer that is not this batch's worker (identity {Identity}; frame: {Preview})")]
+    private partial void LogStranger(string batch, string identity, string preview);
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Error, Message = "batch {Batch}: an event of execution {Execution} could not be recorded ({Reason}); the worker will send it again")]
     private partial void LogRecordFailed(string batch, string execution, string reason);

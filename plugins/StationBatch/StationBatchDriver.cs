@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using PluginHost.Contracts.Operations;
@@ -75,10 +76,11 @@ internal sealed partial class StationBatchDriver(string pluginDirectory) : IUnit
 
         var batch = spec.Batch ?? context.UnitName;
         var port = context.Ports[PortName];
-        var master = Master(context, batch, port);
+        var master = Master(context, batch, NewSession(), port);
         var settings = new JsonObject
         {
             ["batch"] = batch,
+            ["session"] = master.Session,
             ["name"] = spec.Name.Length > 0 ? spec.Name : batch,
             ["master"] = master.Endpoint,
             ["package"] = package,
@@ -116,7 +118,12 @@ internal sealed partial class StationBatchDriver(string pluginDirectory) : IUnit
             return ValueTask.FromResult(AttachResult.Refuse("the unit has no master port recorded"));
         }
 
-        Master(context, spec.Batch ?? context.UnitName, port);
+        if (ReadSession(context) is not { } session)
+        {
+            return ValueTask.FromResult(AttachResult.Refuse("the worker's settings (batch.json) are gone: its session is not known"));
+        }
+
+        Master(context, spec.Batch ?? context.UnitName, session, port);
         return ValueTask.FromResult(AttachResult.Adopt);
     }
 
@@ -175,11 +182,12 @@ internal sealed partial class StationBatchDriver(string pluginDirectory) : IUnit
         _masters.Clear();
     }
 
-    private BatchMaster Master(IUnitContext context, string batch, int port)
+    /// <summary>The unit's master for this worker session, made (or remade) as needed.</summary>
+    private BatchMaster Master(IUnitContext context, string batch, string session, int port)
     {
         if (_masters.TryGetValue(context.UnitName, out var existing))
         {
-            if (existing.Endpoint == $"tcp://127.0.0.1:{port}")
+            if (existing.Endpoint == $"tcp://127.0.0.1:{port}" && existing.Session == session)
             {
                 return existing;
             }
@@ -188,7 +196,22 @@ internal sealed partial class StationBatchDriver(string pluginDirectory) : IUnit
             existing.DisposeAsync().AsTask().GetAwaiter().GetResult();
         }
 
-        return _masters.GetOrAdd(context.UnitName, _ => new BatchMaster(batch, port, context.DataDirectory, context.Events, context.Logger, context.Time));
+        return _masters.GetOrAdd(context.UnitName, _ => new BatchMaster(batch, session, port, context.DataDirectory, context.Events, context.Logger, context.Time));
+    }
+
+    private static string NewSession() => Convert.ToHexString(RandomNumberGenerator.GetBytes(8)).ToLowerInvariant();
+
+    /// <summary>The session of the worker that runs (from the settings it was started with).</summary>
+    private static string? ReadSession(IUnitContext context)
+    {
+        try
+        {
+            return JsonNode.Parse(File.ReadAllText(Path.Combine(context.DataDirectory, "batch.json")))?["session"]?.GetValue<string>();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException or InvalidOperationException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The dotnet executable running this host: the worker runs on the same runtime.</summary>

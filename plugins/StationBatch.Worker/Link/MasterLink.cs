@@ -9,7 +9,7 @@ using PluginHost.Station.Protocol;
 namespace PluginHost.Station.Worker.Link;
 
 /// <summary>
-/// The worker's end of the protocol: a DEALER (identity = batch id) connected to the master's
+/// The worker's end of the protocol: a DEALER (identity BATCH/SESSION) connected to the master's
 /// ROUTER, served by one NetMQ poller thread (sockets are not thread-safe). Commands go to
 /// <see cref="Commands"/>; execution events go out through the <see cref="Outbox"/> and are resent
 /// until acknowledged; a heartbeat says the worker lives. ZeroMQ reconnects by itself when the
@@ -33,7 +33,7 @@ internal sealed partial class MasterLink : IDisposable
         _logger = logger;
         Outbox = new Outbox(settings.Batch, time, ResendAfter);
         _heartbeat = new NetMQTimer(settings.Heartbeat);
-        _socket.Options.Identity = Encoding.UTF8.GetBytes(settings.Batch);
+        _socket.Options.Identity = Encoding.UTF8.GetBytes(settings.Identity);
         _socket.Options.Linger = TimeSpan.FromMilliseconds(500);
         _socket.Options.SendHighWatermark = 100_000;
         _socket.ReceiveReady += (_, e) => Received(e.Socket.ReceiveMultipartBytes());

@@ -1,0 +1,230 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using PluginHost.Contracts.Testing;
+using Xunit;
+
+namespace PluginHost.Tests.Station;
+
+/// <summary>
+/// Station batches through the real host: worker processes, NetMQ sockets, the simulated
+/// instruments; the master's record of each execution read back through the API.
+/// </summary>
+public sealed class StationBatchTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Deadline = HostUnderTest.Deadline;
+    private static readonly string Drivers = Path.Combine(RepositoryLayout.Root, "artifacts", "drivers");
+    private static readonly string Sample = Path.Combine(RepositoryLayout.Root, "samples", "station", "pcb-power");
+    private readonly HostUnderTest _host = new("station");
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        await _host.DisposeAsync();
+
+        // A worker a crashed host left to the next one is no host's child: should a test fail before
+        // its clean stop, its workers are ended here, found by the test's folder on their command line.
+        foreach (var pid in WorkersOf(_host.Dir.Path))
+        {
+            Core.Processes.LibC.kill(pid, 9);
+        }
+    }
+
+    private static int[] WorkersOf(string folder) =>
+        [.. Directory.EnumerateDirectories("/proc")
+            .Select(d => int.TryParse(Path.GetFileName(d), out var pid) ? pid : 0)
+            .Where(pid => pid > 0 && ReadCommandLine(pid).Contains(folder, StringComparison.Ordinal) && ReadCommandLine(pid).Contains("station-worker", StringComparison.Ordinal))];
+
+    private static string ReadCommandLine(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/cmdline");
+        }
+        catch (IOException)
+        {
+            return "";
+        }
+    }
+
+    [Fact]
+    public async Task A_batch_runs_its_sequence_and_the_master_records_every_event_once_in_order()
+    {
+        WriteBatch("line1", Sample);
+        var host = _host.Start();
+        await WaitReadyAsync("line1", host);
+
+        var execution = await StartSequenceAsync("line1", new { dut_serial = "SN-0042" });
+        var records = await WaitForEndAsync("line1", execution, host);
+
+        Assert.Equal(Enumerable.Range(1, records.Length).Select(i => (long)i), records.Select(r => r.GetProperty("seq").GetInt64()));
+        Assert.Equal(["identify_psu", "power_on", "input_voltage", "settle", "rail_3v3", "rail_5v0", "rail_1v8", "psu_errors", "power_off"], StepsCompleted(records));
+        var end = records[^1];
+        Assert.Equal(("SEQUENCE_COMPLETE", "FAIL"), (end.GetProperty("type").GetString(), end.GetProperty("body").GetProperty("verdict").GetString()));
+
+        // The same events on the host's stream, with the plugin's one-line summaries.
+        await Eventually.TrueAsync(() => _host.Events("station_sequence_complete").Length == 1, Deadline, "the event on the host's stream");
+        var steps = _host.Events("station_step_complete");
+        Assert.Contains(steps, e => e.GetProperty("summary").GetString() is { } s && s.StartsWith("rail_1v8: FAIL (v_1v8 = ", StringComparison.Ordinal));
+
+        var status = await OperationAsync("line1", "status", new { });
+        Assert.Equal(("idle", "FAIL"), (status.GetProperty("data").GetProperty("state").GetString(), status.GetProperty("data").GetProperty("lastVerdict").GetString()));
+    }
+
+    [Fact]
+    public async Task Commands_that_cannot_be_obeyed_are_coded_errors_and_the_batch_stays_ready()
+    {
+        WriteBatch("line1", Sample);
+        var host = _host.Start();
+        await WaitReadyAsync("line1", host);
+
+        var badParameter = await _host.Http.PostAsJsonAsync("/api/units/line1/ops/startSequence", new { @params = new { vin = 99 } });
+        var unknownSlot = await _host.Http.PostAsJsonAsync("/api/units/line1/ops/manual", new { slot = "scope", command = "*IDN?" });
+        var manual = await OperationAsync("line1", "manual", new { slot = "psu", command = "*IDN?" });
+
+        Assert.Equal("INVALID_PARAMETERS", await CodeAsync(badParameter));
+        Assert.Equal("SLOT_NOT_BOUND", await CodeAsync(unknownSlot));
+        Assert.Equal("PluginHost,SIM-PSU,SIM0007,1.0", manual.GetProperty("data").GetProperty("reply").GetString());
+        Assert.True(_host.UnitIs("line1", "ready"));
+    }
+
+    [Fact]
+    public async Task Kill_9_of_the_host_mid_sequence_loses_no_event_and_takes_none_twice_and_the_worker_runs_on()
+    {
+        WriteBatch("line1", SlowPackage(steps: 40, wait: "100ms"));
+        var first = _host.Start();
+        var pid = (await WaitReadyAsync("line1", first)).GetProperty("pid").GetInt32();
+        var execution = await StartSequenceAsync("line1", new { });
+        await Eventually.TrueAsync(() => Records("line1", execution).Count(r => r.GetProperty("type").GetString() == "STEP_COMPLETE") >= 5, Deadline, "a few steps");
+
+        first.Crash();
+        await first.WaitForExitAsync(Deadline);
+        await Task.Delay(TimeSpan.FromSeconds(1)); // the worker runs on alone: its events wait in its outbox
+        var second = _host.Start();
+        Assert.Equal(pid, (await WaitReadyAsync("line1", second)).GetProperty("pid").GetInt32());
+
+        var records = await WaitForEndAsync("line1", execution, second);
+        Assert.Equal(Enumerable.Range(1, records.Length).Select(i => (long)i), records.Select(r => r.GetProperty("seq").GetInt64()));
+        Assert.Equal([.. Enumerable.Range(1, 40).Select(i => $"w{i}"), "power_off"], StepsCompleted(records));
+        Assert.Equal("SEQUENCE_COMPLETE", records[^1].GetProperty("type").GetString());
+        Assert.Equal(0, _host.Unit("line1")!.Value.GetProperty("restarts").GetInt32());
+
+        second.Terminate();
+        Assert.Equal(0, await second.WaitForExitAsync(Deadline));
+        Assert.False(Liveness.IsAlive(pid), "the adopted worker outlived a clean host stop");
+    }
+
+    [Fact]
+    public async Task Kill_9_of_one_worker_aborts_its_execution_and_restarts_it_while_the_other_batch_runs_on()
+    {
+        WriteBatch("line1", SlowPackage(steps: 30, wait: "100ms"));
+        WriteBatch("line2", SlowPackage(steps: 30, wait: "100ms"));
+        var host = _host.Start();
+        var victim = (await WaitReadyAsync("line1", host)).GetProperty("pid").GetInt32();
+        await WaitReadyAsync("line2", host);
+        var doomed = await StartSequenceAsync("line1", new { });
+        var survivor = await StartSequenceAsync("line2", new { });
+        await Eventually.TrueAsync(() => Records("line1", doomed).Length >= 6, Deadline, "batch 1 to be under way");
+
+        Core.Processes.LibC.kill(victim, 9);
+
+        var aborted = await WaitForEndAsync("line1", doomed, host);
+        Assert.Equal("SEQUENCE_ABORTED", aborted[^1].GetProperty("type").GetString());
+        Assert.Contains("signal 9", aborted[^1].GetProperty("body").GetProperty("reason").GetString(), StringComparison.Ordinal);
+        await Eventually.TrueAsync(() => _host.Unit("line1") is { } u && u.GetProperty("state").GetString() == "ready" && u.GetProperty("pid").GetInt32() != victim,
+            Deadline, "batch 1's worker to be restarted");
+        var other = await WaitForEndAsync("line2", survivor, host);
+        Assert.Equal(("SEQUENCE_COMPLETE", 31), (other[^1].GetProperty("type").GetString(), StepsCompleted(other).Length));
+        Assert.Equal(0, _host.Unit("line2")!.Value.GetProperty("restarts").GetInt32());
+    }
+
+    [Fact]
+    public async Task A_hot_reload_of_the_plugin_mid_sequence_keeps_the_worker_and_every_event_exactly_once()
+    {
+        _host.CopyPlugins("station-batch");
+        WriteBatch("line1", SlowPackage(steps: 30, wait: "100ms"), plugins: "../plugins");
+        var host = _host.Start();
+        var pid = (await WaitReadyAsync("line1", host)).GetProperty("pid").GetInt32();
+        var execution = await StartSequenceAsync("line1", new { });
+        await Eventually.TrueAsync(() => Records("line1", execution).Length >= 6, Deadline, "the execution to be under way");
+
+        for (var i = 0; i < 3; i++)
+        {
+            using var reload = await _host.Http.PostAsync("/api/plugins/station-batch/reload", null);
+            Assert.True(reload.IsSuccessStatusCode, await reload.Content.ReadAsStringAsync());
+            await Task.Delay(TimeSpan.FromMilliseconds(300)); // a few steps between reloads
+        }
+
+        var records = await WaitForEndAsync("line1", execution, host);
+        Assert.Equal(Enumerable.Range(1, records.Length).Select(i => (long)i), records.Select(r => r.GetProperty("seq").GetInt64()));
+        Assert.Equal([.. Enumerable.Range(1, 30).Select(i => $"w{i}"), "power_off"], StepsCompleted(records));
+        var unit = _host.Unit("line1")!.Value;
+        Assert.Equal((pid, 0, "ready"), (unit.GetProperty("pid").GetInt32(), unit.GetProperty("restarts").GetInt32(), unit.GetProperty("state").GetString()));
+        Assert.Equal(3, _host.Events("plugin_reloaded").Length);
+        Assert.Empty(_host.Events("plugin_unload_leak"));
+    }
+
+    private void WriteBatch(string name, string package, string? plugins = null)
+    {
+        _host.WriteHostYaml(plugins);
+        _host.Dir.Write($"manifests/{name}.yaml", $"""
+            apiVersion: pluginhost/v1
+            kind: station-batch
+            name: {name}
+            spec:
+              sequence: {package}
+              drivers: {Drivers}
+              heartbeat: 300ms
+              hardware:
+                psu: {"{"} driver: sim-psu, options: {"{"} seed: "7" {"}"} {"}"}
+                dmm: {"{"} driver: sim-dmm, options: {"{"} seed: "7", rails: "3V3=3.30,5V0=5.19,1V8=1.93" {"}"} {"}"}
+            """);
+    }
+
+    private string SlowPackage(int steps, string wait)
+    {
+        var folder = _host.Dir.Combine("packages", "slow");
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, "sequence.yaml"), "name: slow\nhardware: { psu: {} }\nmain:\n"
+            + string.Concat(Enumerable.Range(1, steps).Select(i => $"  - {{ name: w{i}, wait: {wait} }}\n"))
+            + "teardown:\n  - name: power_off\n    write: { slot: psu, command: \"OUTP OFF\" }\n");
+        return folder;
+    }
+
+    private async Task<JsonElement> WaitReadyAsync(string unit, HostProcess host) =>
+        (await Eventually.WaitAsync(() => _host.Unit(unit) is { } u && u.GetProperty("state").GetString() == "ready" ? (object)u : null, Deadline,
+            $"{unit} to be ready\n{host.Output}") as JsonElement?)!.Value;
+
+    private async Task<string> StartSequenceAsync(string unit, object parameters)
+    {
+        var answer = await OperationAsync(unit, "startSequence", new { @params = parameters });
+        return answer.GetProperty("data").GetProperty("execution").GetString()!;
+    }
+
+    private async Task<JsonElement> OperationAsync(string unit, string op, object arguments)
+    {
+        using var response = await _host.Http.PostAsJsonAsync($"/api/units/{unit}/ops/{op}", arguments);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{op}: {(int)response.StatusCode} {body}");
+        return body;
+    }
+
+    private static async Task<string?> CodeAsync(HttpResponseMessage response) =>
+        (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString();
+
+    private JsonElement[] Records(string unit, string execution)
+    {
+        using var response = _host.Http.PostAsJsonAsync($"/api/units/{unit}/ops/execution", new { id = execution }).Result;
+        response.EnsureSuccessStatusCode();
+        return [.. response.Content.ReadFromJsonAsync<JsonElement>().Result.GetProperty("data").GetProperty("records").EnumerateArray()];
+    }
+
+    private async Task<JsonElement[]> WaitForEndAsync(string unit, string execution, HostProcess host) =>
+        (await Eventually.WaitAsync(() => Records(unit, execution) is { Length: > 0 } r
+            && r[^1].GetProperty("type").GetString() is "SEQUENCE_COMPLETE" or "SEQUENCE_ERROR" or "SEQUENCE_ABORTED" ? r : null,
+            TimeSpan.FromSeconds(60), $"execution {execution} to end\n{host.Output}"))!;
+
+    private static string[] StepsCompleted(JsonElement[] records) =>
+        [.. records.Where(r => r.GetProperty("type").GetString() == "STEP_COMPLETE").Select(r => r.GetProperty("body").GetProperty("step").GetString()!)];
+}
