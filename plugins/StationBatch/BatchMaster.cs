@@ -45,7 +45,7 @@ internal sealed partial class BatchMaster : IAsyncDisposable
         _records = new ExecutionRecords(Path.Combine(dataDirectory, "executions"));
         _socket.Options.RouterMandatory = true; // a command to a worker that is not connected fails at once, not silently
         _socket.Options.Linger = TimeSpan.Zero;
-        _socket.ReceiveReady += (_, e) => Received(e.Socket.ReceiveMultipartBytes());
+        _socket.ReceiveReady += (_, _) => ReceiveBurst();
         _work.ReceiveReady += (_, e) =>
         {
             while (e.Queue.TryDequeue(out var action, TimeSpan.Zero))
@@ -153,7 +153,55 @@ internal sealed partial class BatchMaster : IAsyncDisposable
         }
     }
 
-    private void Received(List<byte[]> frames)
+    /// <summary>
+    /// Everything that is waiting (up to a bound), then one commit of the events taken, then their
+    /// acknowledgements and host events: a burst costs one flush to the disk, not one per event.
+    /// </summary>
+    private void ReceiveBurst()
+    {
+        const int MaxBurst = 2000;
+        var taken = new List<(byte[] Identity, Envelope Message)>();
+        var answered = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        var frames = new List<byte[]>();
+        for (var i = 0; i < MaxBurst && _socket.TryReceiveMultipartBytes(TimeSpan.Zero, ref frames); i++)
+        {
+            Received(frames, taken, answered);
+            frames = [];
+        }
+
+        if (answered.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            _records.Commit();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Not recorded, so not acknowledged: the worker keeps the events and sends them again.
+            LogRecordFailed(_batch, string.Join(", ", answered.Keys), ex.Message);
+            return;
+        }
+
+        foreach (var (_, message) in taken)
+        {
+            Publish(message.Type, message.Execution!, message.Sequence!.Value, message.Body);
+        }
+
+        // Taken now or before (a resend): acknowledged up to what is recorded. A gap (a later number
+        // first) is not acknowledged past it; the worker sends the missing ones again.
+        foreach (var (execution, identity) in answered)
+        {
+            if (_records.Last(execution) is var last and > 0)
+            {
+                TrySend(identity, new Envelope(MessageTypes.Ack, _batch) { Execution = execution, Sequence = last });
+            }
+        }
+    }
+
+    private void Received(List<byte[]> frames, List<(byte[], Envelope)> taken, Dictionary<string, byte[]> answered)
     {
         if (frames.Count < 2)
         {
@@ -199,32 +247,21 @@ internal sealed partial class BatchMaster : IAsyncDisposable
 
                 break;
             default:
-                TakeEvent(identity, message);
+                try
+                {
+                    if (_records.TryTake(message))
+                    {
+                        taken.Add((identity, message));
+                    }
+
+                    answered[message.Execution!] = identity;
+                }
+                catch (ArgumentException ex)
+                {
+                    LogRefused(_batch, "MALFORMED_MESSAGE", ex.Message, EnvelopeReader.Preview(frame));
+                }
+
                 break;
-        }
-    }
-
-    private void TakeEvent(byte[] identity, Envelope message)
-    {
-        try
-        {
-            if (_records.TryTake(message))
-            {
-                Publish(message.Type, message.Execution!, message.Sequence!.Value, message.Body);
-            }
-
-            // Taken now, or before (a resend): acknowledged either way. A gap (a later number first) is
-            // not acknowledged past what was taken; the worker sends the missing ones again.
-            var last = _records.Last(message.Execution!);
-            if (last > 0)
-            {
-                TrySend(identity, new Envelope(MessageTypes.Ack, _batch) { Execution = message.Execution, Sequence = last });
-            }
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
-        {
-            // Not recorded, so not acknowledged: the worker keeps it and sends it again.
-            LogRecordFailed(_batch, message.Execution!, ex.Message);
         }
     }
 

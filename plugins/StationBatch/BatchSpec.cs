@@ -14,6 +14,7 @@ namespace PluginHost.Plugins.StationBatch;
 ///     dmm: { driver: sim-dmm }
 ///   parameters: { dut_serial: SN-0001 }
 ///   drivers: ../artifacts/drivers   # where the equipment-driver plugins are; relative to the manifest's folder (this is the default)
+///   worker: ../artifacts/station-worker  # the built worker (this is the default)
 ///   heartbeat: 1s
 /// </code>
 /// </summary>
@@ -24,10 +25,14 @@ internal sealed record BatchSpec(
     IReadOnlyList<BatchHardware> Hardware,
     JsonObject Parameters,
     string? Drivers,
+    string? Worker,
     TimeSpan Heartbeat)
 {
     /// <summary>Where `dotnet build` puts driver plugins, seen from the repository's manifests/ folder.</summary>
     public const string DefaultDrivers = "../artifacts/drivers";
+
+    /// <summary>Where `dotnet build` puts the worker, seen from the repository's manifests/ folder.</summary>
+    public const string DefaultWorker = "../artifacts/station-worker";
 
     public static (BatchSpec Spec, IReadOnlyList<SpecProblem> Problems) Read(SpecMapping mapping)
     {
@@ -76,7 +81,7 @@ internal sealed record BatchSpec(
             reader.Report(other, other.Describe(), "a mapping of parameter names to values");
         }
 
-        var spec = new BatchSpec(batch, reader.String("name") ?? batch ?? "", sequence, hardware, parameters, reader.String("drivers"),
+        var spec = new BatchSpec(batch, reader.String("name") ?? batch ?? "", sequence, hardware, parameters, reader.String("drivers"), reader.String("worker"),
             reader.Duration("heartbeat", TimeSpan.FromMilliseconds(100)) ?? TimeSpan.FromSeconds(1));
         reader.RejectUnknownKeys();
         return (spec, reader.Problems);

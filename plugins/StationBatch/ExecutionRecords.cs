@@ -9,11 +9,13 @@ namespace PluginHost.Plugins.StationBatch;
 /// the worker's numbers, in <c>executions/EXECUTION.jsonl</c> under the unit's data folder. A line
 /// is written and flushed to the disk before the event is acknowledged, so an acknowledged event
 /// survives a host crash; the file's last number says which events were taken, so one sent again is
-/// acknowledged without being taken twice. (Part 2 of the station moves this into SQLite.)
+/// acknowledged without being taken twice. Not thread-safe: the master's poller thread alone uses it.
+/// (Part 2 of the station moves this into SQLite.)
 /// </summary>
 internal sealed class ExecutionRecords(string folder)
 {
     private readonly Dictionary<string, long> _last = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, StringBuilder> _pending = new(StringComparer.Ordinal);
 
     public string Folder { get; } = folder;
 
@@ -35,7 +37,10 @@ internal sealed class ExecutionRecords(string folder)
         return last;
     }
 
-    /// <summary>Takes the event if it is the next of its execution; true when taken (write it, then ack it).</summary>
+    /// <summary>
+    /// Takes the event if it is the next of its execution (true), to be written by the next
+    /// <see cref="Commit"/>: the master acknowledges only what a commit wrote.
+    /// </summary>
     public bool TryTake(Envelope message)
     {
         var execution = message.Execution!;
@@ -44,9 +49,43 @@ internal sealed class ExecutionRecords(string folder)
             return false;
         }
 
-        Append(execution, Line(message.Type, message.Sequence.Value, message.Body));
+        if (!_pending.TryGetValue(execution, out var lines))
+        {
+            _pending[execution] = lines = new StringBuilder();
+        }
+
+        lines.Append(Line(message.Type, message.Sequence.Value, message.Body));
         _last[execution] = message.Sequence.Value;
         return true;
+    }
+
+    /// <summary>
+    /// Writes what was taken since the last commit, one append and one flush to the disk per
+    /// execution (a group commit: a burst of events costs one fsync). On failure nothing of it
+    /// counts as taken, so the resends are taken again.
+    /// </summary>
+    public void Commit()
+    {
+        try
+        {
+            foreach (var (execution, lines) in _pending)
+            {
+                Append(execution, lines.ToString());
+            }
+        }
+        catch
+        {
+            foreach (var execution in _pending.Keys)
+            {
+                _last.Remove(execution); // read again from the file: what is there is what was written
+            }
+
+            throw;
+        }
+        finally
+        {
+            _pending.Clear();
+        }
     }
 
     /// <summary>Ends an execution whose worker died: a SEQUENCE_ABORTED record after what was taken.</summary>

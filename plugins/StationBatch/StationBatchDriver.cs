@@ -17,7 +17,7 @@ namespace PluginHost.Plugins.StationBatch;
 /// connects to, turns operations into commands, and says the worker is ready and alive from its
 /// heartbeats.
 /// </summary>
-internal sealed partial class StationBatchDriver(string pluginDirectory) : IUnitDriver, IAsyncDisposable
+internal sealed partial class StationBatchDriver : IUnitDriver, IAsyncDisposable
 {
     public const string Kind = "station-batch";
     public const string PortName = "master";
@@ -66,12 +66,12 @@ internal sealed partial class StationBatchDriver(string pluginDirectory) : IUnit
         string worker;
         try
         {
-            worker = WorkerInstall.Ensure(pluginDirectory, dataRoot);
+            worker = WorkerInstall.Ensure(Path.GetFullPath(Path.Combine(context.ManifestDirectory, spec.Worker ?? BatchSpec.DefaultWorker)), dataRoot);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new UnitErrorException(new UnitError("WORKER_NOT_INSTALLED", $"The station worker could not be installed: {ex.Message}",
-                "Rebuild the station-batch plugin (dotnet build), and check the data folder is writable."));
+            throw new UnitErrorException(new UnitError("WORKER_NOT_FOUND", $"The station worker could not be installed: {ex.Message}",
+                "Build it (dotnet build builds it into artifacts/station-worker/), or point spec.worker at a built worker; check the data folder is writable."));
         }
 
         var batch = spec.Batch ?? context.UnitName;

@@ -11,7 +11,7 @@ public sealed class StationBatchPlugin : IPlugin
     public void Configure(IPluginBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        _driver = new StationBatchDriver(builder.Plugin.Directory);
+        _driver = new StationBatchDriver();
         builder.AddUnitKind(StationBatchDriver.Kind, _driver);
     }
 

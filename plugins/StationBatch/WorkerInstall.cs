@@ -3,9 +3,8 @@ using System.Security.Cryptography;
 namespace PluginHost.Plugins.StationBatch;
 
 /// <summary>
-/// Where workers run from. The plugin's own folder is a shadow copy that a hot reload deletes, while
-/// its workers keep running (and load assemblies lazily): so the worker is copied once per build into
-/// <c>DATA/station-worker/HASH/</c>, which outlives any version of the plugin.
+/// Where workers run from: not the build folder, which the next build overwrites while workers run
+/// on (and load assemblies lazily), but a copy made once per build in <c>DATA/station-worker/HASH/</c>.
 /// </summary>
 internal static class WorkerInstall
 {
@@ -13,13 +12,13 @@ internal static class WorkerInstall
     private static readonly Lock Gate = new();
 
     /// <returns>The path of the installed worker's entry assembly.</returns>
-    public static string Ensure(string pluginDirectory, string dataRoot)
+    /// <param name="source">The built worker's folder.</param>
+    public static string Ensure(string source, string dataRoot)
     {
-        var source = Path.Combine(pluginDirectory, "worker");
         var entry = Path.Combine(source, EntryAssembly);
         if (!File.Exists(entry))
         {
-            throw new FileNotFoundException($"the station worker is missing from the plugin ({entry}); rebuild the station-batch plugin", entry);
+            throw new FileNotFoundException($"no station worker at {entry}", entry);
         }
 
         var hash = Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(entry)))[..16].ToLowerInvariant();

@@ -24,6 +24,7 @@ public sealed class ExecutionRecordsTests : IDisposable
         Assert.False(records.TryTake(Event(3)));  // a gap: 2 comes first
         Assert.True(records.TryTake(Event(2)));
         Assert.True(records.TryTake(Event(3)));
+        records.Commit();
 
         Assert.Equal([1L, 2L, 3L], records.Load("b1-x").Select(r => r["seq"]!.GetValue<long>()));
     }
@@ -34,6 +35,7 @@ public sealed class ExecutionRecordsTests : IDisposable
         var first = new ExecutionRecords(_dir.Path);
         first.TryTake(Event(1));
         first.TryTake(Event(2));
+        first.Commit();
 
         var second = new ExecutionRecords(_dir.Path);
 
@@ -47,12 +49,14 @@ public sealed class ExecutionRecordsTests : IDisposable
     {
         var records = new ExecutionRecords(_dir.Path);
         records.TryTake(Event(1));
+        records.Commit();
         File.AppendAllText(Path.Combine(_dir.Path, "b1-x.jsonl"), "{\"seq\":2,\"type\":\"STEP_CO");
 
         var after = new ExecutionRecords(_dir.Path);
 
         Assert.Equal(1, after.Last("b1-x"));
         Assert.True(after.TryTake(Event(2)));
+        after.Commit();
         Assert.Equal([1L, 2L], after.Load("b1-x").Select(r => r["seq"]!.GetValue<long>()));
         Assert.EndsWith("}\n", File.ReadAllText(Path.Combine(_dir.Path, "b1-x.jsonl")), StringComparison.Ordinal);
     }
@@ -62,11 +66,29 @@ public sealed class ExecutionRecordsTests : IDisposable
     {
         var records = new ExecutionRecords(_dir.Path);
         records.TryTake(Event(1));
+        records.Commit();
 
         Assert.Equal(["b1-x"], records.Unfinished());
         Assert.Equal(2, records.Abort("b1-x", "worker killed"));
         Assert.Empty(records.Unfinished());
         Assert.Equal(MessageTypes.SequenceAborted, records.Load("b1-x")[^1]["type"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void What_was_taken_but_not_committed_does_not_count_after_a_failed_commit()
+    {
+        var records = new ExecutionRecords(_dir.Path);
+        records.TryTake(Event(1));
+        records.Commit();
+        records.TryTake(Event(2));
+        Directory.Delete(_dir.Path, recursive: true);
+        File.WriteAllText(_dir.Path, "a file where the folder was"); // every write now fails
+
+        Assert.ThrowsAny<IOException>(records.Commit);
+
+        File.Delete(_dir.Path);
+        Assert.Equal(0, records.Last("b1-x")); // read again: nothing is on the disk any more
+        Assert.True(records.TryTake(Event(1)));
     }
 
     [Theory]

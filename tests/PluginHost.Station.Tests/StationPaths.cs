@@ -5,7 +5,7 @@ namespace PluginHost.Station.Tests;
 /// <summary>Where the built worker, the driver plugins and the sample package are.</summary>
 internal static class StationPaths
 {
-    public static string Worker { get; } = Path.Combine(RepositoryLayout.Plugin("station-batch"), "worker", "station-worker.dll");
+    public static string Worker { get; } = Path.Combine(RepositoryLayout.Root, "artifacts", "station-worker", "station-worker.dll");
 
     public static string Drivers { get; } = Path.Combine(RepositoryLayout.Root, "artifacts", "drivers");
 

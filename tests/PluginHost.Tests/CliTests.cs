@@ -15,7 +15,7 @@ public sealed class CliTests : IDisposable
         var (code, output) = await HostProcess.RunAsync(RepositoryLayout.Root, "validate", "manifests");
 
         Assert.True(code == 0, output);
-        Assert.Contains("valid (3 units, 4 plugin(s) loaded)", output, StringComparison.Ordinal);
+        Assert.Contains("valid (4 units, 5 plugin(s) loaded)", output, StringComparison.Ordinal);
     }
 
     [Fact]

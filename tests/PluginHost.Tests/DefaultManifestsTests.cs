@@ -23,10 +23,11 @@ public sealed class DefaultManifestsTests : IAsyncLifetime
         // Settled: nothing on its way anywhere.
         var units = await Eventually.WaitAsync(() => Settled(), TimeSpan.FromSeconds(60), "the default units to settle\n" + host.Output);
 
-        Assert.Equal(["heartbeat", "hello-api", "llm"], units.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["heartbeat", "hello-api", "llm", "station-line1"], units.Keys.Order(StringComparer.Ordinal));
         Assert.All(units.Values, u => Assert.NotEqual("failed", u.GetProperty("state").GetString()));
         Assert.Equal("ready", units["heartbeat"].GetProperty("state").GetString());
         Assert.Equal("idle", units["llm"].GetProperty("state").GetString()); // on demand
+        Assert.Equal("ready", units["station-line1"].GetProperty("state").GetString()); // simulated instruments: nothing to attach
         var api = units["hello-api"];
         if (api.GetProperty("state").GetString() == "stopped")
         {

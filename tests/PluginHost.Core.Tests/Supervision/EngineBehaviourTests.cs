@@ -96,8 +96,16 @@ public sealed class EngineBehaviourTests : IAsyncLifetime
             await Task.Delay(i * 7 % 5);
         }
 
-        var ready = await _engine.WaitForStateAsync("busy", "ready");
-        var alive = EngineFixture.ProcessesWithArgument(Marker);
+        // The last requests may still be under way when a first "ready" is seen (that process is then
+        // stopped): settled means ready, with exactly the status's process running — a second one,
+        // ever, would keep this from settling and the failure would name both.
+        var alive = Array.Empty<int>();
+        await Eventually.TrueAsync(() =>
+        {
+            alive = EngineFixture.ProcessesWithArgument(Marker);
+            return unit.Status() is { State: "ready", Pid: { } pid } && alive.SequenceEqual([pid]);
+        }, TimeSpan.FromSeconds(30), "exactly one process, the ready one");
+        var ready = unit.Status();
         unit.Stop();
         await _engine.WaitForStateAsync("busy", "stopped");
 

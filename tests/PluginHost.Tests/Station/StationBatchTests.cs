@@ -14,6 +14,7 @@ public sealed class StationBatchTests : IAsyncLifetime
 {
     private static readonly TimeSpan Deadline = HostUnderTest.Deadline;
     private static readonly string Drivers = Path.Combine(RepositoryLayout.Root, "artifacts", "drivers");
+    private static readonly string Worker = Path.Combine(RepositoryLayout.Root, "artifacts", "station-worker");
     private static readonly string Sample = Path.Combine(RepositoryLayout.Root, "samples", "station", "pcb-power");
     private readonly HostUnderTest _host = new("station");
 
@@ -175,6 +176,7 @@ public sealed class StationBatchTests : IAsyncLifetime
             spec:
               sequence: {package}
               drivers: {Drivers}
+              worker: {Worker}
               heartbeat: 300ms
               hardware:
                 psu: {"{"} driver: sim-psu, options: {"{"} seed: "7" {"}"} {"}"}
