@@ -115,8 +115,14 @@ internal sealed partial class BatchWorker(WorkerSettings settings, MasterLink li
             throw new WorkerException("INVALID_PARAMETERS", string.Join("\n", parameterProblems));
         }
 
+        var (code, codeProblems) = PackageCode.Load(sequence);
+        if (code is null)
+        {
+            throw new WorkerException("PACKAGE_INVALID", string.Join("\n", codeProblems));
+        }
+
         var id = $"{settings.Batch}-{time.GetUtcNow():yyyyMMdd'T'HHmmss'Z'}-{Guid.NewGuid().ToString("N")[..8]}";
-        var execution = new Execution(id, sequence);
+        var execution = new Execution(id, sequence) { Code = code };
         _execution = execution;
         execution.Task = Task.Run(() => RunAsync(execution, values));
         return Envelope.Succeeded(command, new JsonObject { ["execution"] = id, ["sequence"] = sequence.Name, ["version"] = sequence.Version });
@@ -145,7 +151,7 @@ internal sealed partial class BatchWorker(WorkerSettings settings, MasterLink li
                 }
             }
 
-            var runner = new SequenceRunner(execution.Sequence, connected, parameters, Publish, time);
+            var runner = new SequenceRunner(execution.Sequence, connected, parameters, Publish, time, execution.Code);
             execution.Runner = runner;
             var result = await runner.RunAsync(execution.Stop.Token).ConfigureAwait(false);
             _lastVerdict = Outcomes.Name(result.Verdict);
@@ -179,6 +185,11 @@ internal sealed partial class BatchWorker(WorkerSettings settings, MasterLink li
                 {
                     LogDisconnectFailed(slot, ex.Message);
                 }
+            }
+
+            if (execution.Code is { } code)
+            {
+                await code.DisposeAsync().ConfigureAwait(false); // unloaded: a rebuilt package is taken up by the next run
             }
 
             _execution = null;
@@ -310,6 +321,8 @@ internal sealed partial class BatchWorker(WorkerSettings settings, MasterLink li
         public Task? Task { get; set; }
 
         public SequenceRunner? Runner { get; set; }
+
+        public PackageCode? Code { get; init; }
     }
 
     [LoggerMessage(EventId = 10, Level = LogLevel.Error, Message = "equipment drivers unavailable: {Code}: {Message}")]

@@ -24,7 +24,7 @@ public sealed class MasterConformanceTests : IDisposable
         Prerequisite.PythonWithZmq();
         const int Events = 25;
         var published = new RecordingPublisher();
-        var port = FreePort();
+        var port = StationPaths.FreePort();
         await using var master = new BatchMaster("py2", "s3ss10n", port, _dir.Path, published, NullLogger.Instance, TimeProvider.System);
         await master.Bound.WaitAsync(TimeSpan.FromSeconds(10));
 
@@ -68,12 +68,6 @@ public sealed class MasterConformanceTests : IDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private sealed class RecordingPublisher : IEventPublisher
     {

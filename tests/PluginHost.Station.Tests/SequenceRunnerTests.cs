@@ -141,11 +141,58 @@ public sealed class SequenceRunnerTests : IAsyncLifetime
         Assert.Contains("sim-dmm", error.Message, StringComparison.Ordinal);
     }
 
-    private async Task<SequenceResult> RunAsync(string package, HardwareBinding[] bindings, DriverCatalog? catalog = null, CancellationToken stop = default)
+    [Fact]
+    public async Task A_packages_own_csharp_steps_are_found_in_its_assembly_and_measure_pass_fail_skip_and_err()
+    {
+        var result = await RunAsync(CSharpPackage, Bindings);
+
+        Assert.Equal(Outcome.Error, result.Verdict);
+        var completed = Completed();
+        Assert.Equal(["PASS", "FAIL", "SKIPPED", "ERROR"], completed.Select(c => c["outcome"]!.GetValue<string>()));
+        var ripple = completed[0]["measurement"]!;
+        Assert.Equal(("ripple_mv", "mV"), (ripple["name"]!.GetValue<string>(), ripple["units"]!.GetValue<string>()));
+        Assert.InRange(ripple["value"]!.GetValue<double>(), 0, 10);
+        var relay = completed[3]["error"]!;
+        Assert.Equal("EQUIPMENT_REFUSED", relay["code"]!.GetValue<string>());
+        Assert.Contains("after 5 reads", relay["message"]!.GetValue<string>(), StringComparison.Ordinal); // one instance per execution, state kept across its steps
+        Assert.Contains(_events, e => e.Type == MessageTypes.Log && e.Body["message"]!.GetValue<string>() == "ripple: 5 samples");
+    }
+
+    [Fact]
+    public async Task A_csharp_step_sees_the_runs_parameters()
+    {
+        await RunAsync(CSharpPackage, Bindings, parameters: new JsonObject { ["dut_serial"] = "SN-0042" });
+
+        Assert.Equal("PASS", Completed()[1]["outcome"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void A_step_naming_code_the_assembly_lacks_is_refused_at_its_position_with_what_there_is()
+    {
+        RepositoryLayout.CopyDirectory(CSharpPackage, _dir.Path);
+        var yaml = _dir.Combine("sequence.yaml");
+        File.WriteAllText(yaml, File.ReadAllText(yaml).Replace("step: optional", "step: optinal", StringComparison.Ordinal));
+        var (sequence, problems) = SequencePackage.Read(_dir.Path);
+        Assert.Empty(problems);
+
+        var (code, codeProblems) = PackageCode.Load(sequence!);
+
+        Assert.Null(code);
+        var problem = Assert.Single(codeProblems);
+        Assert.StartsWith($"{yaml}:13:5: step \"optional\" runs [Step(\"optinal\")]", problem, StringComparison.Ordinal);
+        Assert.Contains("(it has broken_instrument, optional, ripple, serial_known)", problem, StringComparison.Ordinal);
+    }
+
+    private static string CSharpPackage { get; } = Path.Combine(RepositoryLayout.Root, "artifacts", "test-packages", "csharp-steps");
+
+    private async Task<SequenceResult> RunAsync(string package, HardwareBinding[] bindings, DriverCatalog? catalog = null, CancellationToken stop = default, JsonObject? parameters = null)
     {
         var (sequence, problems) = SequencePackage.Read(package);
         Assert.Empty(problems);
-        var (values, parameterProblems) = ParameterBinder.Bind(sequence!, [], null);
+        var (code, codeProblems) = PackageCode.Load(sequence!);
+        Assert.Empty(codeProblems);
+        await using var loaded = code;
+        var (values, parameterProblems) = ParameterBinder.Bind(sequence!, [], parameters);
         Assert.Empty(parameterProblems);
         var drivers = new Dictionary<string, IEquipmentDriver>();
         foreach (var slot in sequence!.Slots)
@@ -164,7 +211,7 @@ public sealed class SequenceRunnerTests : IAsyncLifetime
             }
         }
 
-        return await new SequenceRunner(sequence, drivers, values, Publish, TimeProvider.System).RunAsync(stop);
+        return await new SequenceRunner(sequence, drivers, values, Publish, TimeProvider.System, code).RunAsync(stop);
     }
 
     private List<JsonObject> Completed()

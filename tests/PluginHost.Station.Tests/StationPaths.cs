@@ -2,7 +2,7 @@ using PluginHost.Contracts.Testing;
 
 namespace PluginHost.Station.Tests;
 
-/// <summary>Where the built worker, the driver plugins and the sample package are.</summary>
+/// <summary>Where the built worker, the driver plugins and the sample package are; a free port for a master.</summary>
 internal static class StationPaths
 {
     public static string Worker { get; } = Path.Combine(RepositoryLayout.Root, "artifacts", "station-worker", "station-worker.dll");
@@ -12,4 +12,11 @@ internal static class StationPaths
     public static string SamplePackage { get; } = Path.Combine(RepositoryLayout.Root, "samples", "station", "pcb-power");
 
     public static string Dotnet { get; } = Path.GetFullPath(Path.Combine(System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", "..", "dotnet"));
+
+    public static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
 }

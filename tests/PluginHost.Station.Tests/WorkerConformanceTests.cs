@@ -21,7 +21,7 @@ public sealed class WorkerConformanceTests : IDisposable
     public async Task A_pyzmq_master_drives_a_real_worker_through_a_run_with_resends_errors_and_shutdown()
     {
         Prerequisite.PythonWithZmq();
-        var port = FreePort();
+        var port = StationPaths.FreePort();
         var config = _dir.Write("batch.json", new JsonObject
         {
             ["batch"] = "py1",
@@ -88,10 +88,4 @@ public sealed class WorkerConformanceTests : IDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

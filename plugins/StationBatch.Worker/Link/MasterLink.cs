@@ -93,6 +93,11 @@ internal sealed partial class MasterLink : IDisposable
             case MessageTypes.Ack:
                 Outbox.Acknowledge(message.Execution!, message.Sequence!.Value);
                 break;
+            case MessageTypes.GetStatus:
+                // Answered here, on the socket's own thread: a status is read-only, and the round trip
+                // through the command loop would add two thread hops to a question asked every second.
+                _socket.TrySendFrame(TimeSpan.Zero, Envelope.Succeeded(message, Status()).ToJson());
+                break;
             case MessageTypes.Hello:
                 foreach (var pending in Outbox.Due(all: true))
                 {

@@ -40,9 +40,14 @@ internal static class SequencePackage
             return (null, [$"{path}:1:1: a sequence package is one YAML mapping (name, version, parameters, hardware, setup, main, teardown)"]);
         }
 
-        problems.Unknown(root, ["name", "version", "description", "parameters", "hardware", "setup", "main", "teardown"]);
+        problems.Unknown(root, ["name", "version", "description", "assembly", "parameters", "hardware", "setup", "main", "teardown"]);
         var name = problems.RequiredString(root, "name");
         var version = problems.String(root, "version") ?? "0.0.0";
+        var assembly = problems.String(root, "assembly") is { } relative ? Path.GetFullPath(Path.Combine(folder, relative)) : null;
+        if (assembly is not null && !File.Exists(assembly))
+        {
+            problems.At(Child(root, "assembly"), $"no assembly at {assembly} (build the package's steps first)");
+        }
         var parameters = ReadParameters(root, problems);
         var slots = ReadSlots(root, problems);
         var groups = Groups.ToDictionary(g => g, g => ReadSteps(root, g, slots, parameters, problems), StringComparer.Ordinal);
@@ -53,7 +58,7 @@ internal static class SequencePackage
 
         return problems.Count > 0
             ? (null, problems.List)
-            : (new Sequence(name, version, Path.GetFullPath(folder), parameters, slots, groups["setup"], groups["main"], groups["teardown"]), []);
+            : (new Sequence(name, version, Path.GetFullPath(folder), assembly, parameters, slots, groups["setup"], groups["main"], groups["teardown"]), []);
     }
 
     private static List<SequenceParameter> ReadParameters(YamlMappingNode root, Problems problems)
@@ -114,16 +119,16 @@ internal static class SequencePackage
         {
             if (item is not YamlMappingNode s)
             {
-                problems.At(item, "a step is a mapping with a name and one of write, query, measure, wait");
+                problems.At(item, "a step is a mapping with a name and one of write, query, measure, wait, code");
                 continue;
             }
 
-            problems.Unknown(s, ["name", "write", "query", "measure", "wait", "repeat", "onFail", "timeout", "description"]);
+            problems.Unknown(s, ["name", "write", "query", "measure", "wait", "code", "repeat", "onFail", "timeout", "description"]);
             var name = problems.RequiredString(s, "name");
-            var actions = new[] { "write", "query", "measure", "wait" }.Where(a => s.Children.ContainsKey(new YamlScalarNode(a))).ToArray();
+            var actions = new[] { "write", "query", "measure", "wait", "code" }.Where(a => s.Children.ContainsKey(new YamlScalarNode(a))).ToArray();
             if (actions.Length != 1)
             {
-                problems.At(s, $"step \"{name}\" has exactly one of write, query, measure, wait (it has {(actions.Length == 0 ? "none" : string.Join(", ", actions))})");
+                problems.At(s, $"step \"{name}\" has exactly one of write, query, measure, wait, code (it has {(actions.Length == 0 ? "none" : string.Join(", ", actions))})");
                 continue;
             }
 
@@ -134,6 +139,20 @@ internal static class SequencePackage
             if (action == StepAction.Wait)
             {
                 duration = problems.Duration(s, "wait") ?? TimeSpan.Zero;
+            }
+            else if (action == StepAction.Code && problems.Mapping(s, "code") is { } code)
+            {
+                problems.Unknown(code, ["step", "name", "units", "validator"]);
+                command = problems.RequiredString(code, "step");
+                if (root.Children.ContainsKey(new YamlScalarNode("assembly")) is false)
+                {
+                    problems.At(code, $"step \"{name}\" runs C# code, but the package names no assembly (assembly: bin/Steps.dll)");
+                }
+
+                if (Child(code, "validator") is not null)
+                {
+                    measurement = ReadMeasurement(code, name, problems);
+                }
             }
             else if (problems.Mapping(s, actions[0]) is { } call)
             {
@@ -164,7 +183,7 @@ internal static class SequencePackage
 
             steps.Add(new Step(name, group, steps.Count, action, slot, command, duration, measurement,
                 (int)(problems.Number(s, "repeat") ?? 0), onFail == "stop" ? FailAction.Stop : FailAction.Continue,
-                problems.Duration(s, "timeout") ?? TimeSpan.FromSeconds(10)));
+                problems.Duration(s, "timeout") ?? TimeSpan.FromSeconds(10), problems.Position(s)));
         }
 
         return steps;
@@ -244,6 +263,8 @@ internal static class SequencePackage
         public List<string> List => [.. _found.OrderBy(p => p.Line).ThenBy(p => p.Column).Select(p => p.Text)];
 
         public int Count => _found.Count;
+
+        public string Position(YamlNode node) => $"{path}:{node.Start.Line}:{node.Start.Column}";
 
         public void At(YamlNode? node, string message) => _found.Add(node is null
             ? (0, 0, $"{path}: {message}")

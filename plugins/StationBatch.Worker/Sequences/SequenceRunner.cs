@@ -16,7 +16,8 @@ internal sealed class SequenceRunner(
     IReadOnlyDictionary<string, IEquipmentDriver> drivers,
     IReadOnlyDictionary<string, JsonNode?> parameters,
     Action<string, JsonObject> publish,
-    TimeProvider time)
+    TimeProvider time,
+    PackageCode? code = null)
 {
     /// <summary>The step running now, for GET_STATUS.</summary>
     public string? CurrentStep { get; private set; }
@@ -144,6 +145,8 @@ internal sealed class SequenceRunner(
                 case StepAction.Write:
                     await Driver(step).WriteAsync(Command(step), timeout.Token).ConfigureAwait(false);
                     return new StepAttempt(Outcome.Pass);
+                case StepAction.Code:
+                    return await CodeAsync(step, timeout.Token).ConfigureAwait(false);
                 case StepAction.Query:
                     var answer = await Driver(step).QueryAsync(Command(step), timeout.Token).ConfigureAwait(false);
                     return new StepAttempt(Outcome.Pass) { Reply = answer.Text };
@@ -167,6 +170,30 @@ internal sealed class SequenceRunner(
             // A driver's bug is this step's error, never the end of the worker.
             return new StepAttempt(Outcome.Error) { Error = new ProtocolError("STEP_FAILED", $"slot {step.Slot}: {ex.GetType().Name}: {ex.Message}") };
         }
+    }
+
+    private async Task<StepAttempt> CodeAsync(Step step, CancellationToken cancellationToken)
+    {
+        var context = new CodeStepContext(parameters, drivers, sequence, cancellationToken, message => Log("info", $"{step.Name}: {message}"));
+        var verdict = await (code ?? PackageCode.None).InvokeAsync(step.Command!, context).WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (verdict == Steps.StepVerdict.Skip)
+        {
+            return new StepAttempt(Outcome.Skipped);
+        }
+
+        if (step.Measurement is not { } m)
+        {
+            return new StepAttempt(verdict == Steps.StepVerdict.Pass ? Outcome.Pass : Outcome.Fail);
+        }
+
+        if (context.Measured(m.Name) is not { } value)
+        {
+            return new StepAttempt(Outcome.Error) { Error = new ProtocolError("MEASUREMENT_MISSING", $"step \"{step.Name}\" did not measure \"{m.Name}\" (IStepContext.Measure)") };
+        }
+
+        var judged = m.Validator.Check(value);
+        var outcome = verdict == Steps.StepVerdict.Pass && judged.Passed ? Outcome.Pass : Outcome.Fail;
+        return new StepAttempt(outcome) { Value = value, Marginal = judged.Marginal };
     }
 
     private IEquipmentDriver Driver(Step step) => drivers[step.Slot!];

@@ -1,0 +1,32 @@
+using PluginHost.Contracts.Testing;
+
+namespace PluginHost.Station.Tests;
+
+/// <summary>The promises every plugin keeps (the contract test kit), for station-batch.</summary>
+public sealed class StationBatchContractTests : PluginContractTests
+{
+    protected override string PluginFolder => RepositoryLayout.Plugin("station-batch");
+
+    protected override string Kind => "station-batch";
+
+    protected override string ValidSpec => """
+        batch: line1
+        name: Line 1
+        sequence: ./pcb-power
+        heartbeat: 500ms
+        hardware:
+          psu: { driver: sim-psu, options: { seed: "7" } }
+          dmm: { driver: sim-dmm, address: 127.0.0.1, port: 0 }
+        parameters: { dut_serial: SN-1 }
+        """;
+
+    protected override string MalformedSpec => """
+        batch: "line 1!"
+        heartbeat: 1ms
+        hardware:
+          psu: { drive: sim-psu }
+          dmm: [x]
+        parameters: { a: [1] }
+        colour: red
+        """;
+}
