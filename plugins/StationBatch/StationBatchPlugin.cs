@@ -13,6 +13,7 @@ public sealed class StationBatchPlugin : IPlugin
         ArgumentNullException.ThrowIfNull(builder);
         _driver = new StationBatchDriver();
         builder.AddUnitKind(StationBatchDriver.Kind, _driver);
+        builder.AddDashboardPanel();
     }
 
     /// <summary>Closes every master socket and ends NetMQ's own threads, so that this version's load context can be collected.</summary>

@@ -44,6 +44,20 @@ public sealed class DashboardTests : IAsyncLifetime
         RepositoryLayout.CopyPlugin(RepositoryLayout.TestPlugin("panel-demo-v1"), _dir.Combine("plugins"), "panel-demo");
         _dir.Write("manifests/demo.yaml", "apiVersion: pluginhost/v1\nkind: panel-demo\nname: demo\n");
         _dir.Write("manifests/gauged.yaml", "apiVersion: pluginhost/v1\nkind: sample\nname: gauged\nspec: { message: hi }\n");
+        RepositoryLayout.CopyPlugin(RepositoryLayout.Plugin("station-batch"), _dir.Combine("plugins"));
+        var artifacts = Path.Combine(RepositoryLayout.Root, "artifacts");
+        _dir.Write("manifests/line1.yaml", $"""
+            apiVersion: pluginhost/v1
+            kind: station-batch
+            name: line1
+            spec:
+              sequence: {Path.Combine(RepositoryLayout.Root, "samples", "station", "pcb-power")}
+              drivers: {Path.Combine(artifacts, "drivers")}
+              worker: {Path.Combine(artifacts, "station-worker")}
+              hardware:
+                psu: {"{"} driver: sim-psu, options: {"{"} seed: "7" {"}"} {"}"}
+                dmm: {"{"} driver: sim-dmm, options: {"{"} seed: "7", rails: "3V3=3.30,5V0=5.19,1V8=1.93" {"}"} {"}"}
+            """);
         _dir.Write("manifests/sleeper.yaml", "apiVersion: pluginhost/v1\nkind: process\nname: sleeper\nspec: { command: /bin/sleep, args: ['300'] }\n");
         var port = HostProcess.FreePort();
         _url = $"http://127.0.0.1:{port}";
@@ -230,6 +244,35 @@ public sealed class DashboardTests : IAsyncLifetime
         await Assertions.Expect(page.Locator("#panel button[data-signal=\"INT\"]")).ToBeVisibleAsync(new() { Timeout = (float)Deadline.TotalMilliseconds });
         await page.Locator("tr[data-unit=\"sleeper\"] .name").ClickAsync();
         await Assertions.Expect(page.Locator("#panel")).ToBeHiddenAsync(new() { Timeout = (float)Deadline.TotalMilliseconds }); // the process plugin has none
+    }
+
+    [Fact]
+    public async Task A_station_batch_is_started_from_its_panel_with_parameters_and_its_steps_show_as_they_complete()
+    {
+        var page = await _browser!.NewPageAsync();
+        await GoToDashboardAsync(page);
+        var row = page.Locator("tr[data-unit=\"line1\"]");
+        await Assertions.Expect(row.Locator(".state")).ToHaveTextAsync("ready", new() { Timeout = (float)Deadline.TotalMilliseconds });
+
+        await row.Locator(".name").ClickAsync();
+        await Assertions.Expect(page.Locator("#panel dd[data-field=\"state\"]")).ToHaveTextAsync("idle", new() { Timeout = (float)Deadline.TotalMilliseconds });
+        await page.Locator("#panel textarea[data-field=\"params\"]").FillAsync("{\"dut_serial\": \"SN-0099\", \"vin\": 12}");
+        await page.Locator("#panel button[data-op=\"startSequence\"]").ClickAsync();
+
+        await Assertions.Expect(page.Locator("#panel .verdict")).ToContainTextAsync(": FAIL", new() { Timeout = (float)Deadline.TotalMilliseconds });
+        await Assertions.Expect(page.Locator("#panel tr[data-step]")).ToHaveCountAsync(9);
+        await Assertions.Expect(page.Locator("#panel tr[data-step=\"rail_1v8\"]")).ToHaveAttributeAsync("data-outcome", "FAIL");
+        await Assertions.Expect(page.Locator("#panel tr[data-step=\"rail_5v0\"]")).ToContainTextAsync("(marginal)");
+        await Assertions.Expect(page.Locator("#panel tr[data-step=\"rail_3v3\"]")).ToContainTextAsync("[3.135, 3.465]");
+        await Assertions.Expect(page.Locator("#panel dd[data-field=\"last verdict\"]")).ToHaveTextAsync("FAIL", new() { Timeout = (float)Deadline.TotalMilliseconds });
+
+        // A parameter out of its limits is the worker's coded refusal, shown as the operator's error.
+        await page.Locator("#panel textarea[data-field=\"params\"]").FillAsync("{\"vin\": 99}");
+        await page.Locator("#panel button[data-op=\"startSequence\"]").ClickAsync();
+        await Assertions.Expect(page.Locator("#toast")).ToContainTextAsync("outside [5, 24] V", new() { Timeout = (float)Deadline.TotalMilliseconds });
+        var reports = Path.Combine(RepositoryLayout.Root, "artifacts", "reports");
+        Directory.CreateDirectory(reports);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(reports, "dashboard-station.png"), FullPage = true });
     }
 
     [Fact]
