@@ -52,4 +52,23 @@ public sealed class OutboxTests
         Assert.Empty(outbox.Due(all: false));
         Assert.Equal(0, outbox.Count);
     }
+
+    [Fact]
+    public async Task A_full_outbox_makes_the_execution_wait_for_an_ack_and_drops_nothing()
+    {
+        var outbox = new Outbox("b1", _clock, TimeSpan.FromSeconds(1), capacity: 3);
+        for (var i = 0; i < 3; i++)
+        {
+            outbox.Add("e1", MessageTypes.Log, []);
+        }
+
+        var fourth = Task.Run(() => outbox.Add("e1", MessageTypes.Log, []));
+        await Task.Delay(200); // long enough for a wrongly unbounded Add to have returned
+        Assert.False(fourth.IsCompleted);
+
+        outbox.Acknowledge("e1", 1);
+
+        Assert.Equal(4, (await fourth.WaitAsync(TimeSpan.FromSeconds(10))).Sequence);
+        Assert.Equal([2L, 3L, 4L], outbox.Due(all: true).Select(m => m.Sequence!.Value));
+    }
 }

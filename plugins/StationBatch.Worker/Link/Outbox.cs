@@ -7,11 +7,14 @@ namespace PluginHost.Station.Worker.Link;
 /// The events of executions that the master has not acknowledged yet, in order. Each event gets the
 /// next number of its execution; it stays here, and is sent again, until an ACK covers it — so a
 /// master that was away (a plugin reload, a host crash) still gets every event, and numbers let it
-/// take each exactly once.
+/// take each exactly once. Bounded: when <paramref name="capacity"/> events wait (no master for a
+/// long time), the execution waits for room at its next event rather than the worker dropping any
+/// or growing without end.
 /// </summary>
-internal sealed class Outbox(string batch, TimeProvider time, TimeSpan resendAfter)
+internal sealed class Outbox(string batch, TimeProvider time, TimeSpan resendAfter, int capacity = Outbox.DefaultCapacity)
 {
-    private readonly Lock _gate = new();
+    public const int DefaultCapacity = 100_000;
+    private readonly object _gate = new();
     private readonly List<Pending> _pending = [];
     private readonly Dictionary<string, long> _next = new(StringComparer.Ordinal);
 
@@ -31,6 +34,11 @@ internal sealed class Outbox(string batch, TimeProvider time, TimeSpan resendAft
     {
         lock (_gate)
         {
+            while (_pending.Count >= capacity)
+            {
+                Monitor.Wait(_gate); // an ACK makes room
+            }
+
             var seq = _next.GetValueOrDefault(execution) + 1;
             _next[execution] = seq;
             var message = new Envelope(type, batch) { Execution = execution, Sequence = seq, Body = body };
@@ -44,7 +52,10 @@ internal sealed class Outbox(string batch, TimeProvider time, TimeSpan resendAft
     {
         lock (_gate)
         {
-            _pending.RemoveAll(p => p.Message.Execution == execution && p.Message.Sequence <= upTo);
+            if (_pending.RemoveAll(p => p.Message.Execution == execution && p.Message.Sequence <= upTo) > 0)
+            {
+                Monitor.PulseAll(_gate);
+            }
         }
     }
 
