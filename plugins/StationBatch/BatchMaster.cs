@@ -41,6 +41,7 @@ internal sealed partial class BatchMaster : IAsyncDisposable
     public BatchMaster(string batch, string session, int port, string dataDirectory, IEventPublisher events, ILogger logger, TimeProvider time)
     {
         (_batch, Session, _port, _events, _logger, _time) = (batch, session, port, events, logger, time);
+        Started = time.GetUtcNow();
         _identity = Encoding.UTF8.GetBytes($"{batch}/{session}");
         _records = new ExecutionRecords(Path.Combine(dataDirectory, "executions"));
         _socket.Options.RouterMandatory = true; // a command to a worker that is not connected fails at once, not silently
@@ -61,6 +62,9 @@ internal sealed partial class BatchMaster : IAsyncDisposable
     public string Endpoint => $"tcp://127.0.0.1:{_port}";
 
     public string Session { get; }
+
+    /// <summary>When this master was made: a worker is not silent to it before it could have heard anything.</summary>
+    public DateTimeOffset Started { get; }
 
     public ExecutionRecords Records => _records;
 

@@ -142,7 +142,10 @@ internal sealed partial class StationBatchDriver : IUnitDriver, IAsyncDisposable
         }
 
         var (spec, _) = BatchSpec.Read(context.Spec);
-        var silence = context.Time.GetUtcNow() - (heard ?? process.StartedAt);
+        // Silence counts from the last heartbeat, or from when this master (a new plugin version's, a
+        // restarted host's) began listening: a worker it has not heard yet is not dead yet.
+        var since = heard ?? (master.Started > process.StartedAt ? master.Started : process.StartedAt);
+        var silence = context.Time.GetUtcNow() - since;
         return ValueTask.FromResult(silence <= spec.Heartbeat * 2.5
             ? ProbeResult.Healthy
             : ProbeResult.Unhealthy($"no heartbeat for {silence.TotalSeconds:F1} s (every {spec.Heartbeat.TotalSeconds:F1} s expected)"));
