@@ -31,6 +31,15 @@ public static class Prerequisite
         }
     }
 
+    /// <summary>Debian's /usr/bin/python3 with a module, and the Debian package that brings it.</summary>
+    public static void PythonWithModule(string module, string package)
+    {
+        if (!Succeeds("/usr/bin/python3", "-c", $"import {module}"))
+        {
+            throw new Xunit.Sdk.XunitException($"this test needs /usr/bin/python3 with {module}: sudo apt-get install -y {package} (.ci/run installs it)");
+        }
+    }
+
     /// <summary>A program on the machine, with the Debian package that brings it.</summary>
     public static void Program(string path, string package)
     {
