@@ -11,7 +11,11 @@ internal static class ApiProblem
 {
     public const string ContentType = "application/problem+json; charset=utf-8";
 
-    public static IResult Of(int status, string code, string title, string message, string remedy, IDictionary<string, object?>? extra = null)
+    public static IResult Of(int status, string code, string title, string message, string remedy, IDictionary<string, object?>? extra = null) =>
+        ApiReply.Json(Members(status, code, title, message, remedy, extra), status, ContentType);
+
+    /// <summary>A problem's members: the RFC 9457 ones, then the API's code, message and remedy, then <paramref name="extra"/>.</summary>
+    public static Dictionary<string, object?> Members(int status, string code, string title, string message, string remedy, IDictionary<string, object?>? extra = null)
     {
         var problem = new Dictionary<string, object?>
         {
@@ -33,7 +37,7 @@ internal static class ApiProblem
             problem[key] = value;
         }
 
-        return ApiReply.Json(problem, status, ContentType);
+        return problem;
     }
 
     public static IResult From(UnitError error, int status, string title, IDictionary<string, object?>? extra = null) =>

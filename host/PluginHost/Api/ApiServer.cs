@@ -28,21 +28,27 @@ internal sealed class ApiServer : IAsyncDisposable
     {
         var options = new KestrelServerOptions { AddServerHeader = false };
         options.Limits.MaxRequestBodySize = maxRequestBodyBytes;
-        // Kestrel answers what it refuses itself with a bare status and no body; its limits sit well
-        // above the API's own (ApiGuard), so a request over those gets a problem+json that says why.
+        // Kestrel's own limits sit well above the API's (ApiGuard), so that a request over the API's
+        // gets its precise problem; what Kestrel refuses itself is a problem too (KestrelRefusals).
         options.Limits.MaxRequestHeadersTotalSize = 8 * ApiGuard.MaxHeaderBytes;
         options.Limits.MaxRequestLineSize = 8 * ApiGuard.MaxTargetBytes;
+        static void Http1(ListenOptions listen)
+        {
+            listen.Protocols = HttpProtocols.Http1;
+            listen.Use(KestrelRefusals.Answering);
+        }
+
         if (bind.Equals("localhost", StringComparison.OrdinalIgnoreCase))
         {
-            options.ListenLocalhost(port);
+            options.ListenLocalhost(port, Http1);
         }
         else
         {
-            options.Listen(IPAddress.Parse(bind.Trim('[', ']')), port);
+            options.Listen(IPAddress.Parse(bind.Trim('[', ']')), port, Http1);
         }
 
         var transport = new SocketTransportFactory(Options.Create(new SocketTransportOptions()), loggers);
-        _server = new KestrelServer(Options.Create(options), transport, loggers);
+        _server = new KestrelServer(Options.Create(options), transport, KestrelRefusals.Observing(loggers));
         _log = loggers.CreateLogger<ApiServer>();
     }
 
@@ -87,6 +93,7 @@ internal sealed class ApiServer : IAsyncDisposable
             catch (Microsoft.AspNetCore.Http.BadHttpRequestException ex)
             {
                 // Kestrel's own refusals surface while the body is read: too large (413), malformed (400).
+                KestrelRefusals.AnsweredByTheApi();
                 await AnswerAsync(context, ex.StatusCode == StatusCodes.Status413PayloadTooLarge
                     ? ApiProblem.Of(ex.StatusCode, "BODY_TOO_LARGE", "Request body too large", ex.Message, $"Request bodies are limited to {HostApi.MaxRequestBodyBytes / 1024} KB.")
                     : ApiProblem.Of(ex.StatusCode, "BAD_REQUEST", "Bad request", ex.Message, "Check the request against docs/api.md.")).ConfigureAwait(false);

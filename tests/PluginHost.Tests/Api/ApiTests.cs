@@ -170,12 +170,62 @@ public sealed class ApiTests(ApiHostFixture host) : IClassFixture<ApiHostFixture
         var badOp = await _http.PostAsync("/api/units/sam/ops/..%2Fx", null);
         var unknownUnit = await _http.PostAsync("/api/units/ghost/start", null);
         var unknownRoute = await _http.GetAsync("/api/nothing/here");
-        var nul = await _http.GetAsync("/api/units/a%00b"); // Kestrel itself refuses a NUL in the path
 
         Assert.Equal("INVALID_NAME", (await ProblemAsync(badOp, HttpStatusCode.BadRequest)).GetProperty("code").GetString());
         Assert.Equal("UNIT_NOT_FOUND", (await ProblemAsync(unknownUnit, HttpStatusCode.NotFound)).GetProperty("code").GetString());
         Assert.Equal("NOT_FOUND", (await ProblemAsync(unknownRoute, HttpStatusCode.NotFound)).GetProperty("code").GetString());
-        Assert.Equal(HttpStatusCode.BadRequest, nul.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("GET /api/units/a%00b HTTP/1.1\r\nHost: h\r\n\r\n", 400, "BAD_REQUEST", "Invalid request target")] // Kestrel's own refusal
+    [InlineData("GET /api/health HTTP/1.1\r\nHost: h\r\nno colon here\r\n\r\n", 400, "BAD_REQUEST", "Invalid request header")]
+    [InlineData("GET /api/health HTTP/9.9\r\nHost: h\r\n\r\n", 505, "HTTP_VERSION_NOT_SUPPORTED", "HTTP version")]
+    [InlineData("POST /api/units/sam/start HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400, "BAD_REQUEST", "Content-Length")]
+    public async Task What_Kestrel_refuses_before_the_API_sees_it_is_still_a_problem_that_says_why(string request, int status, string code, string reason)
+    {
+        var answer = await RawHttp.SendAsync(host.Port, request);
+
+        Assert.Equal(status, answer.Status);
+        Assert.Equal("application/problem+json; charset=utf-8", answer.Header("Content-Type"));
+        Assert.Equal("close", answer.Header("Connection"));
+        using var problem = JsonDocument.Parse(answer.Body);
+        Assert.Equal(code, problem.RootElement.GetProperty("code").GetString());
+        Assert.Equal(status, problem.RootElement.GetProperty("status").GetInt32());
+        Assert.Contains(reason, problem.RootElement.GetProperty("message").GetString(), StringComparison.OrdinalIgnoreCase);
+        Assert.False(string.IsNullOrWhiteSpace(problem.RootElement.GetProperty("remedy").GetString()));
+    }
+
+    [Fact]
+    public async Task A_refused_request_after_good_ones_on_one_connection_leaves_their_answers_whole()
+    {
+        var good = "GET /api/health HTTP/1.1\r\nHost: h\r\n\r\n";
+
+        var answers = await RawHttp.SendManyAsync(host.Port, good + good + "GET /a%00 HTTP/1.1\r\nHost: h\r\n\r\n");
+
+        Assert.Equal([200, 200, 400], answers.Select(a => a.Status));
+        Assert.All(answers.Take(2), a => Assert.Equal("ok", JsonDocument.Parse(a.Body).RootElement.GetProperty("status").GetString()));
+        Assert.Equal("BAD_REQUEST", JsonDocument.Parse(answers[2].Body).RootElement.GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task Headers_over_Kestrels_own_limit_are_a_problem_too()
+    {
+        var answer = await RawHttp.SendAsync(host.Port, $"GET /api/health HTTP/1.1\r\nHost: h\r\nX-Big: {new string('a', 300_000)}\r\n\r\n");
+
+        Assert.Equal(431, answer.Status);
+        Assert.Equal("HEADERS_TOO_LARGE", JsonDocument.Parse(answer.Body).RootElement.GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task A_body_Kestrel_cannot_frame_gets_one_problem()
+    {
+        // Kestrel finds this while the API reads the body: the API answers, and that answer is not replaced.
+        var answer = await RawHttp.SendAsync(host.Port,
+            "POST /api/units/sam/ops/echo HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nContent-Type: application/json\r\n\r\nzz\r\n");
+
+        Assert.Equal(400, answer.Status);
+        Assert.Equal("BAD_REQUEST", JsonDocument.Parse(answer.Body).RootElement.GetProperty("code").GetString());
+        Assert.Contains("chunk", JsonDocument.Parse(answer.Body).RootElement.GetProperty("message").GetString(), StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]
