@@ -115,5 +115,6 @@ internal sealed record ModbusRequest(byte Function, ushort Address, ushort Count
             ? n
             : throw Bad(command, $"\"{text}\" is a whole number from {min} to {max}");
 
-    private static EquipmentException Bad(string command, string why) => new("MODBUS_BAD_COMMAND", $"\"{command}\": {why}");
+    private static EquipmentException Bad(string command, string why) => new("MODBUS_BAD_COMMAND", $"\"{command}\": {why}",
+        "Write it as docs/drivers.md shows, e.g. \"read holding 100 2\" or \"write register 7 1234\".");
 }

@@ -134,8 +134,9 @@ internal static class ModbusResponse
             0x0B => ("gateway target device failed to respond", "Check the device behind the gateway and its unit id."),
             _ => ($"exception code {code}", "See the device's manual for this exception code."),
         };
-        return new EquipmentException($"MODBUS_EXCEPTION_{code:X2}", $"Modbus exception {code:X2}, {meaning}. Remedy: {remedy}");
+        return new EquipmentException($"MODBUS_EXCEPTION_{code:X2}", $"Modbus exception {code:X2}, {meaning}", remedy);
     }
 
-    private static EquipmentException Frame(string what) => new("MODBUS_BAD_FRAME", $"malformed Modbus response: {what}");
+    private static EquipmentException Frame(string what) => new("MODBUS_BAD_FRAME", $"malformed Modbus response: {what}",
+        "Check that the address and port are a Modbus TCP device's (not a serial gateway in RTU-over-TCP mode, nor another service); the next command reconnects.");
 }

@@ -28,7 +28,7 @@ internal sealed class ModbusTcpDriver : IEquipmentDriver
         _endpoint = endpoint with { Port = endpoint.Port == 0 ? 502 : endpoint.Port };
         _unit = endpoint.Options.TryGetValue("unit", out var unit) && byte.TryParse(unit, NumberStyles.Integer, CultureInfo.InvariantCulture, out var u)
             ? u
-            : endpoint.Options.ContainsKey("unit") ? throw new EquipmentException("MODBUS_BAD_COMMAND", $"option unit \"{unit}\" is a unit id from 0 to 255") : (byte)1;
+            : endpoint.Options.ContainsKey("unit") ? throw new EquipmentException("MODBUS_BAD_COMMAND", $"option unit \"{unit}\" is not a unit id", "Set the binding's option unit to a number from 0 to 255 (the device's slave id; 1 when unsure).") : (byte)1;
         await OpenAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -60,7 +60,7 @@ internal sealed class ModbusTcpDriver : IEquipmentDriver
 
     private async Task<string> ExchangeAsync(ModbusRequest request, CancellationToken cancellationToken)
     {
-        var endpoint = _endpoint ?? throw new EquipmentException("EQUIPMENT_NOT_CONNECTED", "the Modbus device is not connected (ConnectAsync first)");
+        var endpoint = _endpoint ?? throw new EquipmentException(EquipmentCodes.NotConnected, "the Modbus device is not connected (ConnectAsync first)");
         await _oneAtATime.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -77,12 +77,12 @@ internal sealed class ModbusTcpDriver : IEquipmentDriver
             }
             catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
-                throw new EquipmentException("EQUIPMENT_TIMEOUT", $"{endpoint.Address}:{endpoint.Port} did not answer within {endpoint.Timeout.TotalMilliseconds:F0} ms");
+                throw new EquipmentException(EquipmentCodes.Timeout, $"{endpoint.Address}:{endpoint.Port} did not answer within {endpoint.Timeout.TotalMilliseconds:F0} ms");
             }
             catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
             {
                 Close(); // the next request reconnects
-                throw new EquipmentException("EQUIPMENT_DISCONNECTED", $"{endpoint.Address}:{endpoint.Port} dropped the connection: {ex.Message}");
+                throw new EquipmentException(EquipmentCodes.Disconnected, $"{endpoint.Address}:{endpoint.Port} dropped the connection: {ex.Message}");
             }
             catch (EquipmentException ex) when (ex.Code == "MODBUS_BAD_FRAME")
             {
@@ -153,12 +153,12 @@ internal sealed class ModbusTcpDriver : IEquipmentDriver
         catch (SocketException ex)
         {
             client.Dispose();
-            throw new EquipmentException("EQUIPMENT_REFUSED", $"Modbus device {endpoint.Address}:{endpoint.Port} refused the connection ({ex.SocketErrorCode})");
+            throw new EquipmentException(EquipmentCodes.Refused, $"Modbus device {endpoint.Address}:{endpoint.Port} refused the connection ({ex.SocketErrorCode})");
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             client.Dispose();
-            throw new EquipmentException("EQUIPMENT_TIMEOUT", $"Modbus device {endpoint.Address}:{endpoint.Port} did not accept a connection within {endpoint.Timeout.TotalMilliseconds:F0} ms");
+            throw new EquipmentException(EquipmentCodes.Timeout, $"Modbus device {endpoint.Address}:{endpoint.Port} did not accept a connection within {endpoint.Timeout.TotalMilliseconds:F0} ms");
         }
 
         (_client, _stream) = (client, client.GetStream());

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
 using PluginHost.Contracts.Equipment;
+using PluginHost.Plugins;
 
 namespace PluginHost.Drivers.Scpi;
 
@@ -55,7 +56,23 @@ internal sealed class ScpiTcpDriver : IEquipmentDriver
     }
 
     public ValueTask<EquipmentIdentity> IdentifyAsync(CancellationToken cancellationToken) =>
-        ValueTask.FromResult(_identity ?? throw new EquipmentException("EQUIPMENT_NOT_CONNECTED", "the SCPI instrument is not connected"));
+        ValueTask.FromResult(_identity ?? throw new EquipmentException(EquipmentCodes.NotConnected, "the SCPI instrument is not connected"));
+
+    /// <summary>The instrument's error queue, read with SYST:ERR? until <c>0,"No error"</c> (empty when <c>checkErrors: false</c>).</summary>
+    public async ValueTask<IReadOnlyList<EquipmentError>> ReadErrorsAsync(CancellationToken cancellationToken)
+    {
+        if (!_checkErrors)
+        {
+            return [];
+        }
+
+        var errors = new List<EquipmentError>();
+        await LockedAsync(async token =>
+        {
+            errors = await ReadErrorQueueAsync(token).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
+        return errors;
+    }
 
     public async ValueTask<EquipmentReply> QueryAsync(string command, CancellationToken cancellationToken)
     {
@@ -78,20 +95,40 @@ internal sealed class ScpiTcpDriver : IEquipmentDriver
 
     private async Task<EquipmentReply> ExchangeAsync(string command, bool expectsReply, CancellationToken cancellationToken)
     {
-        if (_endpoint is null)
-        {
-            throw new EquipmentException("EQUIPMENT_NOT_CONNECTED", "the SCPI instrument is not connected (ConnectAsync first)");
-        }
-
         if (command.Contains('\n', StringComparison.Ordinal))
         {
-            throw new EquipmentException("SCPI_BAD_COMMAND", "a command is one line: join several with ';'");
+            throw new EquipmentException(EquipmentCodes.BadCommand, "an SCPI command is one line", "Join several commands with ';' on one line.");
+        }
+
+        EquipmentReply reply = new("", ReadOnlyMemory<byte>.Empty);
+        await LockedAsync(async token =>
+        {
+            await SendAsync(command, token).ConfigureAwait(false);
+            if (expectsReply)
+            {
+                reply = await ReadReplyAsync(token).ConfigureAwait(false);
+            }
+
+            if (_checkErrors && await ReadErrorQueueAsync(token).ConfigureAwait(false) is [var first, ..] errors)
+            {
+                throw new EquipmentException($"SCPI_ERROR {first.Number}",
+                    $"\"{command}\": the instrument reported {string.Join("; ", errors.Select(e => $"{e.Number}, {e.Message}"))}", ScpiErrorClasses.RemedyFor(first.Number));
+            }
+        }, cancellationToken).ConfigureAwait(false);
+        return reply;
+    }
+
+    /// <summary>One exchange with the instrument: alone (one command at a time), connected first if need be, within the endpoint's timeout.</summary>
+    private async Task LockedAsync(Func<CancellationToken, Task> exchange, CancellationToken cancellationToken)
+    {
+        if (_endpoint is null)
+        {
+            throw new EquipmentException(EquipmentCodes.NotConnected, "the SCPI instrument is not connected (ConnectAsync first)");
         }
 
         await _oneAtATime.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            EquipmentReply reply = new("", ReadOnlyMemory<byte>.Empty);
             await WithTimeoutAsync(async token =>
             {
                 if (_stream is null)
@@ -99,20 +136,9 @@ internal sealed class ScpiTcpDriver : IEquipmentDriver
                     await OpenAsync(token).ConfigureAwait(false);
                 }
 
-                await SendAsync(command, token).ConfigureAwait(false);
-                if (expectsReply)
-                {
-                    reply = await ReadReplyAsync(token).ConfigureAwait(false);
-                }
-
-                if (_checkErrors)
-                {
-                    await DrainErrorsAsync(command, token).ConfigureAwait(false);
-                }
-
+                await exchange(token).ConfigureAwait(false);
                 return "";
             }, cancellationToken).ConfigureAwait(false);
-            return reply;
         }
         finally
         {
@@ -132,12 +158,12 @@ internal sealed class ScpiTcpDriver : IEquipmentDriver
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             Close(); // a late answer must not be read as the next query's
-            throw new EquipmentException("EQUIPMENT_TIMEOUT", $"{endpoint.Address}:{endpoint.Port} did not answer within {endpoint.Timeout.TotalMilliseconds:F0} ms");
+            throw new EquipmentException(EquipmentCodes.Timeout, $"{endpoint.Address}:{endpoint.Port} did not answer within {endpoint.Timeout.TotalMilliseconds:F0} ms");
         }
         catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
         {
             Close();
-            throw new EquipmentException("EQUIPMENT_DISCONNECTED", $"{endpoint.Address}:{endpoint.Port} dropped the connection: {ex.Message}");
+            throw new EquipmentException(EquipmentCodes.Disconnected, $"{endpoint.Address}:{endpoint.Port} dropped the connection: {ex.Message}");
         }
     }
 
@@ -153,7 +179,7 @@ internal sealed class ScpiTcpDriver : IEquipmentDriver
         catch (SocketException ex)
         {
             client.Dispose();
-            throw new EquipmentException("EQUIPMENT_REFUSED", $"SCPI instrument {endpoint.Address}:{endpoint.Port} refused the connection ({ex.SocketErrorCode})");
+            throw new EquipmentException(EquipmentCodes.Refused, $"SCPI instrument {endpoint.Address}:{endpoint.Port} refused the connection ({ex.SocketErrorCode})");
         }
         catch
         {
@@ -182,14 +208,16 @@ internal sealed class ScpiTcpDriver : IEquipmentDriver
             var digits = _buffer[_start + 1] - '0';
             if (digits is < 1 or > 9)
             {
-                throw new EquipmentException("SCPI_BAD_REPLY", $"a block header #{(char)_buffer[_start + 1]}: an indefinite-length block (#0) or no digit count");
+                throw new EquipmentException("SCPI_BAD_REPLY", $"a block header #{(char)_buffer[_start + 1]}: an indefinite-length block (#0) or no digit count",
+                    "Set the instrument to send definite-length blocks (#N…); indefinite-length ones (#0) end only at the connection's end.");
             }
 
             await FillAsync(2 + digits, cancellationToken).ConfigureAwait(false);
             var lengthText = Encoding.ASCII.GetString(_buffer, _start + 2, digits);
             if (!int.TryParse(lengthText, NumberStyles.None, CultureInfo.InvariantCulture, out var length) || length > MaxLine)
             {
-                throw new EquipmentException("SCPI_BAD_REPLY", $"a block length \"{lengthText}\" (at most {MaxLine} bytes)");
+                throw new EquipmentException("SCPI_BAD_REPLY", $"a block length \"{lengthText}\" (at most {MaxLine} bytes)",
+                    "Ask for less data per query (a smaller trace or fewer points).");
             }
 
             var header = 2 + digits;
@@ -216,17 +244,18 @@ internal sealed class ScpiTcpDriver : IEquipmentDriver
 
             if (_end - _start >= MaxLine)
             {
-                throw new EquipmentException("SCPI_BAD_REPLY", $"a reply longer than {MaxLine} bytes without a newline");
+                throw new EquipmentException("SCPI_BAD_REPLY", $"a reply longer than {MaxLine} bytes without a newline",
+                    "Check that the instrument ends its answers with LF (its LAN/socket terminator setting).");
             }
 
             await FillAsync(_end - _start + 1, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    /// <summary>Drains SYST:ERR? until "0,…"; anything before that is this command's error.</summary>
-    private async Task DrainErrorsAsync(string command, CancellationToken cancellationToken)
+    /// <summary>SYST:ERR? until "0,…" (at most 32 entries, as an instrument stuck on one error repeats it).</summary>
+    private async Task<List<EquipmentError>> ReadErrorQueueAsync(CancellationToken cancellationToken)
     {
-        var errors = new List<(int Code, string Text)>();
+        var errors = new List<EquipmentError>();
         for (var i = 0; i < MaxErrors; i++)
         {
             await SendAsync("SYST:ERR?", cancellationToken).ConfigureAwait(false);
@@ -234,7 +263,8 @@ internal sealed class ScpiTcpDriver : IEquipmentDriver
             var comma = reply.IndexOf(',', StringComparison.Ordinal);
             if (comma < 0 || !int.TryParse(reply[..comma], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var code))
             {
-                throw new EquipmentException("SCPI_BAD_REPLY", $"SYST:ERR? answered \"{reply}\" (code,\"message\" expected)");
+                throw new EquipmentException("SCPI_BAD_REPLY", $"SYST:ERR? answered \"{reply}\" (code,\"message\" expected)",
+                    "The instrument does not answer SYST:ERR? as SCPI says: set the binding's option checkErrors: false if it has no error queue.");
             }
 
             if (code == 0)
@@ -242,15 +272,10 @@ internal sealed class ScpiTcpDriver : IEquipmentDriver
                 break;
             }
 
-            errors.Add((code, reply[(comma + 1)..].Trim().Trim('"')));
+            errors.Add(new EquipmentError(code, reply[(comma + 1)..].Trim().Trim('"')));
         }
 
-        if (errors.Count > 0)
-        {
-            var (first, _) = errors[0];
-            throw new EquipmentException($"SCPI_ERROR {first}",
-                $"\"{command}\": the instrument reported {string.Join("; ", errors.Select(e => $"{e.Code}, {e.Text}"))}");
-        }
+        return errors;
     }
 
     private async Task FillAsync(int count, CancellationToken cancellationToken)

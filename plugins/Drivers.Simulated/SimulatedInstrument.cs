@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using PluginHost.Contracts.Equipment;
+using PluginHost.Plugins;
 
 namespace PluginHost.Drivers.Simulated;
 
@@ -10,10 +11,18 @@ namespace PluginHost.Drivers.Simulated;
 /// <item><c>seed</c>: the noise is a deterministic function of the seed and the reading's number;</item>
 /// <item><c>noise</c>: the noise amplitude in volts (default 0.002);</item>
 /// <item><c>rails</c> (DMM): <c>3V3=3.30,5V0=5.02,1V8=1.93</c> — what <c>MEAS:VOLT:DC? RAIL</c> reads;</item>
-/// <item><c>fault</c>: <c>refuse</c> (connect fails), <c>timeout</c> (queries never answer), <c>error-after=N</c> (the N+1th query fails).</item>
+/// <item><c>fault</c>, what a real instrument does wrong, for tests: <c>refuse</c> (nothing listens:
+/// connect fails), <c>timeout</c> (no answer: every command fails after the endpoint's timeout),
+/// <c>error-after=N</c> (commands after the first N answer with the instrument's own error -310),
+/// <c>disconnect-after=N</c> (the instrument drops the connection at command N+1: that command and every
+/// later one fail until it is connected again, which works).</item>
+/// <item><c>checkErrors: false</c>: errors stay in the queue for <c>SYST:ERR?</c> / <see cref="ReadErrorsAsync"/>
+/// instead of failing the command, as with the SCPI driver.</item>
 /// </list>
 /// Commands: <c>*IDN?</c>, <c>*RST</c>, <c>*CLS</c>, <c>*OPC?</c>, <c>SYST:ERR?</c>; DMM <c>MEAS:VOLT:DC? [RAIL]</c>;
 /// PSU <c>VOLT V</c>, <c>CURR A</c>, <c>OUTP ON|OFF</c>, <c>OUTP?</c>, <c>MEAS:VOLT?</c>, <c>MEAS:CURR?</c>; several joined with ';'.
+/// Errors behave as the SCPI driver reports a real instrument's: queued, then drained after the
+/// command and reported as its <c>SCPI_ERROR n</c>.
 /// </summary>
 internal sealed class SimulatedInstrument(SimulatedInstrument.Model model) : IEquipmentDriver
 {
@@ -30,9 +39,13 @@ internal sealed class SimulatedInstrument(SimulatedInstrument.Model model) : IEq
     private int _seed;
     private double _noise = 0.002;
     private long _readings;
-    private long _queries;
+    private long _commands;
     private int? _errorAfter;
+    private int? _disconnectAfter;
+    private bool _dropped;
     private bool _hangs;
+    private bool _checkErrors = true;
+    private TimeSpan _timeout;
     private double _volts;
     private double _amps = 1;
     private bool _output;
@@ -44,11 +57,15 @@ internal sealed class SimulatedInstrument(SimulatedInstrument.Model model) : IEq
         var fault = Option("fault");
         if (fault == "refuse")
         {
-            throw new EquipmentException("EQUIPMENT_REFUSED", $"the simulated {Name} refused the connection (fault: refuse)");
+            throw new EquipmentException(EquipmentCodes.Refused, $"the simulated {Name} refused the connection (fault: refuse)");
         }
 
         _hangs = fault == "timeout";
-        _errorAfter = fault?.StartsWith("error-after=", StringComparison.Ordinal) == true ? int.Parse(fault["error-after=".Length..], CultureInfo.InvariantCulture) : null;
+        _errorAfter = Count(fault, "error-after=");
+        _disconnectAfter = Count(fault, "disconnect-after=");
+        _checkErrors = Option("checkErrors") is not ("false" or "0" or "no");
+        _timeout = endpoint.Timeout;
+        _dropped = false;
         _seed = int.TryParse(Option("seed"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var seed) ? seed : 1;
         _noise = double.TryParse(Option("noise"), NumberStyles.Float, CultureInfo.InvariantCulture, out var noise) ? noise : 0.002;
         foreach (var pair in (Option("rails") ?? "3V3=3.30,5V0=5.00").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
@@ -76,32 +93,31 @@ internal sealed class SimulatedInstrument(SimulatedInstrument.Model model) : IEq
     public async ValueTask<EquipmentReply> QueryAsync(string command, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(command);
-        Ready();
-        if (_hangs)
-        {
-            await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
-        }
-
-        if (_errorAfter is { } limit && Interlocked.Increment(ref _queries) > limit)
-        {
-            throw new EquipmentException("EQUIPMENT_TIMEOUT", $"the simulated {Name} stopped answering after {limit} queries (fault: error-after)");
-        }
-
-        var answers = command.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(Execute).Where(a => a is not null);
+        await BeforeCommandAsync(cancellationToken).ConfigureAwait(false);
+        var answers = command.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(Execute).Where(a => a is not null).ToList();
+        AfterCommand(command);
         var text = string.Join(";", answers);
         return new EquipmentReply(text, Encoding.ASCII.GetBytes(text + "\n"));
     }
 
-    public ValueTask WriteAsync(string command, CancellationToken cancellationToken)
+    public async ValueTask WriteAsync(string command, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(command);
-        Ready();
+        await BeforeCommandAsync(cancellationToken).ConfigureAwait(false);
         foreach (var part in command.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
             Execute(part);
         }
 
-        return ValueTask.CompletedTask;
+        AfterCommand(command);
+    }
+
+    public async ValueTask<IReadOnlyList<EquipmentError>> ReadErrorsAsync(CancellationToken cancellationToken)
+    {
+        await BeforeCommandAsync(cancellationToken).ConfigureAwait(false);
+        var errors = _errors.Select(e => new EquipmentError(e.Code, e.Text)).ToList();
+        _errors.Clear();
+        return errors;
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
@@ -110,12 +126,48 @@ internal sealed class SimulatedInstrument(SimulatedInstrument.Model model) : IEq
 
     private string? Option(string name) => _options.TryGetValue(name, out var value) ? value : null;
 
-    private void Ready()
+    private static int? Count(string? fault, string prefix) =>
+        fault?.StartsWith(prefix, StringComparison.Ordinal) == true && int.TryParse(fault[prefix.Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : null;
+
+    /// <summary>What happens before the instrument executes anything: the connection, and the faults asked for.</summary>
+    private async Task BeforeCommandAsync(CancellationToken cancellationToken)
     {
         if (!_connected)
         {
-            throw new EquipmentException("EQUIPMENT_NOT_CONNECTED", $"the simulated {Name} is not connected");
+            throw new EquipmentException(EquipmentCodes.NotConnected, $"the simulated {Name} is not connected");
         }
+
+        var command = ++_commands;
+        if (_dropped || command > _disconnectAfter)
+        {
+            _dropped = true;
+            throw new EquipmentException(EquipmentCodes.Disconnected, $"the simulated {Name} dropped the connection (fault: disconnect-after={_disconnectAfter})");
+        }
+
+        if (_hangs)
+        {
+            await Task.Delay(_timeout, cancellationToken).ConfigureAwait(false);
+            throw new EquipmentException(EquipmentCodes.Timeout, $"the simulated {Name} did not answer within {_timeout.TotalMilliseconds:F0} ms (fault: timeout)");
+        }
+
+        if (command > _errorAfter)
+        {
+            _errors.Enqueue((-310, "System error"));
+        }
+    }
+
+    /// <summary>The queue drained after the command, as the SCPI driver drains a real instrument's: anything in it is this command's error.</summary>
+    private void AfterCommand(string command)
+    {
+        if (!_checkErrors || _errors.Count == 0)
+        {
+            return;
+        }
+
+        var errors = _errors.ToList();
+        _errors.Clear();
+        throw new EquipmentException($"SCPI_ERROR {errors[0].Code}",
+            $"\"{command}\": the simulated {Name} reported {string.Join("; ", errors.Select(e => $"{e.Code}, {e.Text}"))}", ScpiErrorClasses.RemedyFor(errors[0].Code));
     }
 
     private string? Execute(string command)
@@ -144,8 +196,8 @@ internal sealed class SimulatedInstrument(SimulatedInstrument.Model model) : IEq
             var rail = argument ?? _rails.Keys.FirstOrDefault() ?? "";
             if (!_rails.TryGetValue(rail, out var nominal))
             {
-                _errors.Enqueue((-222, $"Data out of range: no rail {rail}"));
-                throw new EquipmentException("SCPI_ERROR -222", $"the simulated DMM has no rail \"{rail}\" (rails: {string.Join(", ", _rails.Keys)})");
+                _errors.Enqueue((-222, $"Data out of range: no rail {rail} (rails: {string.Join(", ", _rails.Keys)})"));
+                return null;
             }
 
             return Format(nominal + Noise());
@@ -173,8 +225,8 @@ internal sealed class SimulatedInstrument(SimulatedInstrument.Model model) : IEq
             }
         }
 
-        _errors.Enqueue((-113, "Undefined header"));
-        throw new EquipmentException("SCPI_ERROR -113", $"the simulated {Name} does not know \"{command}\" (-113, Undefined header)");
+        _errors.Enqueue((-113, $"Undefined header: {header}"));
+        return null;
     }
 
     /// <summary>A deterministic function of the seed and the reading's number, in [-noise, +noise].</summary>

@@ -48,7 +48,7 @@ public sealed record Envelope(string Type, string Batch)
 
         if (Error is { } error)
         {
-            json["error"] = new JsonObject { ["code"] = error.Code, ["message"] = error.Message };
+            json["error"] = error.ToJson();
         }
 
         if (Body is not null)
@@ -76,8 +76,23 @@ public sealed record Envelope(string Type, string Batch)
     }
 }
 
-/// <summary>A coded protocol error: what a REPLY with <c>ok: false</c> carries.</summary>
-public sealed record ProtocolError(string Code, string Message)
+/// <summary>
+/// A coded error: what a REPLY with <c>ok: false</c> carries, and a failed step's or execution's
+/// error. <paramref name="Remedy"/> (what to do) is there when the one who failed knows it — an
+/// equipment driver always does.
+/// </summary>
+public sealed record ProtocolError(string Code, string Message, string? Remedy = null)
 {
+    public JsonObject ToJson()
+    {
+        var json = new JsonObject { ["code"] = Code, ["message"] = Message };
+        if (Remedy is not null)
+        {
+            json["remedy"] = Remedy;
+        }
+
+        return json;
+    }
+
     public override string ToString() => $"{Code}: {Message}";
 }

@@ -77,7 +77,7 @@ public static class EnvelopeReader
             Execution = OptionalString(json, "exec"),
             Sequence = TryLong(json, "seq", out var seq) ? seq : null,
             Ok = json["ok"] is JsonValue ok && ok.TryGetValue<bool>(out var b) ? b : null,
-            Error = json["error"] is JsonObject e && TryString(e, "code", out var code) ? new ProtocolError(code, OptionalString(e, "message") ?? "") : null,
+            Error = json["error"] is JsonObject e && TryString(e, "code", out var code) ? new ProtocolError(code, OptionalString(e, "message") ?? "", OptionalString(e, "remedy")) : null,
             Body = json["body"] as JsonObject,
         };
         if (json["body"] is { } body && body is not JsonObject)

@@ -12,28 +12,28 @@ namespace PluginHost.Station.Worker;
 
 /// <summary>
 /// One batch: answers the master's commands one at a time and runs at most one execution of the
-/// batch's sequence at a time. The package is read again at every START_SEQUENCE; the drivers are
-/// loaded once, at start (a missing one is a coded error naming its slot, answered to every start).
+/// batch's sequence at a time. The package is read again at every START_SEQUENCE, and the equipment
+/// drivers are looked at again before every execution and manual command: a rebuilt one is loaded
+/// anew (<see cref="DriverPlugins"/>); a missing one is a coded error naming its slot.
 /// </summary>
 internal sealed partial class BatchWorker(WorkerSettings settings, MasterLink link, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<BatchWorker> logger)
     : BackgroundService
 {
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(5);
-    private DriverCatalog? _drivers;
-    private ProtocolError? _driverError;
+    private DriverPlugins? _drivers;
     private volatile Execution? _execution;
     private volatile string _lastVerdict = "";
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         link.Status = Status;
+        _drivers = new DriverPlugins(settings.Drivers, [.. settings.Hardware.Values], logger);
         try
         {
-            _drivers = DriverCatalog.Load(settings.Drivers, settings.Hardware.Values);
+            await _drivers.CurrentAsync().ConfigureAwait(false); // loaded now, so that a missing driver shows at once
         }
         catch (WorkerException ex)
         {
-            _driverError = new ProtocolError(ex.Code, ex.Message);
             LogDriverError(ex.Code, ex.Message);
         }
 
@@ -58,10 +58,7 @@ internal sealed partial class BatchWorker(WorkerSettings settings, MasterLink li
 
         await StopExecutionAsync().ConfigureAwait(false);
         await link.DrainAsync(TimeSpan.FromSeconds(2), CancellationToken.None).ConfigureAwait(false);
-        if (_drivers is not null)
-        {
-            await _drivers.DisposeAsync().ConfigureAwait(false);
-        }
+        await _drivers.DisposeAsync().ConfigureAwait(false);
     }
 
     private async Task<Envelope> HandleAsync(Envelope command)
@@ -70,7 +67,7 @@ internal sealed partial class BatchWorker(WorkerSettings settings, MasterLink li
         {
             return command.Type switch
             {
-                MessageTypes.StartSequence => Start(command),
+                MessageTypes.StartSequence => await StartAsync(command).ConfigureAwait(false),
                 MessageTypes.StopSequence => await StopAsync(command).ConfigureAwait(false),
                 MessageTypes.GetStatus => Envelope.Succeeded(command, Status()),
                 MessageTypes.ManualControl => await ManualAsync(command).ConfigureAwait(false),
@@ -80,21 +77,19 @@ internal sealed partial class BatchWorker(WorkerSettings settings, MasterLink li
         }
         catch (WorkerException ex)
         {
-            return Envelope.Failed(settings.Batch, command.Id, new ProtocolError(ex.Code, ex.Message));
+            return Envelope.Failed(settings.Batch, command.Id, ex.Error);
         }
     }
 
-    private Envelope Start(Envelope command)
+    private async Task<Envelope> StartAsync(Envelope command)
     {
         if (_execution is { } running)
         {
             throw new WorkerException("SEQUENCE_RUNNING", $"execution {running.Id} is still running; stop it first (STOP_SEQUENCE)");
         }
 
-        if (_driverError is { } driverError)
-        {
-            throw new WorkerException(driverError.Code, driverError.Message);
-        }
+        string? reloaded = null;
+        var drivers = await _drivers!.CurrentAsync(note => reloaded = note).ConfigureAwait(false);
 
         var (sequence, problems) = SequencePackage.Read(settings.Package);
         if (sequence is null)
@@ -124,34 +119,41 @@ internal sealed partial class BatchWorker(WorkerSettings settings, MasterLink li
         var id = $"{settings.Batch}-{time.GetUtcNow():yyyyMMdd'T'HHmmss'Z'}-{Guid.NewGuid().ToString("N")[..8]}";
         var execution = new Execution(id, sequence) { Code = code };
         _execution = execution;
-        execution.Task = Task.Run(() => RunAsync(execution, values));
+        execution.Task = Task.Run(() => RunAsync(execution, values, drivers, reloaded));
         return Envelope.Succeeded(command, new JsonObject { ["execution"] = id, ["sequence"] = sequence.Name, ["version"] = sequence.Version });
     }
 
-    private async Task RunAsync(Execution execution, IReadOnlyDictionary<string, JsonNode?> parameters)
+    private async Task RunAsync(Execution execution, IReadOnlyDictionary<string, JsonNode?> parameters, DriverCatalog drivers, string? reloaded)
     {
         void Publish(string type, JsonObject body) => link.Publish(execution.Id, type, body);
-        var connected = new Dictionary<string, IEquipmentDriver>(StringComparer.Ordinal);
+        var instruments = new Dictionary<string, Instrument>(StringComparer.Ordinal);
         try
         {
+            if (reloaded is not null)
+            {
+                Publish(MessageTypes.Log, new JsonObject { ["level"] = "info", ["message"] = reloaded });
+            }
+
             foreach (var slot in execution.Sequence.Slots)
             {
-                var binding = settings.Hardware[slot];
-                var driver = _drivers!.Create(binding.Driver);
-                connected[slot] = driver;
-                using var timeout = new CancellationTokenSource(ConnectTimeout, time);
-                try
+                var instrument = drivers.Open(settings.Hardware[slot]);
+                instruments[slot] = instrument;
+                if (instrument.Binding.Connect == ConnectionPolicy.Sequence)
                 {
-                    await driver.ConnectAsync(new EquipmentEndpoint(binding.Address, binding.Port) { Options = binding.Options }, timeout.Token).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (ex is EquipmentException or OperationCanceledException)
-                {
-                    var code = ex is EquipmentException e ? e.Code : "EQUIPMENT_TIMEOUT";
-                    throw new WorkerException(code, $"slot {slot} ({binding.Driver} at {binding.Address}:{binding.Port.ToString(CultureInfo.InvariantCulture)}) did not connect: {ex.Message}");
+                    // Connected before the first step: a missing instrument fails the execution before anything is powered.
+                    using var timeout = new CancellationTokenSource(ConnectTimeout, time);
+                    try
+                    {
+                        await instrument.OpenAsync(timeout.Token).ConfigureAwait(false);
+                    }
+                    catch (EquipmentException ex)
+                    {
+                        throw new WorkerException(slot, ex);
+                    }
                 }
             }
 
-            var runner = new SequenceRunner(execution.Sequence, connected, parameters, Publish, time, execution.Code);
+            var runner = new SequenceRunner(execution.Sequence, instruments, parameters, Publish, time, execution.Code);
             execution.Runner = runner;
             var result = await runner.RunAsync(execution.Stop.Token).ConfigureAwait(false);
             _lastVerdict = Outcomes.Name(result.Verdict);
@@ -167,19 +169,17 @@ internal sealed partial class BatchWorker(WorkerSettings settings, MasterLink li
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            var code = ex is WorkerException w ? w.Code : "SEQUENCE_FAILED";
+            var error = ex is WorkerException w ? w.Error : new ProtocolError("SEQUENCE_FAILED", ex.Message);
             _lastVerdict = "ERROR";
-            Publish(MessageTypes.SequenceError, new JsonObject { ["code"] = code, ["message"] = ex.Message });
+            Publish(MessageTypes.SequenceError, error.ToJson());
         }
         finally
         {
-            foreach (var (slot, driver) in connected)
+            foreach (var (slot, instrument) in instruments)
             {
-                using var timeout = new CancellationTokenSource(ConnectTimeout, time);
                 try
                 {
-                    await driver.DisconnectAsync(timeout.Token).ConfigureAwait(false);
-                    await driver.DisposeAsync().ConfigureAwait(false);
+                    await instrument.DisposeAsync().ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is not OutOfMemoryException)
                 {
@@ -228,38 +228,27 @@ internal sealed partial class BatchWorker(WorkerSettings settings, MasterLink li
             throw new WorkerException("SLOT_NOT_BOUND", $"no hardware slot \"{slot}\" in batch {settings.Batch} ({string.Join(", ", settings.Hardware.Keys)})");
         }
 
-        if (_driverError is { } driverError)
-        {
-            throw new WorkerException(driverError.Code, driverError.Message);
-        }
-
-        await using var driver = _drivers!.Create(binding.Driver);
+        var drivers = await _drivers!.CurrentAsync().ConfigureAwait(false);
+        await using var instrument = drivers.Open(binding);
         using var timeout = new CancellationTokenSource(ConnectTimeout, time);
         try
         {
-            await driver.ConnectAsync(new EquipmentEndpoint(binding.Address, binding.Port) { Options = binding.Options }, timeout.Token).ConfigureAwait(false);
-            JsonObject body;
             if (text.Contains('?', StringComparison.Ordinal))
             {
-                var reply = await driver.QueryAsync(text, timeout.Token).ConfigureAwait(false);
-                body = new JsonObject { ["reply"] = reply.Text };
-            }
-            else
-            {
-                await driver.WriteAsync(text, timeout.Token).ConfigureAwait(false);
-                body = new JsonObject { ["written"] = text };
+                var reply = await instrument.QueryAsync(text, timeout.Token).ConfigureAwait(false);
+                return Envelope.Succeeded(command, new JsonObject { ["reply"] = reply.Text });
             }
 
-            await driver.DisconnectAsync(timeout.Token).ConfigureAwait(false);
-            return Envelope.Succeeded(command, body);
+            await instrument.WriteAsync(text, timeout.Token).ConfigureAwait(false);
+            return Envelope.Succeeded(command, new JsonObject { ["written"] = text });
         }
         catch (EquipmentException ex)
         {
-            throw new WorkerException(ex.Code, $"slot {slot}: {ex.Message}");
+            throw new WorkerException(slot, ex);
         }
         catch (OperationCanceledException)
         {
-            throw new WorkerException("EQUIPMENT_TIMEOUT", $"slot {slot}: no answer within {ConnectTimeout.TotalSeconds} s");
+            throw new WorkerException(slot, new EquipmentException(EquipmentCodes.Timeout, $"no answer within {ConnectTimeout.TotalSeconds} s"));
         }
     }
 
@@ -296,15 +285,15 @@ internal sealed partial class BatchWorker(WorkerSettings settings, MasterLink li
         var execution = _execution;
         var status = new JsonObject
         {
-            ["state"] = execution is null ? (_driverError is null ? "idle" : "faulted") : "running",
+            ["state"] = execution is null ? (_drivers?.LastFailure is null ? "idle" : "faulted") : "running",
             ["execution"] = execution?.Id,
             ["sequence"] = execution?.Sequence.Name,
             ["step"] = execution?.Runner?.CurrentStep,
             ["lastVerdict"] = _lastVerdict.Length == 0 ? null : _lastVerdict,
         };
-        if (_driverError is { } error)
+        if (_drivers?.LastFailure is { } failure)
         {
-            status["error"] = new JsonObject { ["code"] = error.Code, ["message"] = error.Message };
+            status["error"] = failure.Error.ToJson();
         }
 
         return status;

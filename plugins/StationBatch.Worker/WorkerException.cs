@@ -1,3 +1,6 @@
+using PluginHost.Contracts.Equipment;
+using PluginHost.Station.Protocol;
+
 namespace PluginHost.Station.Worker;
 
 /// <summary>A failure of the worker with a stable code (reported in a REPLY or SEQUENCE_ERROR, and as the exit reason).</summary>
@@ -24,5 +27,19 @@ internal sealed class WorkerException : Exception
     {
     }
 
+    /// <summary>An instrument's failure, as it reaches the master: its code and remedy, the slot named.</summary>
+    public WorkerException(string slot, EquipmentException failure)
+        : base($"slot {slot}: {failure?.Message}", failure)
+    {
+        ArgumentNullException.ThrowIfNull(failure);
+        Code = failure.Code;
+        Remedy = failure.Remedy;
+    }
+
     public string Code { get; }
+
+    /// <summary>What to do, when the worker knows better than the master's remedy for <see cref="Code"/>.</summary>
+    public string? Remedy { get; }
+
+    public ProtocolError Error => new(Code, Message, Remedy);
 }

@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using PluginHost.Contracts.Equipment;
+using PluginHost.Station.Worker.Drivers;
 
 namespace PluginHost.Station.Worker;
 
@@ -36,8 +38,14 @@ internal sealed record WorkerSettings(
             }
 
             var options = (binding["options"] as JsonObject ?? []).ToDictionary(o => o.Key, o => o.Value?.ToString() ?? "", StringComparer.Ordinal);
+            var connect = binding["connect"]?.GetValue<string>() switch
+            {
+                null or "sequence" => ConnectionPolicy.Sequence,
+                "step" => ConnectionPolicy.Step,
+                var other => throw new WorkerException("WORKER_CONFIG_INVALID", $"{path}: hardware.{slot}.connect is \"{other}\" (sequence or step)"),
+            };
             hardware[slot] = new HardwareBinding(slot, driver, binding["address"]?.GetValue<string>() ?? "127.0.0.1",
-                binding["port"]?.GetValue<int>() ?? 0, options);
+                binding["port"]?.GetValue<int>() ?? 0, options) { Connect = connect };
         }
 
         return new WorkerSettings(Required("batch"), json["session"]?.GetValue<string>() ?? "", json["name"]?.GetValue<string>() ?? Required("batch"), Required("master"),
@@ -48,5 +56,17 @@ internal sealed record WorkerSettings(
     public string Identity => Session.Length == 0 ? Batch : $"{Batch}/{Session}";
 }
 
-/// <summary>One hardware slot of a batch: which equipment driver, where the instrument is, the driver's options.</summary>
-internal sealed record HardwareBinding(string Slot, string Driver, string Address, int Port, IReadOnlyDictionary<string, string> Options);
+/// <summary>One hardware slot of a batch: which equipment driver, where the instrument is, the driver's options, when to connect.</summary>
+internal sealed record HardwareBinding(string Slot, string Driver, string Address, int Port, IReadOnlyDictionary<string, string> Options)
+{
+    private static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(2);
+
+    public ConnectionPolicy Connect { get; init; } = ConnectionPolicy.Sequence;
+
+    /// <summary>One command's deadline: the option <c>timeout</c> (<c>500ms</c>, <c>5s</c>), else 2 s.</summary>
+    public TimeSpan Timeout => Options.TryGetValue("timeout", out var text) && PluginHost.Contracts.Specs.Duration.TryParse(text, out var timeout) && timeout > TimeSpan.Zero
+        ? timeout
+        : DefaultTimeout;
+
+    public EquipmentEndpoint Endpoint => new(Address, Port) { Options = Options, Timeout = Timeout };
+}

@@ -12,6 +12,7 @@ namespace PluginHost.Plugins.StationBatch;
 ///   hardware:                   # slot -> equipment driver
 ///     psu: { driver: sim-psu, address: 127.0.0.1, port: 0, options: { seed: "7" } }
 ///     dmm: { driver: sim-dmm }
+///     scope: { driver: scpi-tcp, address: 10.0.0.9, connect: step }  # connect per step (default: sequence)
 ///   parameters: { dut_serial: SN-0001 }
 ///   drivers: ../artifacts/drivers   # where the equipment-driver plugins are; relative to the manifest's folder (this is the default)
 ///   worker: ../artifacts/station-worker  # the built worker (this is the default)
@@ -97,7 +98,8 @@ internal sealed record BatchSpec(
 
         var reader = new SpecReader(slot);
         var driver = reader.RequiredString("driver");
-        var binding = new BatchHardware(entry.Key, driver, reader.String("address") ?? "127.0.0.1", reader.Int("port", 0, 65535) ?? 0, reader.StringMap("options"));
+        var binding = new BatchHardware(entry.Key, driver, reader.String("address") ?? "127.0.0.1", reader.Int("port", 0, 65535) ?? 0, reader.StringMap("options"),
+            reader.OneOf("connect", "sequence", "step") ?? "sequence");
         reader.RejectUnknownKeys();
         foreach (var problem in reader.Problems)
         {
@@ -108,4 +110,5 @@ internal sealed record BatchSpec(
     }
 }
 
-internal sealed record BatchHardware(string Slot, string Driver, string Address, int Port, IReadOnlyDictionary<string, string> Options);
+/// <param name="Connect"><c>sequence</c>: connected for the whole execution; <c>step</c>: for each step that uses it (docs/drivers.md).</param>
+internal sealed record BatchHardware(string Slot, string Driver, string Address, int Port, IReadOnlyDictionary<string, string> Options, string Connect);

@@ -71,7 +71,7 @@ internal sealed partial class StationBatchDriver
         if (reply.Ok != true)
         {
             var error = reply.Error ?? new ProtocolError("WORKER_ERROR", "the worker refused without saying why");
-            return OperationResult.Fail(new UnitError(error.Code, error.Message, Remedy(error.Code)));
+            return OperationResult.Fail(new UnitError(error.Code, error.Message, error.Remedy ?? Remedy(error.Code)));
         }
 
         return OperationResult.Ok(Summary(operation, reply.Body), reply.Body is null ? null : ToElement(reply.Body));

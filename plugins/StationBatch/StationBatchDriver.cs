@@ -90,6 +90,7 @@ internal sealed partial class StationBatchDriver : IUnitDriver, IAsyncDisposable
                 ["driver"] = h.Driver,
                 ["address"] = h.Address,
                 ["port"] = h.Port,
+                ["connect"] = h.Connect,
                 ["options"] = new JsonObject(h.Options.Select(o => KeyValuePair.Create<string, JsonNode?>(o.Key, o.Value))),
             }))),
             ["parameters"] = spec.Parameters.DeepClone(),

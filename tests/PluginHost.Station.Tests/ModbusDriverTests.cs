@@ -56,7 +56,7 @@ public sealed class ModbusDriverTests : IAsyncLifetime
 
         Assert.Equal("MODBUS_EXCEPTION_02", error.Code);
         Assert.Contains("500..501 is not in the device's map", error.Message, StringComparison.Ordinal);
-        Assert.Contains("Remedy:", error.Message, StringComparison.Ordinal);
+        Assert.Contains("register map", error.Remedy, StringComparison.Ordinal);
         Assert.Equal("0,1", await QueryAsync(driver, "read holding 0 2")); // the connection goes on
     }
 

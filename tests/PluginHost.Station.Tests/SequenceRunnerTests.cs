@@ -194,13 +194,16 @@ public sealed class SequenceRunnerTests : IAsyncLifetime
         await using var loaded = code;
         var (values, parameterProblems) = ParameterBinder.Bind(sequence!, [], parameters);
         Assert.Empty(parameterProblems);
-        var drivers = new Dictionary<string, IEquipmentDriver>();
+        var drivers = new Dictionary<string, Instrument>();
         foreach (var slot in sequence!.Slots)
         {
-            var binding = bindings.Single(b => b.Slot == slot);
-            var driver = (catalog ?? _catalog).Create(binding.Driver);
-            await driver.ConnectAsync(new EquipmentEndpoint(binding.Address, binding.Port) { Options = binding.Options }, CancellationToken.None);
-            drivers[slot] = driver;
+            var instrument = (catalog ?? _catalog).Open(bindings.Single(b => b.Slot == slot));
+            if (instrument.Binding.Connect == ConnectionPolicy.Sequence)
+            {
+                await instrument.OpenAsync(CancellationToken.None);
+            }
+
+            drivers[slot] = instrument;
         }
 
         void Publish(string type, JsonObject body)

@@ -12,11 +12,16 @@ namespace PluginHost.Station.Worker.Drivers;
 /// contexts (the contracts shared with the worker, every other dependency private to the driver).
 /// A driver plugin is a folder under the drivers root with a <c>plugin.yaml</c> (name, assembly), whose
 /// <see cref="IPlugin"/> registers equipment drivers by name; only the plugins the bindings name are loaded.
+/// Assemblies are read into memory (McMaster's <c>LoadInMemory</c>): a rebuild may overwrite the files of
+/// a loaded driver without touching what runs, and the next execution takes the new build up
+/// (<see cref="DriverPlugins"/>). Unloading closes every instrument still open first.
 /// </summary>
 internal sealed class DriverCatalog : IAsyncDisposable
 {
-    private readonly List<(PluginLoader Loader, IPlugin Plugin)> _loaded = [];
+    private readonly List<(PluginLoader Loader, IPlugin Plugin, WeakReference Context)> _loaded = [];
     private readonly Dictionary<string, Func<IEquipmentDriver>> _factories = new(StringComparer.Ordinal);
+    private readonly HashSet<Instrument> _open = [];
+    private readonly List<string> _described = [];
 
     private DriverCatalog()
     {
@@ -60,7 +65,63 @@ internal sealed class DriverCatalog : IAsyncDisposable
         }
     }
 
-    public IEquipmentDriver Create(string driver) => _factories[driver]();
+    /// <summary>The driver plugins loaded, by name and version, for the record (<c>simulated 1.0.0, scpi 1.0.0</c>).</summary>
+    public string Describe() => string.Join(", ", _described);
+
+    /// <summary>A new instance of the binding's driver, as the slot's <see cref="Instrument"/> (not connected yet).</summary>
+    public Instrument Open(HardwareBinding binding)
+    {
+        ArgumentNullException.ThrowIfNull(binding);
+        var instrument = new Instrument(binding, _factories[binding.Driver](), Closed);
+        lock (_open)
+        {
+            _open.Add(instrument);
+        }
+
+        return instrument;
+    }
+
+    /// <summary>What the files under <paramref name="root"/> are now (names, sizes, times): a change means a driver was rebuilt or installed.</summary>
+    public static string Fingerprint(string root)
+    {
+        if (!Directory.Exists(root))
+        {
+            return "";
+        }
+
+        var hash = new HashCode();
+        foreach (var file in new DirectoryInfo(root).EnumerateFiles("*", SearchOption.AllDirectories).OrderBy(f => f.FullName, StringComparer.Ordinal))
+        {
+            hash.Add(file.FullName, StringComparer.Ordinal);
+            hash.Add(file.Length);
+            hash.Add(file.LastWriteTimeUtc.Ticks);
+        }
+
+        return hash.ToHashCode().ToString("x8", System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Closes what is open, unloads every driver plugin, and says whether their load contexts were collected (no leak).</summary>
+    public async Task<bool> UnloadAsync()
+    {
+        var contexts = _loaded.Select(l => l.Context).ToList();
+        await DisposeAsync().ConfigureAwait(false);
+        for (var i = 0; i < 20 && contexts.Any(c => c.IsAlive); i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            await Task.Yield();
+        }
+
+        return contexts.All(c => !c.IsAlive);
+    }
+
+    private void Closed(Instrument instrument)
+    {
+        lock (_open)
+        {
+            _open.Remove(instrument);
+        }
+    }
 
     /// <summary>Driver name → plugin folder: a folder declares one name per driver it registers, in plugin.yaml's <c>drivers: [...]</c>.</summary>
     private static Dictionary<string, string> FindPluginFolders(string root)
@@ -92,12 +153,14 @@ internal sealed class DriverCatalog : IAsyncDisposable
         try
         {
             var loader = PluginLoader.CreateFromAssemblyFile(assembly, isUnloadable: true,
-                sharedTypes: [typeof(IPlugin), typeof(IEquipmentDriver), typeof(IUnitDriver)]);
-            var type = loader.LoadDefaultAssembly().GetExportedTypes()
+                sharedTypes: [typeof(IPlugin), typeof(IEquipmentDriver), typeof(IUnitDriver)], config => config.LoadInMemory = true);
+            var main = loader.LoadDefaultAssembly();
+            var type = main.GetExportedTypes()
                 .SingleOrDefault(t => typeof(IPlugin).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false })
                 ?? throw new WorkerException("DRIVER_LOAD_FAILED", $"slot {binding.Slot}: {assembly} has no public IPlugin class");
             var plugin = (IPlugin)Activator.CreateInstance(type)!;
-            _loaded.Add((loader, plugin));
+            _described.Add($"{descriptor.Name} {descriptor.Version}");
+            _loaded.Add((loader, plugin, new WeakReference(System.Runtime.Loader.AssemblyLoadContext.GetLoadContext(main))));
             plugin.Configure(new Registrations(this, new PluginInfo(descriptor.Name, descriptor.Version, PluginHost.Contracts.ContractsVersion.Current, folder)));
         }
         catch (Exception ex) when (ex is not (WorkerException or OutOfMemoryException))
@@ -136,7 +199,25 @@ internal sealed class DriverCatalog : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var (loader, plugin) in _loaded)
+        Instrument[] open;
+        lock (_open)
+        {
+            open = [.. _open];
+        }
+
+        foreach (var instrument in open)
+        {
+            try
+            {
+                await instrument.DisposeAsync().ConfigureAwait(false); // its socket closed before its code goes
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                Console.Error.WriteLine($"slot {instrument.Slot} did not close cleanly: {ex.Message}");
+            }
+        }
+
+        foreach (var (loader, plugin, _) in _loaded)
         {
             try
             {

@@ -2,13 +2,14 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using PluginHost.Contracts.Equipment;
 using PluginHost.Station.Steps;
+using SlotInstrument = PluginHost.Station.Worker.Drivers.Instrument;
 
 namespace PluginHost.Station.Worker.Sequences;
 
 /// <summary>What one run of a C# step sees: the run's parameters, the connected instruments of the package's slots, a measurement record.</summary>
 internal sealed class CodeStepContext(
     IReadOnlyDictionary<string, JsonNode?> parameters,
-    IReadOnlyDictionary<string, IEquipmentDriver> drivers,
+    IReadOnlyDictionary<string, SlotInstrument> instruments,
     Sequence sequence,
     CancellationToken cancellation,
     Action<string> log) : IStepContext
@@ -19,9 +20,10 @@ internal sealed class CodeStepContext(
 
     public CancellationToken Cancellation { get; } = cancellation;
 
-    public IEquipmentDriver Instrument(string slot) => drivers.TryGetValue(slot, out var driver)
-        ? driver
-        : throw new EquipmentException("SLOT_NOT_BOUND", $"the package declares no hardware slot \"{slot}\" ({string.Join(", ", sequence.Slots)})");
+    public IEquipmentDriver Instrument(string slot) => instruments.TryGetValue(slot, out var instrument)
+        ? instrument
+        : throw new EquipmentException("SLOT_NOT_BOUND", $"the package declares no hardware slot \"{slot}\" ({string.Join(", ", sequence.Slots)})",
+            $"Declare the slot in sequence.yaml's hardware section, or use one it declares ({string.Join(", ", sequence.Slots)}).");
 
     public void Measure(string name, double value, string? units = null) => _measured.Add((name, value));
 

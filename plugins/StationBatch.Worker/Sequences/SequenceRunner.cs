@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json.Nodes;
 using PluginHost.Contracts.Equipment;
 using PluginHost.Station.Protocol;
+using PluginHost.Station.Worker.Drivers;
 
 namespace PluginHost.Station.Worker.Sequences;
 
@@ -9,11 +10,12 @@ namespace PluginHost.Station.Worker.Sequences;
 /// Runs one execution of a sequence: setup, main, then teardown — always, after a stop, a failure
 /// with <c>onFail: stop</c>, an error or a driver fault. A failing setup step skips main. Each step
 /// is STEP_START then STEP_COMPLETE; a failing step with <c>repeat: N</c> runs up to N more times;
-/// a step past its timeout is an ERROR. The verdict is the worst outcome of all steps.
+/// a step past its timeout is an ERROR. The verdict is the worst outcome of all steps. After every
+/// attempt of a step, the instruments of <c>connect: step</c> slots are let go.
 /// </summary>
 internal sealed class SequenceRunner(
     Sequence sequence,
-    IReadOnlyDictionary<string, IEquipmentDriver> drivers,
+    IReadOnlyDictionary<string, Instrument> instruments,
     IReadOnlyDictionary<string, JsonNode?> parameters,
     Action<string, JsonObject> publish,
     TimeProvider time,
@@ -88,6 +90,7 @@ internal sealed class SequenceRunner(
                 ["attempt"] = attempts,
             });
             attempt = await AttemptAsync(step).ConfigureAwait(false);
+            await StepEndedAsync(step).ConfigureAwait(false);
             if (attempt.Outcome is Outcome.Pass or Outcome.Skipped || i == step.Repeat)
             {
                 break;
@@ -125,7 +128,7 @@ internal sealed class SequenceRunner(
 
         if (attempt.Error is { } error)
         {
-            body["error"] = new JsonObject { ["code"] = error.Code, ["message"] = error.Message };
+            body["error"] = error.ToJson();
         }
 
         publish(MessageTypes.StepComplete, body);
@@ -163,7 +166,7 @@ internal sealed class SequenceRunner(
         }
         catch (EquipmentException ex)
         {
-            return new StepAttempt(Outcome.Error) { Error = new ProtocolError(ex.Code, $"slot {step.Slot}: {ex.Message}") };
+            return new StepAttempt(Outcome.Error) { Error = new ProtocolError(ex.Code, step.Slot is null ? ex.Message : $"slot {step.Slot}: {ex.Message}", ex.Remedy) };
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -174,7 +177,7 @@ internal sealed class SequenceRunner(
 
     private async Task<StepAttempt> CodeAsync(Step step, CancellationToken cancellationToken)
     {
-        var context = new CodeStepContext(parameters, drivers, sequence, cancellationToken, message => Log("info", $"{step.Name}: {message}"));
+        var context = new CodeStepContext(parameters, instruments, sequence, cancellationToken, message => Log("info", $"{step.Name}: {message}"));
         var verdict = await (code ?? PackageCode.None).InvokeAsync(step.Command!, context).WaitAsync(cancellationToken).ConfigureAwait(false);
         if (verdict == Steps.StepVerdict.Skip)
         {
@@ -196,7 +199,24 @@ internal sealed class SequenceRunner(
         return new StepAttempt(outcome) { Value = value, Marginal = judged.Marginal };
     }
 
-    private IEquipmentDriver Driver(Step step) => drivers[step.Slot!];
+    private Instrument Driver(Step step) => instruments[step.Slot!];
+
+    /// <summary>A step's instruments of <c>connect: step</c> slots disconnect; a failure to do so is logged, never the step's outcome.</summary>
+    private async Task StepEndedAsync(Step step)
+    {
+        foreach (var instrument in instruments.Values)
+        {
+            using var deadline = new CancellationTokenSource(instrument.Binding.Timeout, time);
+            try
+            {
+                await instrument.StepEndedAsync(deadline.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                Log("warning", $"slot {instrument.Slot} did not disconnect after step \"{step.Name}\": {ex.Message}");
+            }
+        }
+    }
 
     private string Command(Step step) => Placeholders.Resolve(step.Command!, parameters);
 
