@@ -14,7 +14,7 @@ namespace PluginHost.Drivers.Simulated;
 /// <item><c>fault</c>, what a real instrument does wrong, for tests: <c>refuse</c> (nothing listens:
 /// connect fails), <c>timeout</c> (no answer: every command fails after the endpoint's timeout),
 /// <c>error-after=N</c> (commands after the first N answer with the instrument's own error -310),
-/// <c>disconnect-after=N</c> (the instrument drops the connection at command N+1: that command and every
+/// <c>disconnect-after=N</c> (the instrument drops each connection after N commands: command N+1 and every
 /// later one fail until it is connected again, which works).</item>
 /// <item><c>checkErrors: false</c>: errors stay in the queue for <c>SYST:ERR?</c> / <see cref="ReadErrorsAsync"/>
 /// instead of failing the command, as with the SCPI driver.</item>
@@ -65,7 +65,7 @@ internal sealed class SimulatedInstrument(SimulatedInstrument.Model model) : IEq
         _disconnectAfter = Count(fault, "disconnect-after=");
         _checkErrors = Option("checkErrors") is not ("false" or "0" or "no");
         _timeout = endpoint.Timeout;
-        _dropped = false;
+        (_dropped, _commands) = (false, 0);
         _seed = int.TryParse(Option("seed"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var seed) ? seed : 1;
         _noise = double.TryParse(Option("noise"), NumberStyles.Float, CultureInfo.InvariantCulture, out var noise) ? noise : 0.002;
         foreach (var pair in (Option("rails") ?? "3V3=3.30,5V0=5.00").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))

@@ -31,6 +31,15 @@ internal sealed class FakeScpiInstrument : IAsyncDisposable
     /// <summary>Every message received, in order, for the tests to check what the driver sent.</summary>
     public List<string> Received { get; } = [];
 
+    private int _connections;
+    private int _open;
+
+    /// <summary>Connections accepted so far.</summary>
+    public int Connections => Volatile.Read(ref _connections);
+
+    /// <summary>Connections open now (the driver has not closed them).</summary>
+    public int Open => Volatile.Read(ref _open);
+
     private async Task ServeAsync()
     {
         while (!_stop.IsCancellationRequested)
@@ -45,7 +54,19 @@ internal sealed class FakeScpiInstrument : IAsyncDisposable
                 return;
             }
 
-            _ = Task.Run(() => SessionAsync(client));
+            Interlocked.Increment(ref _connections);
+            Interlocked.Increment(ref _open);
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    await SessionAsync(client);
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref _open);
+                }
+            });
         }
     }
 

@@ -183,6 +183,85 @@ public sealed class SequenceRunnerTests : IAsyncLifetime
         Assert.Contains("(it has broken_instrument, optional, ripple, serial_known)", problem, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("step", 3)]
+    [InlineData("sequence", 1)]
+    public async Task A_slot_connects_once_per_execution_or_once_for_each_step_that_uses_it(string connect, int connections)
+    {
+        var policy = connect == "step" ? ConnectionPolicy.Step : ConnectionPolicy.Sequence;
+        await using var instrument = new FakeScpiInstrument();
+        HardwareBinding[] bindings = [new("meter", "scpi-tcp", "127.0.0.1", instrument.Port, new Dictionary<string, string>()) { Connect = policy }];
+        await using var scpi = DriverCatalog.Load(StationPaths.Drivers, bindings);
+        _dir.Write("sequence.yaml", """
+            name: shared-meter
+            hardware: { meter: {} }
+            main:
+              - name: v1
+                measure: { slot: meter, command: "MEAS:VOLT?", validator: { in_range: { min: 1, max: 2 } } }
+              - { name: pause, wait: 1ms }
+              - name: v2
+                measure: { slot: meter, command: "MEAS:VOLT?", validator: { in_range: { min: 1, max: 2 } } }
+              - name: set
+                write: { slot: meter, command: "VOLT 3" }
+            """);
+
+        var result = await RunAsync(_dir.Path, bindings, scpi);
+
+        Assert.Equal(Outcome.Pass, result.Verdict);
+        Assert.Equal(connections, instrument.Connections);
+        if (policy == ConnectionPolicy.Step)
+        {
+            await Eventually.TrueAsync(() => instrument.Open == 0, TimeSpan.FromSeconds(10), "every step's connection closed when the step ended");
+        }
+        else
+        {
+            Assert.Equal(1, instrument.Open); // still open: the worker closes it after teardown
+        }
+    }
+
+    [Fact]
+    public async Task An_instrument_that_drops_the_connection_fails_that_step_with_its_code_and_remedy_and_the_next_step_connects_again()
+    {
+        HardwareBinding[] bindings = [Bindings[1] with { Options = new Dictionary<string, string> { ["fault"] = "disconnect-after=2" } }];
+        _dir.Write("sequence.yaml", """
+            name: flaky-cable
+            hardware: { dmm: {} }
+            main:
+              - { name: r1, measure: { slot: dmm, command: "MEAS:VOLT:DC? 3V3", validator: { in_range: { min: 3, max: 3.6 } } } }
+              - { name: r2, measure: { slot: dmm, command: "MEAS:VOLT:DC? 3V3", validator: { in_range: { min: 3, max: 3.6 } } } }
+              - { name: r3, measure: { slot: dmm, command: "MEAS:VOLT:DC? 3V3", validator: { in_range: { min: 3, max: 3.6 } } } }
+              - { name: r4, measure: { slot: dmm, command: "MEAS:VOLT:DC? 3V3", validator: { in_range: { min: 3, max: 3.6 } } } }
+            """);
+
+        var result = await RunAsync(_dir.Path, bindings);
+
+        Assert.Equal(Outcome.Error, result.Verdict);
+        Assert.Equal(["PASS", "PASS", "ERROR", "PASS"], Completed().Select(c => c["outcome"]!.GetValue<string>()));
+        var dropped = Completed()[2]["error"]!;
+        Assert.Equal(EquipmentCodes.Disconnected, dropped["code"]!.GetValue<string>());
+        Assert.StartsWith("slot dmm: the simulated DMM dropped the connection", dropped["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(EquipmentCodes.RemedyFor(EquipmentCodes.Disconnected), dropped["remedy"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task An_instruments_own_error_reaches_the_step_with_the_remedy_for_its_class()
+    {
+        HardwareBinding[] bindings = [Bindings[1] with { Options = new Dictionary<string, string> { ["fault"] = "error-after=1" } }];
+        _dir.Write("sequence.yaml", """
+            name: failing-dmm
+            hardware: { dmm: {} }
+            main:
+              - { name: ok, query: { slot: dmm, command: "*IDN?" } }
+              - { name: broken, query: { slot: dmm, command: "*IDN?" } }
+            """);
+
+        await RunAsync(_dir.Path, bindings);
+
+        var error = Completed()[1]["error"]!;
+        Assert.Equal("SCPI_ERROR -310", error["code"]!.GetValue<string>());
+        Assert.Contains("fault of its own", error["remedy"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
     private static string CSharpPackage { get; } = Path.Combine(RepositoryLayout.Root, "artifacts", "test-packages", "csharp-steps");
 
     private async Task<SequenceResult> RunAsync(string package, HardwareBinding[] bindings, DriverCatalog? catalog = null, CancellationToken stop = default, JsonObject? parameters = null)

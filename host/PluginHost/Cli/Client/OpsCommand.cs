@@ -7,8 +7,8 @@ using Spectre.Console;
 namespace PluginHost.Cli.Client;
 
 /// <summary>
-/// <c>pluginhost ops NAME</c> lists what a unit's plugin offers; <c>pluginhost ops NAME OP key=value…</c>
-/// (or <c>--args '{json}'</c>) runs one, each value typed by the operation's declared parameters.
+/// <c>pluginhost ops NAME</c> lists what a unit's plugin offers; <c>pluginhost ops NAME OP key=value…</c>,
+/// <c>--key value…</c> (or <c>--args '{json}'</c>) runs one, each value typed by the operation's declared parameters.
 /// Long-running operations show a progress bar fed by the unit's events. Exit 1 when the operation fails.
 /// </summary>
 internal static class OpsCommand
@@ -17,9 +17,11 @@ internal static class OpsCommand
     {
         var name = new Argument<string>("name") { Description = "The unit." };
         var op = new Argument<string?>("operation") { Description = "The operation to run; lists them when omitted.", Arity = ArgumentArity.ZeroOrOne };
-        var pairs = new Argument<string[]>("arguments") { Description = "key=value arguments.", Arity = ArgumentArity.ZeroOrMore };
+        var pairs = new Argument<string[]>("arguments") { Description = "The operation's arguments: key=value, or --key value.", Arity = ArgumentArity.ZeroOrMore };
         var json = new Option<string?>("--args") { Description = "The arguments as one JSON object (instead of key=value)." };
+        // An operation's own parameters are not options of this command: "--slot dmm" is an argument pair.
         var command = new Command("ops", "List or run a unit's plugin operations.") { name, op, pairs, json, ClientCommand.Json };
+        command.TreatUnmatchedTokensAsErrors = false;
         ClientCommand.SetAction(command, async (parse, client, cancellationToken) =>
         {
             var unit = parse.GetValue(name)!;
@@ -32,7 +34,7 @@ internal static class OpsCommand
             }
 
             var declared = offered.EnumerateArray().FirstOrDefault(o => o.GetProperty("name").GetString() == operation);
-            var arguments = parse.GetValue(json) is { } text ? ParseJson(text) : FromPairs(parse.GetValue(pairs) ?? [], declared);
+            var arguments = parse.GetValue(json) is { } text ? ParseJson(text) : FromPairs([.. parse.GetValue(pairs) ?? [], .. parse.UnmatchedTokens], declared);
             var longRunning = declared.ValueKind == JsonValueKind.Object && declared.GetProperty("longRunning").GetBoolean();
             Task<JsonElement> Run() => client.PostAsync($"{path}/{ClientCommand.Path(operation)}", arguments, cancellationToken);
             var answer = longRunning && !parse.GetValue(ClientCommand.Json)
@@ -92,9 +94,34 @@ internal static class OpsCommand
         }
     }
 
-    /// <summary>key=value pairs, each value typed as its declared parameter says (unknown keys are left as text for the host to refuse).</summary>
-    private static JsonElement FromPairs(string[] pairs, JsonElement declared)
+    /// <summary>key=value pairs (or <c>--key value</c>, <c>--key=value</c>), each value typed as its declared parameter says (unknown keys are left as text for the host to refuse).</summary>
+    private static JsonElement FromPairs(string[] tokens, JsonElement declared)
     {
+        var pairs = new List<string>();
+        for (var i = 0; i < tokens.Length; i++)
+        {
+            if (tokens[i].StartsWith("--", StringComparison.Ordinal) && tokens[i].Length > 2)
+            {
+                var option = tokens[i][2..];
+                if (option.Contains('=', StringComparison.Ordinal))
+                {
+                    pairs.Add(option);
+                }
+                else if (i + 1 < tokens.Length)
+                {
+                    pairs.Add($"{option}={tokens[++i]}");
+                }
+                else
+                {
+                    throw new ClientFailure(ExitCodes.Usage, "INVALID_ARGUMENTS", $"--{option} has no value", $"Give it one: --{option} VALUE (or {option}=VALUE).");
+                }
+            }
+            else
+            {
+                pairs.Add(tokens[i]);
+            }
+        }
+
         var types = declared.ValueKind == JsonValueKind.Object
             ? declared.GetProperty("parameters").EnumerateArray().ToDictionary(p => p.GetProperty("name").GetString()!, p => p.GetProperty("type").GetString()!, StringComparer.Ordinal)
             : [];
