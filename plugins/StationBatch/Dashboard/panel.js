@@ -51,9 +51,11 @@ export function mount(container, host) {
   function stepRow(p) {
     const m = p.measurement;
     const measured = m ? `${m.name} = ${m.value}${m.units ? " " + m.units : ""}${m.marginal ? " (marginal)" : ""}` : (p.error ? `${p.error.code}: ${p.error.message}` : "");
+    // An instrument's error says what to do about it, as the CLI and the API do.
+    const cell = host.el("td", { textContent: measured }, ...(p.error?.remedy ? [host.el("div", { class: "remedy", textContent: p.error.remedy })] : []));
     return host.el("tr", { "data-step": p.step, "data-outcome": p.outcome },
       host.el("td", { textContent: p.step }), host.el("td", { textContent: p.outcome, class: p.outcome.toLowerCase() }),
-      host.el("td", { textContent: measured }), host.el("td", { textContent: m?.limits ?? "" }));
+      cell, host.el("td", { textContent: m?.limits ?? "" }));
   }
 
   refresh();
@@ -64,7 +66,7 @@ export function mount(container, host) {
       if (p.execution) follow(p.execution);
       if (e.kind === "station_step_complete") steps.append(stepRow(p));
       else if (e.kind === "station_sequence_complete") { verdict.textContent = `execution ${p.execution}: ${p.verdict}${p.stopped ? " (stopped)" : ""}`; refresh(); }
-      else if (e.kind === "station_sequence_error" || e.kind === "station_sequence_aborted") { verdict.textContent = `execution ${p.execution}: ${e.summary ?? e.kind}`; refresh(); }
+      else if (e.kind === "station_sequence_error" || e.kind === "station_sequence_aborted") { verdict.textContent = `execution ${p.execution}: ${e.summary ?? e.kind}${p.remedy ? " — " + p.remedy : ""}`; refresh(); }
     },
   };
 }

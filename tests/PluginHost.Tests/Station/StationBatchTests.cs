@@ -166,7 +166,43 @@ public sealed class StationBatchTests : IAsyncLifetime
         Assert.Empty(_host.Events("plugin_unload_leak"));
     }
 
-    private void WriteBatch(string name, string package, string? plugins = null)
+    [Fact]
+    public async Task A_rebuilt_driver_is_used_by_the_next_run_while_the_worker_runs_on_and_manual_control_answers_from_the_cli()
+    {
+        var drivers = _host.Dir.Combine("drivers");
+        RepositoryLayout.CopyDirectory(Path.Combine(Drivers, "simulated"), Path.Combine(drivers, "simulated"));
+        RepositoryLayout.CopyDirectory(Path.Combine(RepositoryLayout.Root, "artifacts", "test-plugins", "edition-driver-v1"), Path.Combine(drivers, "edition"));
+        var package = _host.Dir.Combine("packages", "edition");
+        Directory.CreateDirectory(package);
+        File.WriteAllText(Path.Combine(package, "sequence.yaml"), "name: edition\nhardware: { ed: {} }\nmain:\n  - { name: which, query: { slot: ed, command: \"EDITION?\" } }\n");
+        WriteBatch("line1", package, drivers: drivers, extraHardware: "ed: { driver: test-edition, connect: step }");
+        var host = _host.Start();
+        var pid = (await WaitReadyAsync("line1", host)).GetProperty("pid").GetInt32();
+        string[] cli = ["--url", $"http://127.0.0.1:{_host.Port}"];
+
+        var first = await WaitForEndAsync("line1", await StartSequenceAsync("line1", new { }), host);
+        RepositoryLayout.CopyDirectory(Path.Combine(RepositoryLayout.Root, "artifacts", "test-plugins", "edition-driver-v2"), Path.Combine(drivers, "edition")); // the rebuild
+        var second = await WaitForEndAsync("line1", await StartSequenceAsync("line1", new { }), host);
+        var (readCode, read) = await HostProcess.RunAsync(_host.Dir.Path, ["ops", "line1", "manual", "--slot", "dmm", "--command", "MEAS:VOLT:DC? 5V0", .. cli]);
+        var (typoCode, typo) = await HostProcess.RunAsync(_host.Dir.Path, ["ops", "line1", "manual", "--slot", "dmm", "--command", "MEAS:VOLTS?", .. cli]);
+
+        Assert.Equal("1", Reply(first, "which"));
+        Assert.Equal("2", Reply(second, "which"));
+        Assert.Contains(second, r => r.GetProperty("type").GetString() == "LOG"
+            && r.GetProperty("body").GetProperty("message").GetString()!.StartsWith($"equipment drivers changed under {drivers}: loaded anew", StringComparison.Ordinal));
+        Assert.Equal((pid, 0), (_host.Unit("line1")!.Value.GetProperty("pid").GetInt32(), _host.Unit("line1")!.Value.GetProperty("restarts").GetInt32()));
+        Assert.True(readCode == 0, read);
+        Assert.Matches(@"""reply"":\s*""\+5\.1\d+E\+00""", read);
+        Assert.Equal(1, typoCode);
+        Assert.Contains("SCPI_ERROR -113", typo, StringComparison.Ordinal);
+        Assert.Contains("did not understand the command", typo, StringComparison.Ordinal); // the remedy for its class
+    }
+
+    private static string Reply(JsonElement[] records, string step) =>
+        records.Single(r => r.GetProperty("type").GetString() == "STEP_COMPLETE" && r.GetProperty("body").GetProperty("step").GetString() == step)
+            .GetProperty("body").GetProperty("reply").GetString()!;
+
+    private void WriteBatch(string name, string package, string? plugins = null, string? drivers = null, string extraHardware = "")
     {
         _host.WriteHostYaml(plugins);
         _host.Dir.Write($"manifests/{name}.yaml", $"""
@@ -175,12 +211,13 @@ public sealed class StationBatchTests : IAsyncLifetime
             name: {name}
             spec:
               sequence: {package}
-              drivers: {Drivers}
+              drivers: {drivers ?? Drivers}
               worker: {Worker}
               heartbeat: 300ms
               hardware:
                 psu: {"{"} driver: sim-psu, options: {"{"} seed: "7" {"}"} {"}"}
                 dmm: {"{"} driver: sim-dmm, options: {"{"} seed: "7", rails: "3V3=3.30,5V0=5.19,1V8=1.93" {"}"} {"}"}
+                {extraHardware}
             """);
     }
 

@@ -49,7 +49,7 @@ internal static class OpsCommand
             AnsiConsole.MarkupLine($"[green]{Markup.Escape(operation)}[/]: {Markup.Escape(UnitView.Text(answer, "message"))}");
             if (answer.TryGetProperty("data", out var data) && data.ValueKind is not (JsonValueKind.Null or JsonValueKind.Undefined))
             {
-                Console.WriteLine(data.GetRawText());
+                Console.WriteLine(Readable(data));
             }
 
             return ExitCodes.Ok;
@@ -80,6 +80,18 @@ internal static class OpsCommand
         }
 
         AnsiConsole.Write(table);
+    }
+
+    /// <summary>An operation's data for a person: indented, and "+5.0E+00" as it is rather than escaped ("\u002B5.0E\u002B00").</summary>
+    private static string Readable(JsonElement data)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            data.WriteTo(writer);
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
     }
 
     private static JsonElement ParseJson(string text)
