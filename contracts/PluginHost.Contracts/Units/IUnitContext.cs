@@ -26,6 +26,13 @@ public interface IUnitContext
     /// <summary>A directory private to this unit that survives restarts (caches, state files).</summary>
     string DataDirectory { get; }
 
+    /// <summary>
+    /// (since 1.6) A directory shared by every unit of this kind, that survives restarts and
+    /// reloads: for what a plugin keeps across its units (a station's results database). Created
+    /// by the host, private to it (0700), like <see cref="DataDirectory"/>.
+    /// </summary>
+    string KindDataDirectory => Path.Combine(DataDirectory, "..", "..", "kinds", Kind);
+
     /// <summary>Every timeout and delay goes through this clock so tests can advance it.</summary>
     TimeProvider Time { get; }
 

@@ -3,6 +3,7 @@ using PluginHost.Contracts.Events;
 using PluginHost.Contracts.Specs;
 using PluginHost.Contracts.Units;
 using PluginHost.Core.Manifests;
+using PluginHost.Core.Storage;
 
 namespace PluginHost.Core.Units;
 
@@ -10,6 +11,7 @@ namespace PluginHost.Core.Units;
 internal sealed class UnitContext(
     UnitManifest manifest,
     string dataDirectory,
+    string kindDataDirectory,
     TimeProvider time,
     ILogger logger,
     IEventPublisher events,
@@ -29,6 +31,16 @@ internal sealed class UnitContext(
     public IReadOnlyDictionary<string, int> Ports { get; set; } = new Dictionary<string, int>();
 
     public string DataDirectory => dataDirectory;
+
+    /// <summary>Made (0700) the first time a plugin asks for it: most kinds never do.</summary>
+    public string KindDataDirectory
+    {
+        get
+        {
+            PrivateFiles.CreateFolder(kindDataDirectory);
+            return kindDataDirectory;
+        }
+    }
 
     public TimeProvider Time => time;
 
