@@ -17,6 +17,9 @@ public static class MessageTypes
     // worker -> master.
     public const string Reply = "REPLY";
     public const string Heartbeat = "HEARTBEAT";
+
+    /// <summary>An execution's first event: the sequence, its version and the parameters it runs with.</summary>
+    public const string SequenceStart = "SEQUENCE_START";
     public const string StepStart = "STEP_START";
     public const string StepComplete = "STEP_COMPLETE";
     public const string Log = "LOG";
@@ -34,7 +37,7 @@ public static class MessageTypes
     /// <summary>Events of an execution: numbered, acknowledged, resent until acknowledged.</summary>
     public static readonly IReadOnlySet<string> ExecutionEvents = new HashSet<string>(StringComparer.Ordinal)
     {
-        StepStart, StepComplete, Log, SequenceComplete, SequenceError,
+        SequenceStart, StepStart, StepComplete, Log, SequenceComplete, SequenceError,
     };
 
     public static readonly IReadOnlySet<string> ToWorker = new HashSet<string>(Commands.Append(Ack).Append(Hello), StringComparer.Ordinal);

@@ -129,6 +129,12 @@ internal sealed partial class BatchWorker(WorkerSettings settings, MasterLink li
         var instruments = new Dictionary<string, Instrument>(StringComparer.Ordinal);
         try
         {
+            Publish(MessageTypes.SequenceStart, new JsonObject
+            {
+                ["sequence"] = execution.Sequence.Name,
+                ["version"] = execution.Sequence.Version,
+                ["parameters"] = new JsonObject(parameters.Select(p => KeyValuePair.Create(p.Key, p.Value?.DeepClone()))),
+            });
             if (reloaded is not null)
             {
                 Publish(MessageTypes.Log, new JsonObject { ["level"] = "info", ["message"] = reloaded });

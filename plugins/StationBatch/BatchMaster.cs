@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using NetMQ;
 using NetMQ.Sockets;
 using PluginHost.Contracts.Events;
+using PluginHost.Plugins.StationBatch.Results;
 using PluginHost.Station.Protocol;
 
 namespace PluginHost.Plugins.StationBatch;
@@ -38,20 +39,35 @@ internal sealed partial class BatchMaster : IAsyncDisposable
     private bool _helloSent;
 
     /// <param name="session">The worker's session (docs/station.md): only the peer with identity BATCH/SESSION is this batch's worker.</param>
-    public BatchMaster(string batch, string session, int port, string dataDirectory, IEventPublisher events, ILogger logger, TimeProvider time)
+    /// <param name="results">The station's results database (shared by its batches).</param>
+    /// <param name="dataDirectory">The unit's own folder: records of a part-1 master (<c>executions/*.jsonl</c>) are moved into the database from there.</param>
+    public BatchMaster(string batch, string session, int port, string results, string station, string dataDirectory, IEventPublisher events, ILogger logger, TimeProvider time)
     {
         (_batch, Session, _port, _events, _logger, _time) = (batch, session, port, events, logger, time);
         Started = time.GetUtcNow();
         _identity = Encoding.UTF8.GetBytes($"{batch}/{session}");
-        _records = new ExecutionRecords(Path.Combine(dataDirectory, "executions"));
+        try
+        {
+            _records = new ExecutionRecords(results, station, batch, time);
+            _records.ImportJsonLines(Path.Combine(dataDirectory, "executions"));
+        }
+        catch
+        {
+            _records?.Dispose();
+            _socket.Dispose();
+            _work.Dispose();
+            throw;
+        }
+
         _socket.Options.RouterMandatory = true; // a command to a worker that is not connected fails at once, not silently
         _socket.Options.Linger = TimeSpan.Zero;
-        _socket.ReceiveReady += (_, _) => ReceiveBurst();
+        // The poller thread runs in the host: nothing the plugin does on it may end the host.
+        _socket.ReceiveReady += (_, _) => Contained("taking the worker's messages", ReceiveBurst);
         _work.ReceiveReady += (_, e) =>
         {
             while (e.Queue.TryDequeue(out var action, TimeSpan.Zero))
             {
-                action();
+                Contained("a queued action", action);
             }
         };
         _poller = [_socket, _work];
@@ -182,7 +198,7 @@ internal sealed partial class BatchMaster : IAsyncDisposable
         {
             _records.Commit();
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or SqliteFailure)
         {
             // Not recorded, so not acknowledged: the worker keeps the events and sends them again.
             LogRecordFailed(_batch, string.Join(", ", answered.Keys), ex.Message);
@@ -269,6 +285,19 @@ internal sealed partial class BatchMaster : IAsyncDisposable
         }
     }
 
+    /// <summary>Runs <paramref name="work"/>; a failure is logged with the batch, and what was not recorded is not acknowledged (the worker sends it again).</summary>
+    private void Contained(string what, Action work)
+    {
+        try
+        {
+            work();
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogFault(_batch, what, ex.GetType().Name, ex.Message);
+        }
+    }
+
     private void Publish(string type, string execution, long seq, JsonObject? body)
     {
         var payload = body?.DeepClone() as JsonObject ?? [];
@@ -305,6 +334,7 @@ internal sealed partial class BatchMaster : IAsyncDisposable
         _poller.Dispose();
         _socket.Dispose();
         _work.Dispose();
+        _records.Dispose(); // after the poller, its only user, has stopped
         foreach (var waiter in _pending.Values)
         {
             waiter.TrySetResult(Envelope.Failed(_batch, null, new ProtocolError("MASTER_STOPPED", "the master stopped (plugin reload or host stop)")));
@@ -321,6 +351,9 @@ internal sealed partial class BatchMaster : IAsyncDisposable
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "batch {Batch}: refused a peer that is not this batch's worker (identity {Identity}; frame: {Preview})")]
     private partial void LogStranger(string batch, string identity, string preview);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Error, Message = "batch {Batch}: the master failed at {What}: {Type}: {Reason}; nothing unrecorded was acknowledged, and the master goes on")]
+    private partial void LogFault(string batch, string what, string type, string reason);
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Error, Message = "batch {Batch}: an event of execution {Execution} could not be recorded ({Reason}); the worker will send it again")]
     private partial void LogRecordFailed(string batch, string execution, string reason);

@@ -7,6 +7,7 @@ namespace PluginHost.Plugins.StationBatch;
 /// <code>
 /// spec:
 ///   batch: line1-slot1          # the batch id (default: the unit's name)
+///   station: line1              # the station's id on every result row (default: the machine's name)
 ///   name: Line 1, slot 1
 ///   sequence: ./sequences/pcb-power   # the sequence package folder; relative to the manifest's folder
 ///   hardware:                   # slot -> equipment driver
@@ -29,6 +30,9 @@ internal sealed record BatchSpec(
     string? Worker,
     TimeSpan Heartbeat)
 {
+    /// <summary>The station's id on every result row (<c>spec.station</c>), so that a fleet's results stay apart in one central database.</summary>
+    public string Station { get; init; } = Environment.MachineName;
+
     /// <summary>Where `dotnet build` puts driver plugins, seen from the repository's manifests/ folder.</summary>
     public const string DefaultDrivers = "../artifacts/drivers";
 
@@ -83,7 +87,10 @@ internal sealed record BatchSpec(
         }
 
         var spec = new BatchSpec(batch, reader.String("name") ?? batch ?? "", sequence, hardware, parameters, reader.String("drivers"), reader.String("worker"),
-            reader.Duration("heartbeat", TimeSpan.FromMilliseconds(100)) ?? TimeSpan.FromSeconds(1));
+            reader.Duration("heartbeat", TimeSpan.FromMilliseconds(100)) ?? TimeSpan.FromSeconds(1))
+        {
+            Station = reader.String("station") is { Length: > 0 } station ? station : Environment.MachineName,
+        };
         reader.RejectUnknownKeys();
         return (spec, reader.Problems);
     }

@@ -7,6 +7,7 @@ using PluginHost.Contracts.Operations;
 using PluginHost.Contracts.Specs;
 using PluginHost.Contracts.Supervision;
 using PluginHost.Contracts.Units;
+using PluginHost.Plugins.StationBatch.Results;
 using PluginHost.Station.Protocol;
 
 namespace PluginHost.Plugins.StationBatch;
@@ -200,8 +201,21 @@ internal sealed partial class StationBatchDriver : IUnitDriver, IAsyncDisposable
             existing.DisposeAsync().AsTask().GetAwaiter().GetResult();
         }
 
-        return _masters.GetOrAdd(context.UnitName, _ => new BatchMaster(batch, session, port, context.DataDirectory, context.Events, context.Logger, context.Time));
+        var results = ResultsPath(context);
+        try
+        {
+            return _masters.GetOrAdd(context.UnitName, _ => new BatchMaster(batch, session, port, results, BatchSpec.Read(context.Spec).Spec.Station,
+                context.DataDirectory, context.Events, context.Logger, context.Time));
+        }
+        catch (Exception ex) when (ex is SqliteFailure or IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            throw new UnitErrorException(new UnitError("RESULTS_UNAVAILABLE", $"The station's results database {results} cannot be opened: {ex.Message}",
+                "Check that the data folder is writable and has room; a database of a newer plugin needs that plugin (docs/station.md, \"Results\")."));
+        }
     }
+
+    /// <summary>One results database per station: the host's folder for this kind, shared by every batch.</summary>
+    internal static string ResultsPath(IUnitContext context) => Path.Combine(context.KindDataDirectory, "results.db");
 
     private static string NewSession() => Convert.ToHexString(RandomNumberGenerator.GetBytes(8)).ToLowerInvariant();
 

@@ -25,7 +25,7 @@ public sealed class MasterConformanceTests : IDisposable
         const int Events = 25;
         var published = new RecordingPublisher();
         var port = StationPaths.FreePort();
-        await using var master = new BatchMaster("py2", "s3ss10n", port, _dir.Path, published, NullLogger.Instance, TimeProvider.System);
+        await using var master = new BatchMaster("py2", "s3ss10n", port, _dir.Combine("results.db"), "st1", _dir.Path, published, NullLogger.Instance, TimeProvider.System);
         await master.Bound.WaitAsync(TimeSpan.FromSeconds(10));
 
         var info = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };

@@ -117,6 +117,46 @@ public sealed class StationBatchTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Repeated_kill_9_of_the_host_mid_sequence_leaves_every_result_row_and_sync_row_exactly_once()
+    {
+        WriteBatch("line1", SlowPackage(steps: 60, wait: "100ms"));
+        var host = _host.Start();
+        await WaitReadyAsync("line1", host);
+        var execution = await StartSequenceAsync("line1", new { });
+        for (var kill = 1; kill <= 3; kill++)
+        {
+            var steps = 8 * kill;
+            await Eventually.TrueAsync(() => Records("line1", execution).Count(r => r.GetProperty("type").GetString() == "STEP_COMPLETE") >= steps, Deadline, $"{steps} steps before kill {kill}");
+            host.Crash(); // in the middle of the group commits: the worker sends what was not acknowledged again
+            await host.WaitForExitAsync(Deadline);
+            host = _host.Start();
+            await WaitReadyAsync("line1", host);
+        }
+
+        var records = await WaitForEndAsync("line1", execution, host);
+        host.Terminate();
+        await host.WaitForExitAsync(Deadline);
+
+        using var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_host.Dir.Combine("data", "kinds", "station-batch", "results.db")};Mode=ReadOnly;Pooling=False");
+        db.Open();
+        long Count(string sql)
+        {
+            using var command = db.CreateCommand();
+            command.CommandText = sql;
+            return (long)command.ExecuteScalar()!;
+        }
+
+        string[] expected = [.. Enumerable.Range(1, 60).Select(i => $"w{i}"), "power_off"];
+        Assert.Equal(expected, StepsCompleted(records));
+        Assert.Equal(records.Length, Count("SELECT COUNT(*) FROM events"));
+        Assert.Equal(records.Length, Count("SELECT MAX(seq) FROM events"));
+        Assert.Equal(expected.Length, Count("SELECT COUNT(*) FROM step_results"));
+        Assert.Equal(expected.Length, Count("SELECT COUNT(DISTINCT step_name) FROM step_results"));
+        Assert.Equal(expected.Length + 2, Count("SELECT COUNT(*) FROM sync_queue")); // each step, the execution's create and its update
+        Assert.Equal(1, Count("SELECT COUNT(*) FROM execution_results WHERE status = 'completed' AND verdict = 'PASS'"));
+    }
+
+    [Fact]
     public async Task Kill_9_of_one_worker_aborts_its_execution_and_restarts_it_while_the_other_batch_runs_on()
     {
         WriteBatch("line1", SlowPackage(steps: 30, wait: "100ms"));

@@ -1,0 +1,139 @@
+namespace PluginHost.Plugins.StationBatch.Results;
+
+/// <summary>
+/// The station's results database: one SQLite file per station (<c>DATA/kinds/station-batch/results.db</c>),
+/// shared by its batches, in WAL mode (readers never wait for the masters' writes), schema versioned
+/// by <c>PRAGMA user_version</c> and migrated forward in one transaction when opened. The seed's four
+/// tables (<c>execution_results</c>, <c>step_results</c>, <c>logs</c>, <c>sync_queue</c>) hold what a
+/// results user asks for; <c>events</c> is the master's exact record of every event it acknowledged.
+/// </summary>
+internal static class ResultsDatabase
+{
+    /// <summary>The schema, one entry per version: never edit one that has shipped, add the next.</summary>
+    private static readonly string[] Migrations =
+    [
+        """
+        CREATE TABLE events (
+            execution_id TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            type TEXT NOT NULL,
+            at TEXT NOT NULL,
+            body TEXT,
+            PRIMARY KEY (execution_id, seq)
+        ) WITHOUT ROWID;
+        CREATE TABLE execution_results (
+            id TEXT PRIMARY KEY,
+            station_id TEXT NOT NULL,
+            batch_id TEXT NOT NULL,
+            sequence_name TEXT,
+            sequence_version TEXT,
+            dut_serial TEXT,
+            started_at TEXT NOT NULL,
+            completed_at TEXT,
+            status TEXT NOT NULL,
+            verdict TEXT,
+            parameters TEXT,
+            result TEXT,
+            error_code TEXT,
+            error_message TEXT,
+            synced_at TEXT,
+            created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP
+        );
+        CREATE INDEX execution_results_batch ON execution_results (batch_id, started_at);
+        CREATE INDEX execution_results_serial ON execution_results (dut_serial);
+        CREATE INDEX execution_results_status ON execution_results (status);
+        CREATE TABLE step_results (
+            id TEXT PRIMARY KEY,
+            execution_id TEXT NOT NULL REFERENCES execution_results (id),
+            step_group TEXT NOT NULL,
+            step_index INTEGER NOT NULL,
+            step_name TEXT NOT NULL,
+            attempts INTEGER NOT NULL,
+            started_at TEXT NOT NULL,
+            completed_at TEXT NOT NULL,
+            duration_ms REAL NOT NULL,
+            status TEXT NOT NULL,
+            measurement_name TEXT,
+            measurement_value REAL,
+            measurement_text TEXT,
+            units TEXT,
+            limits TEXT,
+            marginal INTEGER,
+            error_code TEXT,
+            error_message TEXT,
+            reply TEXT,
+            result TEXT
+        );
+        CREATE INDEX step_results_execution ON step_results (execution_id);
+        CREATE TABLE logs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            batch_id TEXT NOT NULL,
+            execution_id TEXT,
+            level TEXT NOT NULL,
+            message TEXT NOT NULL,
+            timestamp TEXT NOT NULL
+        );
+        CREATE INDEX logs_execution ON logs (execution_id);
+        CREATE TABLE sync_queue (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            entity_type TEXT NOT NULL,
+            entity_id TEXT NOT NULL,
+            action TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            idempotency_key TEXT NOT NULL UNIQUE,
+            retry_count INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP
+        );
+        """,
+    ];
+
+    public static int Version => Migrations.Length;
+
+    /// <summary>A connection to the database at <paramref name="path"/>, created and migrated as needed.</summary>
+    /// <exception cref="SqliteFailure">The file cannot be opened or migrated (a full disk, a file that is not a database).</exception>
+    /// <exception cref="InvalidOperationException">The file is of a newer schema than this plugin's.</exception>
+    public static SqliteFile Open(string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        var file = SqliteFile.Open(path, busyTimeoutMilliseconds: 10_000, nativeFolder: Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, "native"));
+        try
+        {
+            // FULL: a commit is on the disk before the master acknowledges what it holds.
+            file.Execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;");
+            Migrate(file);
+            return file;
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
+
+    private static void Migrate(SqliteFile file)
+    {
+        file.Execute("BEGIN IMMEDIATE");
+        try
+        {
+            var version = file.ScalarInt64("PRAGMA user_version");
+            if (version > Migrations.Length)
+            {
+                throw new InvalidOperationException($"{file.Path} has results schema {version}, newer than this plugin's {Migrations.Length}: run the newer plugin, or open a copy");
+            }
+
+            for (var next = (int)version; next < Migrations.Length; next++)
+            {
+                file.Execute(Migrations[next]);
+            }
+
+            file.Execute($"PRAGMA user_version = {Migrations.Length}");
+            file.Execute("COMMIT");
+        }
+        catch
+        {
+            file.Execute("ROLLBACK");
+            throw;
+        }
+    }
+}
