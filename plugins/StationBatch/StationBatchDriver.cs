@@ -215,7 +215,7 @@ internal sealed partial class StationBatchDriver : IUnitDriver, IAsyncDisposable
     }
 
     /// <summary>One results database per station: the host's folder for this kind, shared by every batch.</summary>
-    internal static string ResultsPath(IUnitContext context) => Path.Combine(context.KindDataDirectory, "results.db");
+    internal static string ResultsPath(IUnitContext context) => Path.Combine(context.PluginDataDirectory, "results.db");
 
     private static string NewSession() => Convert.ToHexString(RandomNumberGenerator.GetBytes(8)).ToLowerInvariant();
 
@@ -233,7 +233,7 @@ internal sealed partial class StationBatchDriver : IUnitDriver, IAsyncDisposable
     }
 
     /// <summary>The dotnet executable running this host: the worker runs on the same runtime.</summary>
-    private static string DotnetHost()
+    internal static string DotnetHost()
     {
         var runtime = RuntimeEnvironment.GetRuntimeDirectory(); // …/shared/Microsoft.NETCore.App/10.0.x/
         var root = Path.GetFullPath(Path.Combine(runtime, "..", "..", ".."));

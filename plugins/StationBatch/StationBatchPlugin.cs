@@ -3,7 +3,7 @@ using PluginHost.Contracts.Plugins;
 
 namespace PluginHost.Plugins.StationBatch;
 
-/// <summary>The <c>station-batch</c> unit kind (docs/station.md).</summary>
+/// <summary>The <c>station-batch</c> and <c>station-sync</c> unit kinds (docs/station.md).</summary>
 public sealed class StationBatchPlugin : IPlugin
 {
     private StationBatchDriver? _driver;
@@ -13,6 +13,7 @@ public sealed class StationBatchPlugin : IPlugin
         ArgumentNullException.ThrowIfNull(builder);
         _driver = new StationBatchDriver();
         builder.AddUnitKind(StationBatchDriver.Kind, _driver);
+        builder.AddUnitKind(Sync.StationSyncDriver.Kind, new Sync.StationSyncDriver());
         builder.AddDashboardPanel();
     }
 

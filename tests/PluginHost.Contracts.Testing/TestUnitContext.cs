@@ -26,8 +26,8 @@ public static class TestUnitContext
             Fingerprint = "",
         };
         var clock = time ?? TimeProvider.System;
-        // The kind's shared folder beside the unit's, as the host lays them out (DATA/units/NAME, DATA/kinds/KIND).
-        return new UnitContext(manifest, dataDirectory, Path.Combine(dataDirectory, "kinds", kind), clock, NullLogger.Instance, new EventPublisher(new EventBus(), clock, name, null), new MemoryStateBag())
+        // The plugin's shared folder inside the unit's, for a test (the host's is DATA/plugin-data/PLUGIN).
+        return new UnitContext(manifest, dataDirectory, Path.Combine(dataDirectory, "plugin-data", kind), clock, NullLogger.Instance, new EventPublisher(new EventBus(), clock, name, null), new MemoryStateBag())
         {
             Ports = ports ?? new Dictionary<string, int>(),
             Control = control ?? new TestUnitControl(),

@@ -27,11 +27,12 @@ public interface IUnitContext
     string DataDirectory { get; }
 
     /// <summary>
-    /// (since 1.6) A directory shared by every unit of this kind, that survives restarts and
-    /// reloads: for what a plugin keeps across its units (a station's results database). Created
-    /// by the host, private to it (0700), like <see cref="DataDirectory"/>.
+    /// (since 1.6) A directory shared by every unit of the plugin's kinds (<c>DATA/plugin-data/PLUGIN/</c>),
+    /// that survives restarts and plugin reloads: for what a plugin keeps across its units (a
+    /// station's results database, written by its batches and read by its sync sender). Created by
+    /// the host when first asked for, private to it (0700), like <see cref="DataDirectory"/>.
     /// </summary>
-    string KindDataDirectory => Path.Combine(DataDirectory, "..", "..", "kinds", Kind);
+    string PluginDataDirectory => Path.Combine(DataDirectory, "..", "..", "plugin-data", Kind);
 
     /// <summary>Every timeout and delay goes through this clock so tests can advance it.</summary>
     TimeProvider Time { get; }

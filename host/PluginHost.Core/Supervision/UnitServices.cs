@@ -22,7 +22,7 @@ internal sealed record UnitServices(
 {
     public string UnitDataDirectory(string unit) => Path.Combine(DataDirectory, "units", unit);
 
-    public string KindDataDirectory(string kind) => Path.Combine(DataDirectory, "kinds", kind);
+    public string PluginDataDirectory(string plugin) => Path.Combine(DataDirectory, "plugin-data", plugin);
 
     public string UnitLogPath(string unit) => Path.Combine(DataDirectory, "logs", unit + ".log");
 }

@@ -65,7 +65,7 @@ internal sealed partial class UnitSupervisor : ISupervisedUnit, IAsyncDisposable
         _logger = services.Loggers.CreateLogger("PluginHost.Unit." + manifest.Name);
         _events = new EventPublisher(services.Events, services.Time, manifest.Name, plugin: null);
         Log = log;
-        _context = new UnitContext(manifest, services.UnitDataDirectory(manifest.Name), services.KindDataDirectory(manifest.Kind), services.Time, _logger,
+        _context = new UnitContext(manifest, services.UnitDataDirectory(manifest.Name), services.PluginDataDirectory(plugin()?.Name ?? manifest.Kind), services.Time, _logger,
             new EventPublisher(services.Events, services.Time, manifest.Name, plugin()?.Name, (kind, payload) => Driver.Summarize(kind, payload)), new MemoryStateBag())
         {
             Output = Log.Tail,

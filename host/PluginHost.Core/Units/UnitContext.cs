@@ -11,7 +11,7 @@ namespace PluginHost.Core.Units;
 internal sealed class UnitContext(
     UnitManifest manifest,
     string dataDirectory,
-    string kindDataDirectory,
+    string pluginDataDirectory,
     TimeProvider time,
     ILogger logger,
     IEventPublisher events,
@@ -33,12 +33,12 @@ internal sealed class UnitContext(
     public string DataDirectory => dataDirectory;
 
     /// <summary>Made (0700) the first time a plugin asks for it: most kinds never do.</summary>
-    public string KindDataDirectory
+    public string PluginDataDirectory
     {
         get
         {
-            PrivateFiles.CreateFolder(kindDataDirectory);
-            return kindDataDirectory;
+            PrivateFiles.CreateFolder(pluginDataDirectory);
+            return pluginDataDirectory;
         }
     }
 

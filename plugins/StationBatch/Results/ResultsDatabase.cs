@@ -1,11 +1,13 @@
 namespace PluginHost.Plugins.StationBatch.Results;
 
 /// <summary>
-/// The station's results database: one SQLite file per station (<c>DATA/kinds/station-batch/results.db</c>),
+/// The station's results database: one SQLite file per station (<c>DATA/plugin-data/station-batch/results.db</c>),
 /// shared by its batches, in WAL mode (readers never wait for the masters' writes), schema versioned
 /// by <c>PRAGMA user_version</c> and migrated forward in one transaction when opened. The seed's four
 /// tables (<c>execution_results</c>, <c>step_results</c>, <c>logs</c>, <c>sync_queue</c>) hold what a
-/// results user asks for; <c>events</c> is the master's exact record of every event it acknowledged.
+/// results user asks for; <c>events</c> is the master's exact record of every event it acknowledged;
+/// <c>sync_state</c> is what the sync sender last saw of the backend. The station-sync process opens it
+/// with this same code (a linked source), so both agree on the schema.
 /// </summary>
 internal static class ResultsDatabase
 {
@@ -86,9 +88,23 @@ internal static class ResultsDatabase
             created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP
         );
         """,
+        """
+        CREATE TABLE sync_state (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            target TEXT NOT NULL,
+            connected INTEGER NOT NULL,
+            last_attempt_at TEXT,
+            last_success_at TEXT,
+            last_error TEXT,
+            sent_total INTEGER NOT NULL DEFAULT 0
+        );
+        """,
     ];
 
     public static int Version => Migrations.Length;
+
+    private static readonly Lock Opening = new();
+    private static readonly TimeSpan OpenDeadline = TimeSpan.FromSeconds(10);
 
     /// <summary>A connection to the database at <paramref name="path"/>, created and migrated as needed.</summary>
     /// <exception cref="SqliteFailure">The file cannot be opened or migrated (a full disk, a file that is not a database).</exception>
@@ -96,6 +112,29 @@ internal static class ResultsDatabase
     public static SqliteFile Open(string path)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        var started = Environment.TickCount64;
+
+        // Two batches (or a batch and the sync sender) opening a new file at once: switching it to WAL
+        // takes the file alone, and SQLite answers "locked" at once rather than waiting. One opener at
+        // a time in this process, and a bounded retry for the other processes and plugin versions.
+        while (true)
+        {
+            try
+            {
+                lock (Opening)
+                {
+                    return OpenOnce(path);
+                }
+            }
+            catch (SqliteFailure busy) when (busy.Code is 5 or 6 && Environment.TickCount64 - started < OpenDeadline.TotalMilliseconds)
+            {
+                Thread.Sleep(20);
+            }
+        }
+    }
+
+    private static SqliteFile OpenOnce(string path)
+    {
         var file = SqliteFile.Open(path, busyTimeoutMilliseconds: 10_000, nativeFolder: Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, "native"));
         try
         {

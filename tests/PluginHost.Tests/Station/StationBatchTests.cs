@@ -137,7 +137,7 @@ public sealed class StationBatchTests : IAsyncLifetime
         host.Terminate();
         await host.WaitForExitAsync(Deadline);
 
-        using var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_host.Dir.Combine("data", "kinds", "station-batch", "results.db")};Mode=ReadOnly;Pooling=False");
+        using var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_host.Dir.Combine("data", "plugin-data", "station-batch", "results.db")};Mode=ReadOnly;Pooling=False");
         db.Open();
         long Count(string sql)
         {
