@@ -14,26 +14,14 @@ public sealed class SyncTests : IAsyncLifetime
 {
     private const string ApiKey = "k3y-th4t-must-n0t-leak";
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
-    private static readonly string Program = Path.Combine(RepositoryLayout.Root, "artifacts", "station-sync", "station-sync.dll");
     private readonly TempDirectory _dir = new("sync");
-    private readonly List<Process> _processes = [];
+    private readonly SyncProcesses _processes = new();
 
     public Task InitializeAsync() => Task.CompletedTask;
 
     public Task DisposeAsync()
     {
-        foreach (var process in _processes)
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-                process.WaitForExit();
-            }
-
-            process.Dispose();
-        }
-
-        SqliteConnection.ClearAllPools();
+        _processes.Dispose();
         _dir.Dispose();
         return Task.CompletedTask;
     }
@@ -161,29 +149,7 @@ public sealed class SyncTests : IAsyncLifetime
         return path;
     }
 
-    internal (Process Process, StringBuilder Output) Start(string settings, params (string Name, string Value)[] environment)
-    {
-        var info = new ProcessStartInfo(StationPaths.Dotnet) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { Program, "--config", settings })
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        foreach (var (name, value) in environment)
-        {
-            info.Environment[name] = value;
-        }
-
-        var output = new StringBuilder();
-        var process = new Process { StartInfo = info };
-        process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
-        process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        _processes.Add(process);
-        return (process, output);
-    }
+    private (Process Process, StringBuilder Output) Start(string settings, params (string Name, string Value)[] environment) => _processes.Start(settings, environment);
 
     private static async Task StopAsync(Process sync)
     {
@@ -208,5 +174,122 @@ public sealed class SyncTests : IAsyncLifetime
         command.CommandText = sql;
         var value = command.ExecuteScalar();
         return value is DBNull ? null : value;
+    }
+}
+
+/// <summary>Several stations syncing into one real PostgreSQL database.</summary>
+public sealed class PostgresSyncTests : IAsyncLifetime
+{
+    private readonly PostgresServer _server = new();
+    private readonly SyncProcesses _sync = new();
+    private readonly TempDirectory _dir = new("pg-sync");
+
+    public Task InitializeAsync() => _server.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        _sync.Dispose();
+        await _server.DisposeAsync();
+        _dir.Dispose();
+    }
+
+    [Fact]
+    public async Task Three_stations_sync_into_one_database_at_once_without_conflicts_and_a_resend_changes_nothing()
+    {
+        string[] stations = ["st1", "st2", "st3"];
+        var written = new Dictionary<string, long>();
+        var running = new List<(System.Diagnostics.Process Process, System.Text.StringBuilder Output, string Database)>();
+        foreach (var station in stations)
+        {
+            var database = _dir.Combine(station, "results.db");
+            written[station] = SyncTests.Seed(database, station, executions: 4, steps: 30, batch: "line1"); // the same batch name on every station
+            var settings = _dir.Write($"{station}/sync.json", new System.Text.Json.Nodes.JsonObject
+            {
+                ["database"] = database, ["station"] = station, ["target"] = "postgres", ["connectionEnv"] = "STATION_RESULTS_DB",
+                ["intervalMs"] = 200, ["timeoutMs"] = 5000, ["batchSize"] = 20,
+            }.ToJsonString());
+            var (process, output) = _sync.Start(settings, ("STATION_RESULTS_DB", _server.ConnectionString()));
+            running.Add((process, output, database));
+        }
+
+        foreach (var (_, output, database) in running)
+        {
+            await Eventually.TrueAsync(() => SyncTests.Scalar(database, "SELECT COUNT(*) FROM sync_queue") == 0, TimeSpan.FromSeconds(60), "every row sent\n" + output);
+        }
+
+        await using var central = new Npgsql.NpgsqlConnection(_server.ConnectionString());
+        await central.OpenAsync();
+        async Task<long> Count(string sql)
+        {
+            await using var command = new Npgsql.NpgsqlCommand(sql, central);
+            return (long)(await command.ExecuteScalarAsync())!;
+        }
+
+        Assert.Equal(12, await Count("SELECT COUNT(*) FROM station_executions"));
+        Assert.Equal(3 * 4 * 30, await Count("SELECT COUNT(*) FROM station_steps"));
+        foreach (var station in stations)
+        {
+            Assert.Equal(4, await Count($"SELECT COUNT(*) FROM station_executions WHERE station_id = '{station}' AND status = 'completed' AND verdict = 'PASS'"));
+            Assert.Equal(120, await Count($"SELECT COUNT(*) FROM station_steps WHERE station_id = '{station}' AND measurement_value IS NOT NULL"));
+        }
+
+        // A resend (a sender that died between the commit and removing its rows): nothing changes.
+        var again = running[0].Database;
+        using (var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={again};Pooling=False"))
+        {
+            db.Open();
+            using var copy = db.CreateCommand();
+            copy.CommandText = "INSERT INTO sync_queue (entity_type, entity_id, action, payload, idempotency_key) SELECT 'step', id, 'create', json_object('id', id, 'station_id', 'st1', 'execution_id', execution_id, 'step_name', step_name, 'status', 'FAIL'), 'again:' || id FROM step_results";
+            Assert.Equal(120, copy.ExecuteNonQuery());
+        }
+
+        await Eventually.TrueAsync(() => SyncTests.Scalar(again, "SELECT COUNT(*) FROM sync_queue") == 0, TimeSpan.FromSeconds(60), "the resend sent");
+        Assert.Equal(3 * 4 * 30, await Count("SELECT COUNT(*) FROM station_steps"));
+        Assert.Equal(0, await Count("SELECT COUNT(*) FROM station_steps WHERE status = 'FAIL'")); // a step row, once taken, is never rewritten
+    }
+}
+
+/// <summary>Built station-sync processes a test starts; every one is ended when the test ends.</summary>
+internal sealed class SyncProcesses : IDisposable
+{
+    private static readonly string Program = Path.Combine(RepositoryLayout.Root, "artifacts", "station-sync", "station-sync.dll");
+    private readonly List<Process> _processes = [];
+
+    public (Process Process, StringBuilder Output) Start(string settings, params (string Name, string Value)[] environment)
+    {
+        var info = new ProcessStartInfo(StationPaths.Dotnet) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in new[] { Program, "--config", settings })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        foreach (var (name, value) in environment)
+        {
+            info.Environment[name] = value;
+        }
+
+        var output = new StringBuilder();
+        var process = new Process { StartInfo = info };
+        process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _processes.Add(process);
+        return (process, output);
+    }
+
+    public void Dispose()
+    {
+        foreach (var process in _processes)
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                process.WaitForExit();
+            }
+
+            process.Dispose();
+        }
     }
 }
