@@ -34,11 +34,20 @@ internal sealed partial class StationBatchDriver
         {
             Parameters = [new OperationParameter("id", OperationParameterType.String, "the execution id", Required: true)],
         },
+        new("backup", "An online backup of the station's results database into a folder, while sequences run (docs/station.md, \"Results\").")
+        {
+            Parameters = [new OperationParameter("dir", OperationParameterType.String, "an absolute folder; the copy is results-TIME.db in it", Required: true)],
+        },
     ];
 
     public async ValueTask<OperationResult> InvokeAsync(IUnitContext context, string operation, JsonElement arguments, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
+        if (operation == "backup")
+        {
+            return Backup(context, arguments.GetProperty("dir").GetString()!);
+        }
+
         if (!_masters.TryGetValue(context.UnitName, out var master))
         {
             return OperationResult.Fail(new UnitError("WORKER_NOT_RUNNING", $"Batch {context.UnitName} has no running worker.", $"Start {context.UnitName} first."));
@@ -89,6 +98,24 @@ internal sealed partial class StationBatchDriver
         "station_log" => Text(payload, "message"),
         _ => null,
     };
+
+    private static OperationResult Backup(IUnitContext context, string folder)
+    {
+        try
+        {
+            var (path, bytes) = Results.ResultsBackup.Run(ResultsPath(context), folder, context.Time);
+            return OperationResult.Ok($"results backed up to {path} ({bytes / 1024.0:F0} KiB)", ToElement(new JsonObject { ["path"] = path, ["bytes"] = bytes }));
+        }
+        catch (ArgumentException ex)
+        {
+            return OperationResult.InvalidArguments(ex.Message, "Give an absolute folder, e.g. --dir /backup/station/$(date +%Y%m%d).");
+        }
+        catch (Exception ex) when (ex is Results.SqliteFailure or IOException or UnauthorizedAccessException)
+        {
+            return OperationResult.Fail(new UnitError("BACKUP_FAILED", $"The results database could not be backed up into {folder}: {ex.Message}",
+                "Check that the folder is writable and has room for a copy of the database; the database itself is untouched."));
+        }
+    }
 
     private static string Summary(string operation, JsonObject? body) => operation switch
     {

@@ -157,6 +157,40 @@ public sealed class StationBatchTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_online_backup_taken_while_a_sequence_runs_opens_and_holds_every_row_committed_before_it()
+    {
+        WriteBatch("line1", SlowPackage(steps: 40, wait: "50ms"));
+        var host = _host.Start();
+        await WaitReadyAsync("line1", host);
+        var execution = await StartSequenceAsync("line1", new { });
+        await Eventually.TrueAsync(() => Records("line1", execution).Count(r => r.GetProperty("type").GetString() == "STEP_COMPLETE") >= 10, Deadline, "the execution under way");
+        var backups = _host.Dir.Combine("backups");
+
+        var (code, output) = await HostProcess.RunAsync(_host.Dir.Path, ["ops", "line1", "backup", "--dir", backups, "--url", $"http://127.0.0.1:{_host.Port}"]);
+        var relative = await _host.Http.PostAsJsonAsync("/api/units/line1/ops/backup", new { dir = "relative/folder" });
+
+        Assert.True(code == 0, output);
+        Assert.Equal(HttpStatusCode.BadRequest, relative.StatusCode);
+        var copy = Assert.Single(Directory.GetFiles(backups, "results-*.db"));
+        using var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={copy};Mode=ReadOnly;Pooling=False");
+        db.Open();
+        string Query(string sql)
+        {
+            using var command = db.CreateCommand();
+            command.CommandText = sql;
+            return Convert.ToString(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture)!;
+        }
+
+        Assert.Equal("ok", Query("PRAGMA integrity_check"));
+        var events = long.Parse(Query("SELECT COUNT(*) FROM events"), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(events >= 20, $"{events} events in the copy");
+        Assert.Equal(events.ToString(System.Globalization.CultureInfo.InvariantCulture), Query("SELECT MAX(seq) FROM events")); // gapless: one snapshot
+        Assert.Equal(Query("SELECT COUNT(*) FROM events WHERE type = 'STEP_COMPLETE'"), Query("SELECT COUNT(*) FROM step_results"));
+        Assert.Equal(Query("SELECT COUNT(*) FROM step_results") , Query("SELECT COUNT(*) FROM sync_queue WHERE entity_type = 'step'"));
+        await WaitForEndAsync("line1", execution, host); // the batch ran on meanwhile
+    }
+
+    [Fact]
     public async Task Kill_9_of_one_worker_aborts_its_execution_and_restarts_it_while_the_other_batch_runs_on()
     {
         WriteBatch("line1", SlowPackage(steps: 30, wait: "100ms"));
