@@ -191,6 +191,70 @@ public sealed class StationBatchTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_station_sync_unit_sends_the_batches_results_to_the_backend_on_demand_and_shows_the_queue_in_metrics()
+    {
+        using var backend = new System.Net.HttpListener();
+        var backendPort = HostProcess.FreePort();
+        backend.Prefixes.Add($"http://127.0.0.1:{backendPort}/");
+        backend.Start();
+        var received = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var authorization = "";
+        using var stopBackend = new CancellationTokenSource();
+        var serving = Task.Run(async () =>
+        {
+            while (!stopBackend.IsCancellationRequested)
+            {
+                var context = await backend.GetContextAsync().WaitAsync(stopBackend.Token);
+                authorization = context.Request.Headers["Authorization"] ?? "";
+                using var reader = new StreamReader(context.Request.InputStream);
+                foreach (var item in JsonDocument.Parse(await reader.ReadToEndAsync()).RootElement.GetProperty("items").EnumerateArray())
+                {
+                    received.Add(item.GetProperty("key").GetString()!);
+                }
+
+                context.Response.StatusCode = 200;
+                context.Response.Close();
+            }
+        });
+        WriteBatch("line1", SlowPackage(steps: 5, wait: "10ms"));
+        _host.Dir.Write("manifests/station-sync.yaml", $$"""
+            apiVersion: pluginhost/v1
+            kind: station-sync
+            name: station-sync
+            env:
+              STATION_BACKEND_API_KEY: s3cr3t-sync-key
+            spec:
+              target: http
+              url: http://127.0.0.1:{{backendPort}}
+              apiKeyEnv: STATION_BACKEND_API_KEY
+              interval: 1h
+              program: {{Path.Combine(RepositoryLayout.Root, "artifacts", "station-sync")}}
+            """);
+        var host = _host.Start();
+        await WaitReadyAsync("line1", host);
+        await WaitReadyAsync("station-sync", host);
+
+        var execution = await StartSequenceAsync("line1", new { });
+        await WaitForEndAsync("line1", execution, host);
+        var waiting = await OperationAsync("station-sync", "status", new { });
+        var metrics = await Eventually.WaitAsync(() => _host.Http.GetStringAsync("/metrics").Result is var text && text.Contains("sync_queue_depth", StringComparison.Ordinal) ? text : null,
+            Deadline, "the sender's gauges in /metrics");
+        var sync = await OperationAsync("station-sync", "sync", new { timeoutMs = 20_000 });
+        var after = await OperationAsync("station-sync", "status", new { });
+
+        Assert.Equal(8, waiting.GetProperty("data").GetProperty("queueDepth").GetInt64()); // create, 5 steps + teardown, update: the interval is an hour
+        Assert.Matches(@"pluginhost_unit_sync_queue_depth\{[^}]*unit=""station-sync""[^}]*\} 8", metrics);
+        Assert.Equal(0, sync.GetProperty("data").GetProperty("queueDepth").GetInt64());
+        Assert.Equal(8, received.Distinct().Count());
+        Assert.Equal("Bearer s3cr3t-sync-key", authorization);
+        Assert.True(after.GetProperty("data").GetProperty("backendConnected").GetBoolean());
+        Assert.DoesNotContain("s3cr3t-sync-key", await _host.Http.GetStringAsync("/api/units/station-sync"), StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cr3t-sync-key", host.Output, StringComparison.Ordinal);
+        await stopBackend.CancelAsync();
+        await Assert.ThrowsAnyAsync<Exception>(() => serving);
+    }
+
+    [Fact]
     public async Task Kill_9_of_one_worker_aborts_its_execution_and_restarts_it_while_the_other_batch_runs_on()
     {
         WriteBatch("line1", SlowPackage(steps: 30, wait: "100ms"));
