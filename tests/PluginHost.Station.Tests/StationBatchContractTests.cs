@@ -30,3 +30,27 @@ public sealed class StationBatchContractTests : PluginContractTests
         colour: red
         """;
 }
+
+/// <summary>The contract test kit for the plugin's second kind, station-sync.</summary>
+public sealed class StationSyncContractTests : PluginContractTests
+{
+    protected override string PluginFolder => RepositoryLayout.Plugin("station-batch");
+
+    protected override string Kind => "station-sync";
+
+    protected override string ValidSpec => """
+        target: http
+        url: http://127.0.0.1:9
+        interval: 30s
+        timeout: 5s
+        batchSize: 50
+        """;
+
+    protected override string MalformedSpec => """
+        target: ftp
+        url: not a url
+        interval: 1ms
+        batchSize: 0
+        colour: red
+        """;
+}
