@@ -295,6 +295,7 @@ internal sealed partial class BatchWorker(WorkerSettings settings, MasterLink li
             ["execution"] = execution?.Id,
             ["sequence"] = execution?.Sequence.Name,
             ["step"] = execution?.Runner?.CurrentStep,
+            ["progress"] = execution?.Runner is { } runner ? Math.Round(runner.Progress, 3) : null,
             ["lastVerdict"] = _lastVerdict.Length == 0 ? null : _lastVerdict,
         };
         if (_drivers?.LastFailure is { } failure)

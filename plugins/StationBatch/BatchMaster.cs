@@ -27,6 +27,7 @@ internal sealed partial class BatchMaster : IAsyncDisposable
     private readonly IEventPublisher _events;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private readonly Action<string, string, JsonObject>? _observe;
     private readonly RouterSocket _socket = new();
     private readonly NetMQQueue<Action> _work = new();
     private readonly NetMQPoller _poller;
@@ -41,9 +42,11 @@ internal sealed partial class BatchMaster : IAsyncDisposable
     /// <param name="session">The worker's session (docs/station.md): only the peer with identity BATCH/SESSION is this batch's worker.</param>
     /// <param name="results">The station's results database (shared by its batches).</param>
     /// <param name="dataDirectory">The unit's own folder: records of a part-1 master (<c>executions/*.jsonl</c>) are moved into the database from there.</param>
-    public BatchMaster(string batch, string session, int port, string results, string station, string dataDirectory, IEventPublisher events, ILogger logger, TimeProvider time)
+    /// <param name="observe">Told of every event taken (after it is recorded): the station's WebSocket.</param>
+    public BatchMaster(string batch, string session, int port, string results, string station, string dataDirectory, IEventPublisher events, ILogger logger, TimeProvider time,
+        Action<string, string, JsonObject>? observe = null)
     {
-        (_batch, Session, _port, _events, _logger, _time) = (batch, session, port, events, logger, time);
+        (_batch, Session, _port, _events, _logger, _time, _observe) = (batch, session, port, events, logger, time, observe);
         Started = time.GetUtcNow();
         _identity = Encoding.UTF8.GetBytes($"{batch}/{session}");
         try
@@ -76,6 +79,8 @@ internal sealed partial class BatchMaster : IAsyncDisposable
     }
 
     public string Endpoint => $"tcp://127.0.0.1:{_port}";
+
+    public string Batch => _batch;
 
     public string Session { get; }
 
@@ -305,6 +310,7 @@ internal sealed partial class BatchMaster : IAsyncDisposable
         payload["execution"] = execution;
         payload["seq"] = seq;
         _events.Publish("station_" + type.ToLowerInvariant(), payload);
+        _observe?.Invoke(_batch, type, payload);
     }
 
     private bool TrySend(byte[] identity, Envelope message)

@@ -23,6 +23,15 @@ internal sealed partial class StationBatchDriver : IUnitDriver, IAsyncDisposable
     public const string Kind = "station-batch";
     public const string PortName = "master";
     private readonly ConcurrentDictionary<string, BatchMaster> _masters = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, IUnitContext> _contexts = new(StringComparer.Ordinal);
+
+    /// <summary>The station's WebSocket clients: told of every event a master takes.</summary>
+    public Api.StationHub Hub { get; } = new();
+
+    /// <summary>The batch units this plugin version has been given (prepared, adopted or probed), by unit name.</summary>
+    public IReadOnlyDictionary<string, IUnitContext> Units => _contexts;
+
+    public BatchMaster? MasterOf(string unit) => _masters.GetValueOrDefault(unit);
 
     public IReadOnlyList<SpecProblem> Validate(SpecMapping spec) => BatchSpec.Read(spec).Problems;
 
@@ -168,6 +177,8 @@ internal sealed partial class StationBatchDriver : IUnitDriver, IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(change);
+        _contexts[context.UnitName] = context;
+        Hub.Publish(BatchSpec.Read(context.Spec).Spec.Batch ?? context.UnitName, "BATCH_STATUS", new JsonObject { ["state"] = change.To.ToString().ToLowerInvariant(), ["unit"] = context.UnitName });
         if (change.From is UnitState.Ready or UnitState.Stopping or UnitState.Restarting
             && change.To is UnitState.Backoff or UnitState.Failed or UnitState.Stopped
             && _masters.TryGetValue(context.UnitName, out var master))
@@ -190,6 +201,7 @@ internal sealed partial class StationBatchDriver : IUnitDriver, IAsyncDisposable
     /// <summary>The unit's master for this worker session, made (or remade) as needed.</summary>
     private BatchMaster Master(IUnitContext context, string batch, string session, int port)
     {
+        _contexts[context.UnitName] = context;
         if (_masters.TryGetValue(context.UnitName, out var existing))
         {
             if (existing.Endpoint == $"tcp://127.0.0.1:{port}" && existing.Session == session)
@@ -205,7 +217,7 @@ internal sealed partial class StationBatchDriver : IUnitDriver, IAsyncDisposable
         try
         {
             return _masters.GetOrAdd(context.UnitName, _ => new BatchMaster(batch, session, port, results, BatchSpec.Read(context.Spec).Spec.Station,
-                context.DataDirectory, context.Events, context.Logger, context.Time));
+                context.DataDirectory, context.Events, context.Logger, context.Time, Hub.Publish));
         }
         catch (Exception ex) when (ex is SqliteFailure or IOException or UnauthorizedAccessException or InvalidOperationException)
         {

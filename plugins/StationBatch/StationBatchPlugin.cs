@@ -12,9 +12,11 @@ public sealed class StationBatchPlugin : IPlugin
     {
         ArgumentNullException.ThrowIfNull(builder);
         _driver = new StationBatchDriver();
+        var sync = new Sync.StationSyncDriver();
         builder.AddUnitKind(StationBatchDriver.Kind, _driver);
-        builder.AddUnitKind(Sync.StationSyncDriver.Kind, new Sync.StationSyncDriver());
+        builder.AddUnitKind(Sync.StationSyncDriver.Kind, sync);
         builder.AddDashboardPanel();
+        builder.AddRoutes(new Api.StationApi(_driver, sync, builder.Plugin.Version));
     }
 
     /// <summary>Closes every master socket and ends NetMQ's own threads, so that this version's load context can be collected.</summary>

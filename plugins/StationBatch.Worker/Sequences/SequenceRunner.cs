@@ -21,8 +21,13 @@ internal sealed class SequenceRunner(
     TimeProvider time,
     PackageCode? code = null)
 {
+    private int _completed;
+
     /// <summary>The step running now, for GET_STATUS.</summary>
     public string? CurrentStep { get; private set; }
+
+    /// <summary>Steps completed over the sequence's steps (repeats not counted twice), 0 to 1, for GET_STATUS and the heartbeat.</summary>
+    public double Progress => Math.Min(1, Volatile.Read(ref _completed) / (double)Math.Max(1, sequence.Setup.Count + sequence.Main.Count + sequence.Teardown.Count));
 
     /// <param name="stop">A stop asked for: honoured at the next step boundary of setup or main; teardown still runs.</param>
     public async Task<SequenceResult> RunAsync(CancellationToken stop)
@@ -132,6 +137,7 @@ internal sealed class SequenceRunner(
         }
 
         publish(MessageTypes.StepComplete, body);
+        Interlocked.Increment(ref _completed);
         return attempt.Outcome;
     }
 

@@ -21,6 +21,11 @@ internal sealed class StationSyncDriver : IUnitDriver
     private const int Usr1Linux = 10;
     private const int Usr1MacOs = 30;
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, IUnitContext> _contexts = new(StringComparer.Ordinal);
+
+    /// <summary>The sync units this plugin version has been given, by unit name.</summary>
+    public IReadOnlyDictionary<string, IUnitContext> Units => _contexts;
+
     public IReadOnlyList<SpecProblem> Validate(SpecMapping spec) => SyncSpec.Read(spec).Problems;
 
     public UnitDefaults Defaults(SpecMapping spec) => new()
@@ -42,6 +47,7 @@ internal sealed class StationSyncDriver : IUnitDriver
     public ValueTask<LaunchPlan> PrepareAsync(IUnitContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
+        _contexts[context.UnitName] = context;
         var (spec, problems) = SyncSpec.Read(context.Spec);
         if (problems.Count > 0)
         {
@@ -93,8 +99,12 @@ internal sealed class StationSyncDriver : IUnitDriver
         });
     }
 
-    public ValueTask<AttachResult> AttachAsync(IUnitContext context, RunningProcess running, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(AttachResult.Adopt); // nothing to reconnect: the sender only needs the database
+    public ValueTask<AttachResult> AttachAsync(IUnitContext context, RunningProcess running, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        _contexts[context.UnitName] = context;
+        return ValueTask.FromResult(AttachResult.Adopt); // nothing to reconnect: the sender only needs the database
+    }
 
     public ValueTask<IReadOnlyList<UnitGauge>> MeasureAsync(IUnitContext context, CancellationToken cancellationToken)
     {

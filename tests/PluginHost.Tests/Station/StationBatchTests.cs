@@ -255,6 +255,81 @@ public sealed class StationBatchTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_station_api_lists_batches_runs_a_sequence_streams_it_to_a_subscriber_and_serves_its_results()
+    {
+        WriteBatch("line1", SlowPackage(steps: 5, wait: "20ms"));
+        var host = _host.Start();
+        await WaitReadyAsync("line1", host);
+        const string Api = "/plugins/station-batch/api";
+        using var socket = new System.Net.WebSockets.ClientWebSocket();
+        await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{_host.Port}/plugins/station-batch/ws/"), CancellationToken.None);
+        await SendAsync(socket, """{"type": "subscribe", "batch_ids": ["line1"]}""");
+        Assert.Equal("subscribed", (await ReceiveAsync(socket)).GetProperty("type").GetString());
+        await SendAsync(socket, """{"type": "subscribe", "batch_ids": ["ghost"]}""");
+        Assert.Equal("BatchNotFoundError", (await ReceiveAsync(socket)).GetProperty("code").GetString());
+
+        var listed = await _host.Http.GetFromJsonAsync<JsonElement>($"{Api}/batches");
+        var unknown = await _host.Http.GetAsync($"{Api}/batches/ghost");
+        var started = await _host.Http.PostAsync($"{Api}/batches/line1/sequence/start", new StringContent("""{"parameters": {}}""", System.Text.Encoding.UTF8, "application/json"));
+        var execution = (await started.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("execution").GetString()!;
+        var again = await _host.Http.PostAsync($"{Api}/batches/line1/sequence/start", new StringContent("{}", System.Text.Encoding.UTF8, "application/json"));
+        var malformed = await _host.Http.PostAsync($"{Api}/batches/line1/manual", new StringContent("{not json", System.Text.Encoding.UTF8, "application/json"));
+        var messages = new List<JsonElement>();
+        while (messages.LastOrDefault().ValueKind == JsonValueKind.Undefined || messages[^1].GetProperty("type").GetString() != "sequence_complete")
+        {
+            messages.Add(await ReceiveAsync(socket));
+        }
+
+        var results = await _host.Http.GetFromJsonAsync<JsonElement>($"{Api}/results?batch=line1&limit=10");
+        var result = await _host.Http.GetFromJsonAsync<JsonElement>($"{Api}/results/{execution}");
+        var badQuery = await _host.Http.GetAsync($"{Api}/results?from=yesterday");
+        var health = await _host.Http.GetFromJsonAsync<JsonElement>($"{Api}/system/health");
+        var noSync = await _host.Http.PostAsync($"{Api}/system/sync", null);
+
+        Assert.Equal(("line1", "idle"), (listed[0].GetProperty("id").GetString(), listed[0].GetProperty("status").GetString()));
+        Assert.Equal(("BatchNotFoundError", 404), (await ProblemCodeAsync(unknown), (int)unknown.StatusCode));
+        Assert.Equal(HttpStatusCode.OK, started.StatusCode);
+        Assert.Equal(("BatchAlreadyRunningError", 409), (await ProblemCodeAsync(again), (int)again.StatusCode));
+        Assert.Equal(("InvalidRequestError", 400), (await ProblemCodeAsync(malformed), (int)malformed.StatusCode));
+        Assert.Equal(6, messages.Count(m => m.GetProperty("type").GetString() == "step_complete"));
+        Assert.All(messages, m => Assert.Equal("line1", m.GetProperty("batch_id").GetString()));
+        Assert.Equal(1, results.GetProperty("total").GetInt64());
+        Assert.Equal(("completed", "PASS"), (result.GetProperty("status").GetString(), result.GetProperty("verdict").GetString()));
+        Assert.Equal(["w1", "w2", "w3", "w4", "w5", "power_off"], result.GetProperty("steps").EnumerateArray().Select(st => st.GetProperty("name").GetString()));
+        Assert.Equal(("InvalidRequestError", 400), (await ProblemCodeAsync(badQuery), (int)badQuery.StatusCode));
+        Assert.Equal(("ok", false), (health.GetProperty("status").GetString(), health.GetProperty("backend_connected").GetBoolean()));
+        Assert.Equal("SyncNotConfiguredError", await ProblemCodeAsync(noSync));
+        await socket.CloseAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
+    }
+
+    private static async Task<string?> ProblemCodeAsync(HttpResponseMessage response)
+    {
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.False(string.IsNullOrEmpty(problem.GetProperty("remedy").GetString()));
+        return problem.GetProperty("code").GetString();
+    }
+
+    private static Task SendAsync(System.Net.WebSockets.ClientWebSocket socket, string text) =>
+        socket.SendAsync(System.Text.Encoding.UTF8.GetBytes(text), System.Net.WebSockets.WebSocketMessageType.Text, true, CancellationToken.None);
+
+    private static async Task<JsonElement> ReceiveAsync(System.Net.WebSockets.ClientWebSocket socket)
+    {
+        using var deadline = new CancellationTokenSource(Deadline);
+        var buffer = new byte[64 * 1024];
+        var length = 0;
+        System.Net.WebSockets.WebSocketReceiveResult received;
+        do
+        {
+            received = await socket.ReceiveAsync(buffer.AsMemory(length) is var m ? new ArraySegment<byte>(buffer, length, buffer.Length - length) : default, deadline.Token);
+            length += received.Count;
+        }
+        while (!received.EndOfMessage);
+
+        return JsonDocument.Parse(buffer.AsMemory(0, length)).RootElement.Clone();
+    }
+
+    [Fact]
     public async Task Kill_9_of_one_worker_aborts_its_execution_and_restarts_it_while_the_other_batch_runs_on()
     {
         WriteBatch("line1", SlowPackage(steps: 30, wait: "100ms"));
