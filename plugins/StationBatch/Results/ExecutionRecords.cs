@@ -214,6 +214,7 @@ internal sealed class ExecutionRecords : IDisposable
         catch
         {
             _connection.Execute("ROLLBACK");
+            _rows.Forget();
             throw;
         }
     }

@@ -13,17 +13,26 @@ namespace PluginHost.Plugins.StationBatch.Results;
 /// </summary>
 internal sealed class ResultRows(SqliteFile connection, string station, string batch) : IDisposable
 {
-    private readonly Dictionary<string, SqliteFile.Statement> _commands = new(StringComparer.Ordinal);
+    // Keyed by the statement text's reference: the texts are literals (interned), and hashing a
+    // 500-character statement for every row cost more than the lookup saves.
+    private readonly Dictionary<string, SqliteFile.Statement> _commands = new(ReferenceEqualityComparer.Instance);
+    private readonly HashSet<string> _known = new(StringComparer.Ordinal);
 
     public void Write(string execution, long seq, string type, DateTimeOffset at, JsonObject? body)
     {
         var when = at.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
+        var json = body?.ToJsonString();
         Run("INSERT INTO events (execution_id, seq, type, at, body) VALUES ($e, $seq, $type, $at, $body)",
-            ("$e", execution), ("$seq", seq), ("$type", type), ("$at", when), ("$body", body?.ToJsonString()));
+            ("$e", execution), ("$seq", seq), ("$type", type), ("$at", when), ("$body", json));
 
         // Every execution has its row, even one whose first events were never seen (a worker of part 1).
-        Run("INSERT OR IGNORE INTO execution_results (id, station_id, batch_id, started_at, status) VALUES ($e, $station, $batch, $at, 'running')",
-            ("$e", execution), ("$station", station), ("$batch", batch), ("$at", when));
+        // Once per execution and connection: a rolled-back commit forgets it (see Forget).
+        if (_known.Add(execution))
+        {
+            Run("INSERT OR IGNORE INTO execution_results (id, station_id, batch_id, started_at, status) VALUES ($e, $station, $batch, $at, 'running')",
+                ("$e", execution), ("$station", station), ("$batch", batch), ("$at", when));
+        }
+
         switch (type)
         {
             case MessageTypes.SequenceStart:
@@ -34,7 +43,7 @@ internal sealed class ResultRows(SqliteFile connection, string station, string b
                 Queue("execution", execution, "create", execution, seq, ExecutionPayload(execution));
                 break;
             case MessageTypes.StepComplete:
-                WriteStep(execution, seq, at, body ?? []);
+                WriteStep(execution, seq, at, body ?? [], json ?? "{}");
                 break;
             case MessageTypes.Log:
                 Run("INSERT INTO logs (batch_id, execution_id, level, message, timestamp) VALUES ($batch, $e, $level, $message, $at)",
@@ -57,7 +66,7 @@ internal sealed class ResultRows(SqliteFile connection, string station, string b
         }
     }
 
-    private void WriteStep(string execution, long seq, DateTimeOffset at, JsonObject body)
+    private void WriteStep(string execution, long seq, DateTimeOffset at, JsonObject body, string json)
     {
         var measurement = body["measurement"] as JsonObject;
         var error = body["error"] as JsonObject;
@@ -98,7 +107,7 @@ internal sealed class ResultRows(SqliteFile connection, string station, string b
             ("$completed", step["completed_at"]!.GetValue<string>()), ("$duration", duration), ("$status", step["status"]!.GetValue<string>()),
             ("$mname", Text(measurement, "name")), ("$mvalue", number), ("$mtext", step["measurement_text"]?.GetValue<string>()), ("$units", Text(measurement, "units")),
             ("$limits", Text(measurement, "limits")), ("$marginal", measurement?["marginal"]?.GetValue<bool>() is { } m ? (m ? 1 : 0) : null),
-            ("$ecode", Text(error, "code")), ("$emessage", Text(error, "message")), ("$reply", Text(body, "reply")), ("$result", body.ToJsonString()));
+            ("$ecode", Text(error, "code")), ("$emessage", Text(error, "message")), ("$reply", Text(body, "reply")), ("$result", json));
         Queue("step", step["id"]!.GetValue<string>(), "create", execution, seq, step);
     }
 
@@ -159,6 +168,9 @@ internal sealed class ResultRows(SqliteFile connection, string station, string b
 
         return statement.Reset();
     }
+
+    /// <summary>After a rollback: the executions' rows may not be there, so they are written again.</summary>
+    public void Forget() => _known.Clear();
 
     public void Dispose()
     {

@@ -138,8 +138,10 @@ internal static class ResultsDatabase
         var file = SqliteFile.Open(path, busyTimeoutMilliseconds: 10_000, nativeFolder: Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, "native"));
         try
         {
-            // FULL: a commit is on the disk before the master acknowledges what it holds.
-            file.Execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;");
+            // FULL: a commit is on the disk (power loss included) before the master acknowledges what it
+            // holds. Checkpoints every 8,000 pages (≈ 32 MB of WAL) rather than SQLite's 1,000: fewer
+            // of their syncs under a burst of steps (bench/station_results.py: 5.0k → 6.2–7.2k steps/s).
+            file.Execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 8000; PRAGMA foreign_keys = ON;");
             Migrate(file);
             return file;
         }
