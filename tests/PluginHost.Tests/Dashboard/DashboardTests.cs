@@ -265,6 +265,17 @@ public sealed class DashboardTests : IAsyncLifetime
         await Assertions.Expect(page.Locator("#panel tr[data-step=\"rail_5v0\"]")).ToContainTextAsync("(marginal)");
         await Assertions.Expect(page.Locator("#panel tr[data-step=\"rail_3v3\"]")).ToContainTextAsync("[3.135, 3.465]");
         await Assertions.Expect(page.Locator("#panel dd[data-field=\"last verdict\"]")).ToHaveTextAsync("FAIL", new() { Timeout = (float)Deadline.TotalMilliseconds });
+        await Assertions.Expect(page.Locator("#panel [data-field=\"current\"]")).ToContainTextAsync(" against ");
+        Assert.Equal("1", await page.Locator("#panel progress[data-field=\"progress\"]").EvaluateAsync<string>("p => String(p.value)"));
+
+        // The stored result, from the station API's results, filtered; and where the results go.
+        await Assertions.Expect(page.Locator("#panel tr[data-result]")).ToHaveCountAsync(1, new() { Timeout = (float)Deadline.TotalMilliseconds });
+        await Assertions.Expect(page.Locator("#panel tr[data-result]")).ToHaveAttributeAsync("data-verdict", "FAIL");
+        await Assertions.Expect(page.Locator("#panel tr[data-result]")).ToContainTextAsync("SN-0099");
+        await page.Locator("#panel input[data-field=\"filter-serial\"]").FillAsync("SN-NONE");
+        await page.Locator("#panel button[data-op=\"results\"]").ClickAsync();
+        await Assertions.Expect(page.Locator("#panel table.results")).ToContainTextAsync("no results");
+        await Assertions.Expect(page.Locator("#panel [data-field=\"sync\"]")).ToContainTextAsync("no station-sync unit", new() { Timeout = (float)Deadline.TotalMilliseconds });
 
         // A parameter out of its limits is the worker's coded refusal, shown as the operator's error.
         await page.Locator("#panel textarea[data-field=\"params\"]").FillAsync("{\"vin\": 99}");
