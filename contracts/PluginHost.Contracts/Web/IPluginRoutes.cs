@@ -19,4 +19,17 @@ public interface IPluginRoutes
 
     /// <summary>Serves one accepted WebSocket until it closes or the token is cancelled; the host closes it afterwards.</summary>
     ValueTask HandleWebSocketAsync(PluginRequest request, WebSocket socket, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    /// <summary>
+    /// (since 1.6) Paths outside the plugin's prefix at which the host serves these routes too — a
+    /// protocol's own paths, such as the station API's <c>/api/batches</c>. A request no route of
+    /// the host has, at or under a mount's <see cref="PluginMount.Path"/>, goes to the plugin as
+    /// <see cref="PluginMount.PluginPath"/> plus the rest (a WebSocket upgrade to
+    /// <see cref="HandleWebSocketAsync"/>). The host's own routes always come first; host.yaml's
+    /// <c>plugins.mounts</c> moves a plugin's mounts under a prefix or turns them off.
+    /// </summary>
+    IReadOnlyList<PluginMount> Mounts => [];
 }
+
+/// <summary>(since 1.6) One of <see cref="IPluginRoutes.Mounts"/>: <paramref name="Path"/> (e.g. <c>/api/batches</c>) served as the plugin's <paramref name="PluginPath"/> (<c>/batches</c>).</summary>
+public sealed record PluginMount(string Path, string PluginPath);

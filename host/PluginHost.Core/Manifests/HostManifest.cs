@@ -39,6 +39,13 @@ internal sealed record HostManifest
     /// <summary>Quiet time after the last change in a plugin folder before it is reloaded.</summary>
     public TimeSpan PluginReloadDebounce { get; init; } = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>
+    /// <c>plugins.mounts</c>: per plugin, a prefix its own mounts (<c>IPluginRoutes.Mounts</c>) are
+    /// moved under (<c>/station</c>: <c>/api/batches</c> becomes <c>/station/api/batches</c>), or
+    /// <c>off</c>. A plugin not named keeps its mounts where it declares them.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> PluginMounts { get; init; } = new Dictionary<string, string>();
+
     public bool WatchManifests { get; init; } = true;
 
     public TimeSpan ManifestDebounce { get; init; } = TimeSpan.FromMilliseconds(300);

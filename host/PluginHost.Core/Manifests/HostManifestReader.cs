@@ -78,6 +78,7 @@ internal static class HostManifestReader
                 PluginDirectories = plugins.StringList("directories").Select(d => Resolve(manifestsDirectory, d)).ToArray(),
                 WatchPlugins = plugins.Bool("watch") ?? manifest.WatchPlugins,
                 PluginReloadDebounce = plugins.Duration("debounce") ?? manifest.PluginReloadDebounce,
+                PluginMounts = MountsOf(plugins),
             };
             plugins.RejectUnknownKeys();
         }
@@ -104,4 +105,23 @@ internal static class HostManifestReader
 
     private static string Resolve(string baseDirectory, string path) =>
         Path.GetFullPath(Path.IsPathRooted(path) ? path : Path.Combine(baseDirectory, path));
+
+    /// <summary><c>plugins.mounts: { NAME: /prefix | off }</c>: a prefix is an absolute path without a trailing slash.</summary>
+    private static Dictionary<string, string> MountsOf(SpecReader plugins)
+    {
+        var mounts = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (name, prefix) in plugins.StringMap("mounts"))
+        {
+            if (prefix == "off" || (prefix.StartsWith('/') && !prefix.EndsWith('/') && !prefix.Contains("//", StringComparison.Ordinal) && !prefix.Any(char.IsWhiteSpace)))
+            {
+                mounts[name] = prefix;
+            }
+            else
+            {
+                plugins.Report(plugins.Mapping["mounts"]!, $"mount \"{prefix}\" for plugin {name}", "an absolute path such as /station (no trailing slash), or off");
+            }
+        }
+
+        return mounts;
+    }
 }

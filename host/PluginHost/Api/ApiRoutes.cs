@@ -29,6 +29,9 @@ internal sealed class ApiRoutes
 
     private const string AnyMethod = "*";
 
+    /// <summary>Asked for a path no route has (a plugin's mount, say) before it is a NOT_FOUND: an answer, or null.</summary>
+    public Func<HttpContext, string, Task<IResult?>>? Fallback { get; set; }
+
     public async Task DispatchAsync(HttpContext http)
     {
         var path = http.Request.Path.Value is { Length: > 1 } value ? value.TrimEnd('/') : "/";
@@ -66,6 +69,12 @@ internal sealed class ApiRoutes
             http.Response.Headers.Allow = string.Join(", ", allowed);
             await ApiProblem.Of(StatusCodes.Status405MethodNotAllowed, "METHOD_NOT_ALLOWED", "Method not allowed",
                 $"{path} does not take {ApiProblem.Shown(http.Request.Method)}.", $"Use {string.Join(" or ", allowed)} (docs/api.md).").ExecuteAsync(http).ConfigureAwait(false);
+            return;
+        }
+
+        if (Fallback is not null && await Fallback(http, path).ConfigureAwait(false) is { } answer)
+        {
+            await answer.ExecuteAsync(http).ConfigureAwait(false);
             return;
         }
 

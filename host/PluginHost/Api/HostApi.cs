@@ -92,7 +92,7 @@ internal static partial class HostApi
         routes.MapGet("/metrics", (_, _) => ApiReply.Text(MetricsText.Render(supervisor, setup.Plugins, setup.Events, setup.Alarm, sseClients.Current), MetricsText.ContentType));
 
         Dashboard.Map(routes);
-        PluginEndpoints.Map(routes, setup.Plugins, stopping);
+        PluginEndpoints.Map(routes, setup.Plugins, setup.Host.PluginMounts, stopping);
     }
 
     private static void MapUnits(ApiRoutes routes, Supervisor supervisor, PluginHost.Core.Events.EventBus events, CancellationToken stopping)

@@ -26,11 +26,52 @@ internal static class PluginEndpoints
         [".png"] = "image/png",
     };
 
-    public static void Map(ApiRoutes routes, PluginCatalog plugins, CancellationToken stopping)
+    /// <param name="mounts">host.yaml's <c>plugins.mounts</c>: per plugin, a prefix for its mounts, or <c>off</c>.</param>
+    public static void Map(ApiRoutes routes, PluginCatalog plugins, IReadOnlyDictionary<string, string> mounts, CancellationToken stopping)
     {
         routes.MapGet("/plugins/{plugin}/ui/{*path}", (_, route) => Panel(plugins, route["plugin"], route["path"]));
         routes.MapAny("/plugins/{plugin}/api/{*path}", (http, route) => HandleAsync(http, plugins, route["plugin"], "/" + route["path"], stopping));
         routes.MapGet("/plugins/{plugin}/ws/{*path}", (http, route) => WebSocketAsync(http, plugins, route["plugin"], "/" + route["path"], stopping));
+        routes.Fallback = (http, path) => MountedAsync(http, path, plugins, mounts, stopping);
+    }
+
+    /// <summary>
+    /// A path no host route has, at or under a plugin's mount (<c>IPluginRoutes.Mounts</c>, moved or
+    /// turned off by host.yaml): that plugin's route, or its WebSocket for an upgrade. Plugins are
+    /// asked in name order and a plugin's longer mounts first, so two plugins claiming one path
+    /// resolve the same way every time (docs/api.md, "Plugin routes").
+    /// </summary>
+    private static async Task<IResult?> MountedAsync(HttpContext http, string path, PluginCatalog plugins, IReadOnlyDictionary<string, string> mounts, CancellationToken stopping)
+    {
+        foreach (var name in plugins.List().Select(p => p.Name).Order(StringComparer.Ordinal))
+        {
+            var prefix = mounts.GetValueOrDefault(name, "");
+            if (prefix == "off" || plugins.Find(name)?.RouteGate?.TryEnter() is not { } lease)
+            {
+                continue;
+            }
+
+            IReadOnlyList<PluginMount> declared;
+            using (lease)
+            {
+                declared = lease.Routes.Mounts;
+            }
+
+            foreach (var mount in declared.OrderByDescending(m => m.Path.Length))
+            {
+                var at = prefix + mount.Path.TrimEnd('/');
+                if (path.Equals(at, StringComparison.OrdinalIgnoreCase) || path.StartsWith(at + "/", StringComparison.OrdinalIgnoreCase))
+                {
+                    var target = mount.PluginPath.TrimEnd('/') + path[at.Length..];
+                    target = target.Length == 0 ? "/" : target;
+                    return http.WebSockets.IsWebSocketRequest
+                        ? await WebSocketAsync(http, plugins, name, target, stopping).ConfigureAwait(false)
+                        : await HandleAsync(http, plugins, name, target, stopping).ConfigureAwait(false);
+                }
+            }
+        }
+
+        return null;
     }
 
     private static IResult Panel(PluginCatalog plugins, string name, string path)

@@ -12,14 +12,25 @@ namespace PluginHost.Plugins.StationBatch.Api;
 
 /// <summary>
 /// The station's REST API and WebSocket of the seed's Appendix A, served through the host's plugin
-/// routes under <c>/plugins/station-batch/api/</c> and <c>/plugins/station-batch/ws/</c> (behind the
-/// host's token, origin and size guards). Batches are addressed by batch id; each action is the
+/// routes under <c>/plugins/station-batch/api/</c> and <c>/plugins/station-batch/ws/</c>, and at the
+/// seed's own paths (<c>/api/batches</c>, <c>/ws</c>…: <see cref="Mounts"/>) — behind the host's
+/// token, origin and size guards either way. Batches are addressed by batch id; each action is the
 /// batch unit's own operation or the host's control of the unit, so the API, the CLI and the
 /// dashboard do the same thing. Errors are problem+json with the seed's names as codes.
 /// </summary>
 internal sealed class StationApi(StationBatchDriver batches, StationSyncDriver sync, string pluginVersion) : IPluginRoutes
 {
     private static readonly JsonElement NoArguments = JsonDocument.Parse("{}").RootElement.Clone();
+
+    /// <summary>The seed's own paths (Appendix A), beside the plugin's prefix; host.yaml's <c>plugins.mounts</c> moves them or turns them off.</summary>
+    public IReadOnlyList<PluginMount> Mounts { get; } =
+    [
+        new("/api/system", "/system"),
+        new("/api/batches", "/batches"),
+        new("/api/sequences", "/sequences"),
+        new("/api/results", "/results"),
+        new("/ws", "/"),
+    ];
 
     public bool IsWebSocket(string path) => path is "" or "/";
 

@@ -87,4 +87,21 @@ public sealed class HostManifestReaderTests : IDisposable
         Assert.Contains("station-7.lab", problem.Found, StringComparison.Ordinal);
         Assert.Contains("IP address", problem.Expected, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Plugin_mounts_are_a_prefix_or_off_and_anything_else_is_refused_where_it_is_written()
+    {
+        _dir.Write("manifests/host.yaml", "apiVersion: pluginhost/v1\nplugins:\n  mounts: { station-batch: /station, other: off }\n");
+        var (good, none) = HostManifestReader.ReadDirectory(_dir.Combine("manifests"));
+        _dir.Write("manifests/host.yaml", "apiVersion: pluginhost/v1\nplugins:\n  mounts: { station-batch: station/ }\n");
+
+        var (bad, problems) = HostManifestReader.ReadDirectory(_dir.Combine("manifests"));
+
+        Assert.Empty(none);
+        Assert.Equal(new Dictionary<string, string> { ["station-batch"] = "/station", ["other"] = "off" }, good!.PluginMounts);
+        Assert.Null(bad);
+        var problem = Assert.Single(problems);
+        Assert.Equal(("plugins.mounts", 3), (problem.Path, problem.Line));
+        Assert.Contains("station/", problem.Found, StringComparison.Ordinal);
+    }
 }

@@ -302,6 +302,45 @@ public sealed class StationBatchTests : IAsyncLifetime
         await socket.CloseAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
     }
 
+    [Theory]
+    [InlineData(null, "/api/batches", "/ws")]           // the seed's own paths, by default
+    [InlineData("/station", "/station/api/batches", "/station/ws")]
+    [InlineData("off", null, null)]
+    public async Task The_station_api_is_also_at_the_seeds_paths_unless_host_yaml_moves_or_turns_them_off(string? mount, string? batches, string? socketPath)
+    {
+        WriteBatch("line1", SlowPackage(steps: 1, wait: "1ms"));
+        if (mount is not null)
+        {
+            _host.Dir.Write("manifests/host.yaml", $"apiVersion: pluginhost/v1\nplugins: {{ directories: ['{RepositoryLayout.Plugin("")}'], watch: false, mounts: {{ station-batch: {mount} }} }}\nmanifests: {{ watch: false }}\n");
+        }
+
+        var host = _host.Start();
+        await WaitReadyAsync("line1", host);
+
+        var seedPath = await _host.Http.GetAsync("/api/batches");
+        var prefixed = await _host.Http.GetFromJsonAsync<JsonElement>("/plugins/station-batch/api/batches");
+        var hostRoute = await _host.Http.GetFromJsonAsync<JsonElement>("/api/units");
+        var unknown = await _host.Http.GetAsync("/api/nothing-here");
+
+        Assert.Equal("line1", prefixed[0].GetProperty("id").GetString()); // the plugin's own prefix always serves
+        Assert.Contains(hostRoute.EnumerateArray(), u => u.GetProperty("name").GetString() == "line1"); // the host's routes come first
+        Assert.Equal("NOT_FOUND", (await unknown.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
+        if (batches is null)
+        {
+            Assert.Equal(HttpStatusCode.NotFound, seedPath.StatusCode);
+            return;
+        }
+
+        var moved = await _host.Http.GetFromJsonAsync<JsonElement>(batches);
+        Assert.Equal("line1", moved[0].GetProperty("id").GetString());
+        Assert.Equal(batches == "/api/batches" ? HttpStatusCode.OK : HttpStatusCode.NotFound, seedPath.StatusCode);
+        using var socket = new System.Net.WebSockets.ClientWebSocket();
+        await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{_host.Port}{socketPath}"), CancellationToken.None);
+        await SendAsync(socket, """{"type": "subscribe", "batch_ids": ["line1"]}""");
+        Assert.Equal("subscribed", (await ReceiveAsync(socket)).GetProperty("type").GetString());
+        await socket.CloseAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
+    }
+
     private static async Task<string?> ProblemCodeAsync(HttpResponseMessage response)
     {
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
