@@ -68,15 +68,18 @@ internal sealed partial class SyncWorker(SyncSettings settings, ISyncTarget targ
 
         // The stop of §7.2: flush what the backend takes within the deadline, then close the database.
         using var flush = new CancellationTokenSource(settings.Timeout, time);
+        var started = time.GetTimestamp();
         try
         {
             var sent = await DrainAsync(queue, pipeline, flush.Token).ConfigureAwait(false);
-            LogFlushed(sent, queue.Depth());
+            LogFlushed(sent, queue.Depth(), time.GetElapsedTime(started).TotalMilliseconds);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            LogFlushFailed(Describe(ex), queue.Depth());
+            LogFlushFailed(Describe(ex), queue.Depth(), time.GetElapsedTime(started).TotalMilliseconds);
         }
+
+        LogClosed(); // the database closes as this method returns (its using)
     }
 
     /// <returns>How many rows the backend took.</returns>
@@ -123,9 +126,12 @@ internal sealed partial class SyncWorker(SyncSettings settings, ISyncTarget targ
     [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "SYNC_FAILED: {Target}: {Reason}; {Depth} row(s) wait, next try in {Seconds} s")]
     private partial void LogFailed(string target, string reason, long depth, double seconds);
 
-    [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "stopping: flushed {Count} row(s), {Depth} left for the next start")]
-    private partial void LogFlushed(int count, long depth);
+    [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "stopping: flushed {Count} row(s), {Depth} left for the next start, in {Milliseconds:F0} ms")]
+    private partial void LogFlushed(int count, long depth, double milliseconds);
 
-    [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "stopping: the flush failed ({Reason}); {Depth} row(s) left for the next start")]
-    private partial void LogFlushFailed(string reason, long depth);
+    [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "stopping: the flush failed ({Reason}); {Depth} row(s) left for the next start, after {Milliseconds:F0} ms")]
+    private partial void LogFlushFailed(string reason, long depth, double milliseconds);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Information, Message = "stopping: results database closed")]
+    private partial void LogClosed();
 }

@@ -168,8 +168,12 @@ internal sealed partial class StationBatchDriver : IUnitDriver, IAsyncDisposable
         if (_masters.TryGetValue(context.UnitName, out var master))
         {
             // SHUTDOWN stops the execution at its next step boundary and runs its teardown; the host's
-            // stop signal, grace and SIGKILL follow whatever happens here.
-            await master.SendAsync(MessageTypes.Shutdown, null, cancellationToken).ConfigureAwait(false);
+            // stop signal, grace and SIGKILL follow whatever happens here. Its duration is logged: the
+            // seed's shutdown order (§7.2) is one line per step with its time.
+            var started = context.Time.GetTimestamp();
+            var reply = await master.SendAsync(MessageTypes.Shutdown, null, cancellationToken).ConfigureAwait(false);
+            LogShutdown(context.Logger, master.Batch, reply.Ok == true ? "the running sequence stopped and its teardown ran" : $"the worker did not confirm ({reply.Error})",
+                context.Time.GetElapsedTime(started).TotalMilliseconds);
         }
     }
 
@@ -252,4 +256,7 @@ internal sealed partial class StationBatchDriver : IUnitDriver, IAsyncDisposable
         var dotnet = Path.Combine(root, "dotnet");
         return File.Exists(dotnet) ? dotnet : "dotnet";
     }
+
+    [Microsoft.Extensions.Logging.LoggerMessage(EventId = 30, Level = Microsoft.Extensions.Logging.LogLevel.Information, Message = "batch {Batch} stopping: {What} in {Milliseconds:F0} ms")]
+    private static partial void LogShutdown(Microsoft.Extensions.Logging.ILogger logger, string batch, string what, double milliseconds);
 }
