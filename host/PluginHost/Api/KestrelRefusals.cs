@@ -101,6 +101,7 @@ internal static class KestrelRefusals
     {
         private byte[] _discard = [];
         private bool _discarding;
+        private bool _discarded;
         private bool _answered;
 
         public override bool CanGetUnflushedBytes => inner.CanGetUnflushedBytes;
@@ -110,13 +111,13 @@ internal static class KestrelRefusals
         public override Memory<byte> GetMemory(int sizeHint = 0)
         {
             _discarding = refusal.Refused is not null;
-            return _discarding ? Discard(sizeHint) : inner.GetMemory(sizeHint);
+            return _discarding ? Discard(sizeHint).AsMemory() : inner.GetMemory(sizeHint);
         }
 
         public override Span<byte> GetSpan(int sizeHint = 0)
         {
             _discarding = refusal.Refused is not null;
-            return _discarding ? Discard(sizeHint) : inner.GetSpan(sizeHint);
+            return _discarding ? Discard(sizeHint).AsSpan() : inner.GetSpan(sizeHint);
         }
 
         public override void Advance(int bytes)
@@ -152,9 +153,14 @@ internal static class KestrelRefusals
             await inner.CompleteAsync(exception).ConfigureAwait(false);
         }
 
+        /// <summary>
+        /// Sends the problem in place of what Kestrel wrote after the refusal — only if it wrote
+        /// something: a refusal found while draining a body after a complete response (the response
+        /// had started, so Kestrel answers nothing) must not be followed by a second answer.
+        /// </summary>
         private void Answer()
         {
-            if (_answered || refusal.Refused is not { } refused)
+            if (_answered || !_discarded || refusal.Refused is not { } refused)
             {
                 return;
             }
@@ -165,6 +171,7 @@ internal static class KestrelRefusals
 
         private byte[] Discard(int sizeHint)
         {
+            _discarded = true;
             if (_discard.Length < Math.Max(sizeHint, 4096))
             {
                 _discard = new byte[Math.Max(sizeHint, 4096)];

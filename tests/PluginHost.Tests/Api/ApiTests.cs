@@ -217,6 +217,15 @@ public sealed class ApiTests(ApiHostFixture host) : IClassFixture<ApiHostFixture
     }
 
     [Fact]
+    public async Task A_bad_body_found_only_after_the_answer_is_not_followed_by_a_second_answer()
+    {
+        // The API does not read a GET's body; Kestrel finds the broken chunk while draining it, after the answer.
+        var answers = await RawHttp.SendManyAsync(host.Port, "GET /api/health HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n");
+
+        Assert.Equal(200, Assert.Single(answers).Status);
+    }
+
+    [Fact]
     public async Task A_body_Kestrel_cannot_frame_gets_one_problem()
     {
         // Kestrel finds this while the API reads the body: the API answers, and that answer is not replaced.
