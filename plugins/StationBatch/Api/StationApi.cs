@@ -128,7 +128,7 @@ internal sealed class StationApi(StationBatchDriver batches, StationSyncDriver s
 
     private PluginResponse Control(IUnitContext context, UnitControlResult result) => result.Success
         ? PluginResponse.Json(Status(context))
-        : Problem(409, "BatchControlError", $"batch {context.UnitName}: {result.Message}", "See the unit's state (GET /batches/ID) and its log.");
+        : Problem(409, "BatchControlError", $"batch {context.UnitName}: {result.Message}", "See the unit's state (GET /api/batches/ID) and its log.");
 
     private async Task<PluginResponse> OperationAsync(string id, string operation, JsonElement? arguments, CancellationToken cancellationToken)
     {
@@ -212,7 +212,7 @@ internal sealed class StationApi(StationBatchDriver batches, StationSyncDriver s
         if (badFrom || badTo || limit is < 1 or > 1000 || offset < 0)
         {
             return Problem(400, "InvalidRequestError", "from and to are ISO 8601 times, limit is 1–1000, offset is 0 or more",
-                "e.g. GET /results?batch=line1&serial=SN-7&status=FAIL&from=2026-12-01T00:00:00Z&limit=50&offset=0");
+                "e.g. GET /api/results?batch=line1&serial=SN-7&status=FAIL&from=2026-12-01T00:00:00Z&limit=50&offset=0");
         }
 
         return PluginResponse.Json(ResultsQuery.List(db, new ResultsFilter(Text("batch"), Text("serial"), Text("status"), from, to, limit, offset)));
@@ -221,7 +221,7 @@ internal sealed class StationApi(StationBatchDriver batches, StationSyncDriver s
     private PluginResponse Result(string id) =>
         Database() is { } db && File.Exists(db) && ResultsQuery.One(db, id) is { } result
             ? PluginResponse.Json(result)
-            : Problem(404, "ResultNotFoundError", $"no execution \"{id}\"", "GET /results lists them (newest first).");
+            : Problem(404, "ResultNotFoundError", $"no execution \"{id}\"", "GET /api/results lists them (newest first).");
 
     private string? Database() => batches.Units.Values.FirstOrDefault() is { } any ? StationBatchDriver.ResultsPath(any) : sync.Units.Values.FirstOrDefault() is { } s ? StationBatchDriver.ResultsPath(s) : null;
 
@@ -231,7 +231,7 @@ internal sealed class StationApi(StationBatchDriver batches, StationSyncDriver s
     private PluginResponse WithBatch(string id, Func<IUnitContext, PluginResponse> answer) => Find(id) is { } context ? answer(context) : BatchNotFound(id);
 
     private PluginResponse BatchNotFound(string id) => Problem(404, "BatchNotFoundError", $"Batch '{id}' not found",
-        $"GET /batches lists this station's batches ({string.Join(", ", batches.Units.Values.Select(u => BatchSpec.Read(u.Spec).Spec.Batch ?? u.UnitName).Order())}).");
+        $"GET /api/batches lists this station's batches ({string.Join(", ", batches.Units.Values.Select(u => BatchSpec.Read(u.Spec).Spec.Batch ?? u.UnitName).Order())}).");
 
     /// <summary>What is wrong with a body for the batch operation, or null: the operations expect arguments checked.</summary>
     private static string? Refusal(string operation, JsonElement arguments)

@@ -127,7 +127,7 @@ internal sealed class StationHub
             case "subscribe":
                 if (batches.FirstOrDefault(b => !knownBatch(b)) is { } unknown)
                 {
-                    return Error($"no batch \"{unknown}\" (GET /batches lists them)", "BatchNotFoundError");
+                    return Error($"no batch \"{unknown}\" (GET /api/batches lists them)", "BatchNotFoundError");
                 }
 
                 client.Follow(batches, true);
