@@ -88,18 +88,5 @@ internal sealed class SyncQueue(SqliteFile db, string target, TimeProvider time)
 
     private string Now() => time.GetUtcNow().UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
 
-    private void InTransaction(Action write)
-    {
-        db.Execute("BEGIN IMMEDIATE");
-        try
-        {
-            write();
-            db.Execute("COMMIT");
-        }
-        catch
-        {
-            db.Execute("ROLLBACK");
-            throw;
-        }
-    }
+    private void InTransaction(Action write) => db.InTransaction(write);
 }

@@ -106,15 +106,7 @@ internal sealed partial class StationBatchDriver : IUnitDriver, IAsyncDisposable
             ["parameters"] = spec.Parameters.DeepClone(),
             ["heartbeatMs"] = (int)spec.Heartbeat.TotalMilliseconds,
         };
-        var settingsPath = Path.Combine(context.DataDirectory, "batch.json");
-        File.WriteAllText(settingsPath, settings.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        return ValueTask.FromResult(new LaunchPlan(DotnetHost())
-        {
-            Arguments = [worker, "--config", settingsPath],
-            Environment = new Dictionary<string, string>(context.Environment, StringComparer.Ordinal) { ["DOTNET_gcServer"] = "0" },
-            WorkingDirectory = context.DataDirectory,
-            OutputEventKind = null,
-        });
+        return ValueTask.FromResult(DotnetProgram.Plan(context, worker, "batch.json", settings));
     }
 
     public ValueTask<AttachResult> AttachAsync(IUnitContext context, RunningProcess running, CancellationToken cancellationToken)
@@ -246,15 +238,6 @@ internal sealed partial class StationBatchDriver : IUnitDriver, IAsyncDisposable
         {
             return null;
         }
-    }
-
-    /// <summary>The dotnet executable running this host: the worker runs on the same runtime.</summary>
-    internal static string DotnetHost()
-    {
-        var runtime = RuntimeEnvironment.GetRuntimeDirectory(); // …/shared/Microsoft.NETCore.App/10.0.x/
-        var root = Path.GetFullPath(Path.Combine(runtime, "..", "..", ".."));
-        var dotnet = Path.Combine(root, "dotnet");
-        return File.Exists(dotnet) ? dotnet : "dotnet";
     }
 
     [Microsoft.Extensions.Logging.LoggerMessage(EventId = 30, Level = Microsoft.Extensions.Logging.LogLevel.Information, Message = "batch {Batch} stopping: {What} in {Milliseconds:F0} ms")]

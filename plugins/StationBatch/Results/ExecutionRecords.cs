@@ -202,18 +202,15 @@ internal sealed class ExecutionRecords : IDisposable
         _connection.Dispose();
     }
 
-    /// <summary>All of <paramref name="write"/>, or none of it.</summary>
+    /// <summary>All of <paramref name="write"/>, or none of it; after a rollback the result rows' cache of known executions is cleared.</summary>
     private void InTransaction(Action write)
     {
-        _connection.Execute("BEGIN IMMEDIATE");
         try
         {
-            write();
-            _connection.Execute("COMMIT");
+            _connection.InTransaction(write);
         }
         catch
         {
-            _connection.Execute("ROLLBACK");
             _rows.Forget();
             throw;
         }

@@ -154,8 +154,7 @@ internal static class ResultsDatabase
 
     private static void Migrate(SqliteFile file)
     {
-        file.Execute("BEGIN IMMEDIATE");
-        try
+        file.InTransaction(() =>
         {
             var version = file.ScalarInt64("PRAGMA user_version");
             if (version > Migrations.Length)
@@ -169,12 +168,6 @@ internal static class ResultsDatabase
             }
 
             file.Execute($"PRAGMA user_version = {Migrations.Length}");
-            file.Execute("COMMIT");
-        }
-        catch
-        {
-            file.Execute("ROLLBACK");
-            throw;
-        }
+        });
     }
 }

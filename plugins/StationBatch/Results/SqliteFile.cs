@@ -102,6 +102,23 @@ internal sealed class SqliteFile : IDisposable
     /// <summary>Statements without parameters or rows (schema, pragmas, transactions).</summary>
     public void Execute(string sql) => Check(raw.sqlite3_exec(_db, sql), sql);
 
+    /// <summary>All of <paramref name="write"/> in one write transaction (taken at once: <c>BEGIN IMMEDIATE</c>), or none of it.</summary>
+    public void InTransaction(Action write)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        Execute("BEGIN IMMEDIATE");
+        try
+        {
+            write();
+            Execute("COMMIT");
+        }
+        catch
+        {
+            Execute("ROLLBACK");
+            throw;
+        }
+    }
+
     public long ScalarInt64(string sql)
     {
         using var statement = Prepare(sql);

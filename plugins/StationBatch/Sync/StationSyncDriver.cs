@@ -88,15 +88,7 @@ internal sealed class StationSyncDriver : IUnitDriver
             ["timeoutMs"] = (int)spec.Timeout.TotalMilliseconds,
             ["batchSize"] = spec.BatchSize,
         };
-        var path = Path.Combine(context.DataDirectory, "sync.json");
-        File.WriteAllText(path, settings.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        return ValueTask.FromResult(new LaunchPlan(StationBatchDriver.DotnetHost())
-        {
-            Arguments = [program, "--config", path],
-            Environment = new Dictionary<string, string>(context.Environment, StringComparer.Ordinal) { ["DOTNET_gcServer"] = "0" },
-            WorkingDirectory = context.DataDirectory,
-            OutputEventKind = null,
-        });
+        return ValueTask.FromResult(DotnetProgram.Plan(context, program, "sync.json", settings));
     }
 
     public ValueTask<AttachResult> AttachAsync(IUnitContext context, RunningProcess running, CancellationToken cancellationToken)
