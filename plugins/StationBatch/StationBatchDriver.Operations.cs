@@ -53,6 +53,14 @@ internal sealed partial class StationBatchDriver
             return OperationResult.Fail(new UnitError("WORKER_NOT_RUNNING", $"Batch {context.UnitName} has no running worker.", $"Start {context.UnitName} first."));
         }
 
+        // The seed's shutdown (§7.2) begins by refusing new requests: a batch being stopped (the host
+        // stopping, or an operator) takes no new execution or instrument command; status and records still answer.
+        if (operation is "startSequence" or "manual" && context.Control.State is UnitState.Stopping or UnitState.Restarting)
+        {
+            return OperationResult.Fail(new UnitError("BATCH_STOPPING", $"Batch {context.UnitName} is stopping: it takes no new {(operation == "manual" ? "instrument command" : "execution")}.",
+                $"Wait until {context.UnitName} is running again (pluginhost status), then ask again."));
+        }
+
         if (operation == "execution")
         {
             var id = arguments.GetProperty("id").GetString()!;

@@ -161,6 +161,7 @@ internal sealed class StationApi(StationBatchDriver batches, StationSyncDriver s
         return error.Code switch
         {
             "SEQUENCE_RUNNING" => PluginResponse.Problem(409, error with { Code = "BatchAlreadyRunningError" }),
+            "BATCH_STOPPING" => PluginResponse.Problem(503, error with { Code = "BatchStoppingError" }),
             "WORKER_NOT_RUNNING" or "WORKER_NOT_CONNECTED" or "SYNC_NOT_RUNNING" => PluginResponse.Problem(409, error with { Code = "BatchNotRunningError" }),
             "INVALID_PARAMETERS" or "INVALID_ARGUMENTS" or "PACKAGE_INVALID" => PluginResponse.Problem(400, error with { Code = "SequenceError" }),
             "COMMAND_TIMEOUT" => PluginResponse.Problem(504, error with { Code = "IPCError" }),

@@ -369,6 +369,27 @@ public sealed class StationBatchTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_batch_being_stopped_refuses_new_executions_while_its_teardown_runs()
+    {
+        var package = _host.Dir.Combine("packages", "long-teardown");
+        Directory.CreateDirectory(package);
+        File.WriteAllText(Path.Combine(package, "sequence.yaml"), "name: long-teardown\nhardware: { psu: {} }\nmain:\n  - { name: w, wait: 4s }\nteardown:\n  - { name: cool_down, wait: 3s }\n");
+        WriteBatch("line1", package);
+        var host = _host.Start();
+        await WaitReadyAsync("line1", host);
+        await StartSequenceAsync("line1", new { });
+
+        using var stop = await _host.Http.PostAsync("/api/units/line1/stop", null);
+        await Eventually.TrueAsync(() => _host.UnitIs("line1", "stopping"), Deadline, "line1 stopping (its teardown running)");
+        var viaOperation = await _host.Http.PostAsJsonAsync("/api/units/line1/ops/startSequence", new { });
+        var viaStationApi = await _host.Http.PostAsync("/api/batches/line1/sequence/start", new StringContent("{}", System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal("BATCH_STOPPING", await CodeAsync(viaOperation));
+        Assert.Equal(("BatchStoppingError", 503), (await ProblemCodeAsync(viaStationApi), (int)viaStationApi.StatusCode));
+        await Eventually.TrueAsync(() => _host.UnitIs("line1", "stopped"), Deadline, "line1 stopped after its teardown");
+    }
+
+    [Fact]
     public async Task Kill_9_of_one_worker_aborts_its_execution_and_restarts_it_while_the_other_batch_runs_on()
     {
         WriteBatch("line1", SlowPackage(steps: 30, wait: "100ms"));
