@@ -154,6 +154,12 @@ internal static class ResultsDatabase
 
     private static void Migrate(SqliteFile file)
     {
+        // Most opens find the schema current (the API's queries, the gauges): they take no write lock.
+        if (file.ScalarInt64("PRAGMA user_version") == Migrations.Length)
+        {
+            return;
+        }
+
         file.InTransaction(() =>
         {
             var version = file.ScalarInt64("PRAGMA user_version");
