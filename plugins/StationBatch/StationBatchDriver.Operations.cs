@@ -48,6 +48,28 @@ internal sealed partial class StationBatchDriver
             return Backup(context, arguments.GetProperty("dir").GetString()!);
         }
 
+        // The record is the database's: readable whether or not the worker runs.
+        if (operation == "execution")
+        {
+            var id = arguments.GetProperty("id").GetString()!;
+            JsonArray records;
+            try
+            {
+                records = new JsonArray([.. Results.ExecutionRecords.Read(ResultsPath(context), id).Select(r => (JsonNode)r)]);
+            }
+            catch (ArgumentException)
+            {
+                return OperationResult.InvalidArguments($"\"{id}\" is not an execution id", "Use an id from startSequence's answer or a station event.");
+            }
+            catch (Exception ex) when (ex is Results.SqliteFailure or IOException or UnauthorizedAccessException or InvalidOperationException)
+            {
+                return OperationResult.Fail(new UnitError("RESULTS_UNAVAILABLE", $"The station's results database cannot be read: {ex.Message}",
+                    "Check that the data folder is readable; a database of a newer plugin needs that plugin."));
+            }
+
+            return OperationResult.Ok($"{records.Count} record(s) of {id}", ToElement(new JsonObject { ["execution"] = id, ["records"] = records }));
+        }
+
         if (!_masters.TryGetValue(context.UnitName, out var master))
         {
             return OperationResult.Fail(new UnitError("WORKER_NOT_RUNNING", $"Batch {context.UnitName} has no running worker.", $"Start {context.UnitName} first."));
@@ -59,22 +81,6 @@ internal sealed partial class StationBatchDriver
         {
             return OperationResult.Fail(new UnitError("BATCH_STOPPING", $"Batch {context.UnitName} is stopping: it takes no new {(operation == "manual" ? "instrument command" : "execution")}.",
                 $"Wait until {context.UnitName} is running again (pluginhost status), then ask again."));
-        }
-
-        if (operation == "execution")
-        {
-            var id = arguments.GetProperty("id").GetString()!;
-            JsonArray records;
-            try
-            {
-                records = new JsonArray([.. master.Records.Load(id).Select(r => (JsonNode)r)]);
-            }
-            catch (ArgumentException)
-            {
-                return OperationResult.InvalidArguments($"\"{id}\" is not an execution id", "Use an id from startSequence's answer or a station event.");
-            }
-
-            return OperationResult.Ok($"{records.Count} record(s) of {id}", ToElement(new JsonObject { ["execution"] = id, ["records"] = records }));
         }
 
         var (type, body) = operation switch

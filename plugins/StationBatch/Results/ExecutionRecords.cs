@@ -125,11 +125,19 @@ internal sealed class ExecutionRecords : IDisposable
         return seq;
     }
 
-    /// <summary>Every event of an execution as recorded, in order: <c>{seq, type, at, body}</c>.</summary>
-    public IReadOnlyList<JsonObject> Load(string execution)
+    /// <summary>
+    /// Every event of an execution as recorded, in order: <c>{seq, type, at, body}</c>. Read through a
+    /// connection of its own: it is asked from the API's threads, while the master's poller may be in
+    /// the middle of a commit on its connection (whose rows a reader there would see before they count).
+    /// </summary>
+    public IReadOnlyList<JsonObject> Load(string execution) => Read(DatabasePath, execution);
+
+    /// <inheritdoc cref="Load"/>
+    public static IReadOnlyList<JsonObject> Read(string databasePath, string execution)
     {
         CheckId(execution);
-        using var query = _connection.Prepare("SELECT seq, type, at, body FROM events WHERE execution_id = $e ORDER BY seq").Bind("$e", execution);
+        using var db = ResultsDatabase.Open(databasePath);
+        using var query = db.Prepare("SELECT seq, type, at, body FROM events WHERE execution_id = $e ORDER BY seq").Bind("$e", execution);
         var records = new List<JsonObject>();
         while (query.Step())
         {
