@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -24,6 +23,7 @@ internal sealed partial class StationBatchDriver : IUnitDriver, IAsyncDisposable
     public const string PortName = "master";
     private readonly ConcurrentDictionary<string, BatchMaster> _masters = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, IUnitContext> _contexts = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (SpecMapping Mapping, BatchSpec Spec)> _specs = new(StringComparer.Ordinal);
 
     /// <summary>The station's WebSocket clients: told of every event a master takes.</summary>
     public Api.StationHub Hub { get; } = new();
@@ -32,6 +32,27 @@ internal sealed partial class StationBatchDriver : IUnitDriver, IAsyncDisposable
     public IReadOnlyDictionary<string, IUnitContext> Units => _contexts;
 
     public BatchMaster? MasterOf(string unit) => _masters.GetValueOrDefault(unit);
+
+    /// <summary>
+    /// A unit's spec, read once per version of its manifest (a changed manifest is a new mapping): the
+    /// liveness probe at every heartbeat and the station API at every request ask for it. Kept by this
+    /// driver, never in a static the host's objects could reach: that would keep a replaced plugin alive.
+    /// </summary>
+    public BatchSpec SpecOf(IUnitContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (_specs.TryGetValue(context.UnitName, out var known) && ReferenceEquals(known.Mapping, context.Spec))
+        {
+            return known.Spec;
+        }
+
+        var spec = BatchSpec.Read(context.Spec).Spec;
+        _specs[context.UnitName] = (context.Spec, spec);
+        return spec;
+    }
+
+    /// <summary>The batch id: <c>spec.batch</c>, else the unit's name.</summary>
+    public string BatchIdOf(IUnitContext context) => SpecOf(context).Batch ?? context.UnitName;
 
     public IReadOnlyList<SpecProblem> Validate(SpecMapping spec) => BatchSpec.Read(spec).Problems;
 
@@ -115,7 +136,6 @@ internal sealed partial class StationBatchDriver : IUnitDriver, IAsyncDisposable
 
         // A new plugin version, or a host that restarted: a master is bound again on the unit's port;
         // the worker reconnects by itself and sends again what was not acknowledged.
-        var (spec, _) = BatchSpec.Read(context.Spec);
         if (!context.Ports.TryGetValue(PortName, out var port))
         {
             return ValueTask.FromResult(AttachResult.Refuse("the unit has no master port recorded"));
@@ -126,7 +146,7 @@ internal sealed partial class StationBatchDriver : IUnitDriver, IAsyncDisposable
             return ValueTask.FromResult(AttachResult.Refuse("the worker's settings (batch.json) are gone: its session is not known"));
         }
 
-        Master(context, spec.Batch ?? context.UnitName, session, port);
+        Master(context, BatchIdOf(context), session, port);
         return ValueTask.FromResult(AttachResult.Adopt);
     }
 
@@ -144,7 +164,7 @@ internal sealed partial class StationBatchDriver : IUnitDriver, IAsyncDisposable
             return ValueTask.FromResult(heard >= process.StartedAt ? ProbeResult.Healthy : ProbeResult.Unhealthy("the worker has not connected yet"));
         }
 
-        var (spec, _) = BatchSpec.Read(context.Spec);
+        var spec = SpecOf(context);
         // Silence counts from the last heartbeat, or from when this master (a new plugin version's, a
         // restarted host's) began listening: a worker it has not heard yet is not dead yet.
         var since = heard ?? (master.Started > process.StartedAt ? master.Started : process.StartedAt);
@@ -174,7 +194,7 @@ internal sealed partial class StationBatchDriver : IUnitDriver, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(change);
         _contexts[context.UnitName] = context;
-        Hub.Publish(BatchSpec.Read(context.Spec).Spec.Batch ?? context.UnitName, "BATCH_STATUS", new JsonObject { ["state"] = change.To.ToString().ToLowerInvariant(), ["unit"] = context.UnitName });
+        Hub.Publish(BatchIdOf(context), "BATCH_STATUS", new JsonObject { ["state"] = change.To.ToString().ToLowerInvariant(), ["unit"] = context.UnitName });
         if (change.From is UnitState.Ready or UnitState.Stopping or UnitState.Restarting
             && change.To is UnitState.Backoff or UnitState.Failed or UnitState.Stopped
             && _masters.TryGetValue(context.UnitName, out var master))
@@ -212,7 +232,7 @@ internal sealed partial class StationBatchDriver : IUnitDriver, IAsyncDisposable
         var results = ResultsPath(context);
         try
         {
-            return _masters.GetOrAdd(context.UnitName, _ => new BatchMaster(batch, session, port, results, BatchSpec.Read(context.Spec).Spec.Station,
+            return _masters.GetOrAdd(context.UnitName, _ => new BatchMaster(batch, session, port, results, SpecOf(context).Station,
                 context.DataDirectory, context.Events, context.Logger, context.Time, Hub.Publish));
         }
         catch (Exception ex) when (ex is SqliteFailure or IOException or UnauthorizedAccessException or InvalidOperationException)

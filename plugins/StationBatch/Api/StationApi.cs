@@ -66,7 +66,7 @@ internal sealed class StationApi(StationBatchDriver batches, StationSyncDriver s
         var units = batches.Units.Values.ToList();
         return PluginResponse.Json(new JsonObject
         {
-            ["stations"] = new JsonArray([.. units.Select(u => BatchSpec.Read(u.Spec).Spec.Station).Distinct().Order().Select(s => (JsonNode)s)]),
+            ["stations"] = new JsonArray([.. units.Select(u => batches.SpecOf(u).Station).Distinct().Order().Select(s => (JsonNode)s)]),
             ["version"] = pluginVersion,
             ["batches"] = units.Count,
             ["results_schema"] = ResultsDatabase.Version,
@@ -101,7 +101,7 @@ internal sealed class StationApi(StationBatchDriver batches, StationSyncDriver s
 
     private JsonObject Status(IUnitContext context)
     {
-        var spec = BatchSpec.Read(context.Spec).Spec;
+        var spec = batches.SpecOf(context);
         var worker = batches.MasterOf(context.UnitName)?.LastStatus ?? [];
         var state = context.Control.State;
         var running = worker["state"]?.GetValue<string>() == "running";
@@ -174,13 +174,13 @@ internal sealed class StationApi(StationBatchDriver batches, StationSyncDriver s
     private PluginResponse Sequences()
     {
         var packages = batches.Units.Values
-            .Select(u => (Unit: u, Path: Path.GetFullPath(Path.Combine(u.ManifestDirectory, BatchSpec.Read(u.Spec).Spec.Sequence))))
+            .Select(u => (Unit: u, Path: Path.GetFullPath(Path.Combine(u.ManifestDirectory, batches.SpecOf(u).Sequence))))
             .GroupBy(p => p.Path, StringComparer.Ordinal)
             .Select(g => (JsonNode)new JsonObject
             {
                 ["name"] = Path.GetFileName(g.Key),
                 ["path"] = g.Key,
-                ["batches"] = new JsonArray([.. g.Select(p => (JsonNode)(BatchSpec.Read(p.Unit.Spec).Spec.Batch ?? p.Unit.UnitName))]),
+                ["batches"] = new JsonArray([.. g.Select(p => (JsonNode)batches.BatchIdOf(p.Unit))]),
             });
         return PluginResponse.Json(new JsonArray([.. packages]));
     }
@@ -227,12 +227,12 @@ internal sealed class StationApi(StationBatchDriver batches, StationSyncDriver s
     private string? Database() => batches.Units.Values.FirstOrDefault() is { } any ? StationBatchDriver.ResultsPath(any) : sync.Units.Values.FirstOrDefault() is { } s ? StationBatchDriver.ResultsPath(s) : null;
 
     private IUnitContext? Find(string id) =>
-        batches.Units.Values.FirstOrDefault(u => (BatchSpec.Read(u.Spec).Spec.Batch ?? u.UnitName) == id) ?? batches.Units.GetValueOrDefault(id);
+        batches.Units.Values.FirstOrDefault(u => batches.BatchIdOf(u) == id) ?? batches.Units.GetValueOrDefault(id);
 
     private PluginResponse WithBatch(string id, Func<IUnitContext, PluginResponse> answer) => Find(id) is { } context ? answer(context) : BatchNotFound(id);
 
     private PluginResponse BatchNotFound(string id) => Problem(404, "BatchNotFoundError", $"Batch '{id}' not found",
-        $"GET /api/batches lists this station's batches ({string.Join(", ", batches.Units.Values.Select(u => BatchSpec.Read(u.Spec).Spec.Batch ?? u.UnitName).Order())}).");
+        $"GET /api/batches lists this station's batches ({string.Join(", ", batches.Units.Values.Select(batches.BatchIdOf).Order())}).");
 
     /// <summary>What is wrong with a body for the batch operation, or null: the operations expect arguments checked.</summary>
     private static string? Refusal(string operation, JsonElement arguments)
