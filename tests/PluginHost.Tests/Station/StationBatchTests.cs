@@ -237,8 +237,10 @@ public sealed class StationBatchTests : IAsyncLifetime
         var execution = await StartSequenceAsync("line1", new { });
         await WaitForEndAsync("line1", execution, host);
         var waiting = await OperationAsync("station-sync", "status", new { });
-        var metrics = await Eventually.WaitAsync(() => _host.Http.GetStringAsync("/metrics").Result is var text && text.Contains("sync_queue_depth", StringComparison.Ordinal) ? text : null,
-            Deadline, "the sender's gauges in /metrics");
+        // Gauges are sampled with CPU and RSS: wait for a sample taken after the run ended, not merely the first one.
+        var metrics = await Eventually.WaitAsync(() => _host.Http.GetStringAsync("/metrics").Result is var text
+            && System.Text.RegularExpressions.Regex.IsMatch(text, @"pluginhost_unit_sync_queue_depth\{[^}]*unit=""station-sync""[^}]*\} 8") ? text : null,
+            Deadline, "the sender's gauges in /metrics, sampled after the run");
         var sync = await OperationAsync("station-sync", "sync", new { timeoutMs = 20_000 });
         var after = await OperationAsync("station-sync", "status", new { });
 
