@@ -7,7 +7,7 @@ namespace PluginHost.Contracts;
 public static class ContractsVersion
 {
     public const int Major = 1;
-    public const int Minor = 6;
+    public const int Minor = 7;
 
     public static Version Current { get; } = new(Major, Minor);
 

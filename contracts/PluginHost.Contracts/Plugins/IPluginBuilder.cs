@@ -25,4 +25,7 @@ public interface IPluginBuilder
 
     /// <summary>HTTP routes and WebSocket endpoints under <c>/plugins/NAME/</c> (since 1.5).</summary>
     IPluginBuilder AddRoutes(Web.IPluginRoutes routes);
+
+    /// <summary>Another supervisor's file format for <c>pluginhost import</c> / <c>export</c> (since 1.7).</summary>
+    IPluginBuilder AddUnitFormat(Formats.IUnitFormat format) => throw new NotSupportedException("this host does not take unit formats (contracts 1.7)");
 }

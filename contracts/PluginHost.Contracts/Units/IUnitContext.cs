@@ -34,6 +34,12 @@ public interface IUnitContext
     /// </summary>
     string PluginDataDirectory => Path.Combine(DataDirectory, "..", "..", "plugin-data", Kind);
 
+    /// <summary>
+    /// (since 1.7) True when the host's manifests hold a unit of that name with <c>enabled: true</c>
+    /// (launchd's "job enabled", for KeepAlive's OtherJobEnabled).
+    /// </summary>
+    bool IsUnitEnabled(string unitName) => false;
+
     /// <summary>Every timeout and delay goes through this clock so tests can advance it.</summary>
     TimeProvider Time { get; }
 

@@ -37,6 +37,15 @@ public interface IUnitDriver
     ValueTask<ProbeResult> ProbeAsync(IUnitContext context, ProbeKind kind, CancellationToken cancellationToken)
         => ValueTask.FromResult(ProbeResult.Unsupported);
 
+    /// <summary>
+    /// Whether a unit of this kind should run (again) now (since 1.7): asked when its process ended
+    /// on its own (<paramref name="lastExit"/> says how), and when it rests without having run
+    /// (<paramref name="lastExit"/> null) if the manifest does not start it with the host. Null lets
+    /// the manifest's restart policy decide, as for every kind that does not implement it. No I/O
+    /// beyond a file's existence: it is asked on the unit's own loop.
+    /// </summary>
+    KeepAliveVerdict? KeepAlive(IUnitContext context, UnitExit? lastExit) => null;
+
     /// <summary>Turns a failure seen by the host into the coded error a person will read.</summary>
     UnitError Classify(UnitFailure failure) => UnitError.FromFailure(failure);
 

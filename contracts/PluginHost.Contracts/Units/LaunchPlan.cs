@@ -37,6 +37,16 @@ public sealed record LaunchPlan(string Command)
     public string? OutputEventKind { get; init; }
 
     public int OutputEventsPerSecond { get; init; } = 100;
+
+    /// <summary>
+    /// A file that also gets every line the process writes to stdout, as written (no timestamps),
+    /// besides the host's own capture (since 1.7): launchd's <c>StandardOutPath</c>. Appended to,
+    /// rotated with the host's log settings. May be the same file as <see cref="StandardErrorPath"/>.
+    /// </summary>
+    public string? StandardOutPath { get; init; }
+
+    /// <summary>The same for stderr (launchd's <c>StandardErrorPath</c>), since 1.7.</summary>
+    public string? StandardErrorPath { get; init; }
 }
 
 public enum LaunchIo

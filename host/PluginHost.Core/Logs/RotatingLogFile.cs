@@ -22,6 +22,7 @@ internal sealed class RotatingLogFile : IDisposable
     private readonly string _path;
     private readonly LogSettings _settings;
     private readonly StorageComponent _health;
+    private readonly bool _stamped;
     private FileStream? _file;
     private const int BufferBytes = 16 * 1024;
 
@@ -38,9 +39,11 @@ internal sealed class RotatingLogFile : IDisposable
     private DateTimeOffset _missingSince;
     private long _lost;
 
-    public RotatingLogFile(string path, LogSettings settings, StorageComponent? health = null)
+    /// <param name="stamped">False for a copy of a program's output as it wrote it (launchd's StandardOutPath): no timestamp, no stream.</param>
+    public RotatingLogFile(string path, LogSettings settings, StorageComponent? health = null, bool stamped = true)
     {
         _path = path;
+        _stamped = stamped;
         _settings = settings;
         _health = health ?? StorageComponent.Unwatched("log", path);
         PrivateFiles.CreateFolder(System.IO.Path.GetDirectoryName(path)!);
@@ -56,13 +59,13 @@ internal sealed class RotatingLogFile : IDisposable
     public void Write(OutputLine line)
     {
         // Lines read in one chunk share a timestamp: format it once per chunk, not once per line.
-        if (line.Timestamp != _stampTime || line.Stream != _stampStream)
+        if (_stamped && (line.Timestamp != _stampTime || line.Stream != _stampStream))
         {
-            _stampTime = line.Timestamp;
             _stampStream = line.Stream;
             _stamp = Utf8.GetBytes($"{line.Timestamp:yyyy-MM-ddTHH:mm:ss.fffZ} {Stream(line.Stream)} ");
         }
 
+        _stampTime = line.Timestamp;
         var bytes = _stamp.Length + Utf8.GetByteCount(line.Text) + 1;
         var length = _file?.Position ?? 0;
         if (length + _buffered + bytes > _settings.MaxFileBytes && length + _buffered > 0)

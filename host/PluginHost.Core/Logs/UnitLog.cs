@@ -14,10 +14,13 @@ internal sealed class UnitLog : IDisposable
     private readonly LineRing _tail;
     private readonly Lock _gate = new();
     private readonly List<Follower> _followers = [];
+    private readonly LogSettings _settings;
+    private OutputCopies? _copies;
     private long _lines;
 
     public UnitLog(string path, LogSettings settings, Storage.StorageComponent? health = null)
     {
+        _settings = settings;
         _file = new RotatingLogFile(path, settings, health);
         _tail = new LineRing(settings.TailLines);
     }
@@ -38,6 +41,7 @@ internal sealed class UnitLog : IDisposable
         lock (_gate)
         {
             _file.Write(line);
+            _copies?.Write(line);
             followers = _followers.Count == 0 ? [] : [.. _followers];
         }
 
@@ -57,8 +61,37 @@ internal sealed class UnitLog : IDisposable
         lock (_gate)
         {
             _file.Flush();
+            _copies?.Flush();
         }
     }
+
+    /// <summary>
+    /// From now on, also copies each line into these files (a launch plan's StandardOutPath /
+    /// StandardErrorPath), replacing earlier copies; both null ends copying.
+    /// </summary>
+    /// <exception cref="IOException">A file cannot be opened: nothing changed.</exception>
+    public void CopyOutputTo(string? stdoutPath, string? stderrPath)
+    {
+        lock (_gate)
+        {
+            if (_copies?.StdoutPath == Full(stdoutPath) && _copies?.StderrPath == Full(stderrPath))
+            {
+                return; // the same files as the last process's: kept open
+            }
+        }
+
+        var copies = OutputCopies.Open(stdoutPath, stderrPath, _settings);
+        OutputCopies? old;
+        lock (_gate)
+        {
+            old = _copies;
+            _copies = copies;
+        }
+
+        old?.Dispose();
+    }
+
+    private static string? Full(string? path) => path is null ? null : Path.GetFullPath(path);
 
     public IReadOnlyList<OutputLine> Tail(int maxLines) => _tail.Last(maxLines);
 
@@ -78,6 +111,7 @@ internal sealed class UnitLog : IDisposable
         lock (_gate)
         {
             _file.Dispose();
+            _copies?.Dispose();
             foreach (var follower in _followers)
             {
                 follower.Complete();

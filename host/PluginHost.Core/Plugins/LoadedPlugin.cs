@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Runtime.CompilerServices;
 using PluginHost.Contracts.Equipment;
+using PluginHost.Contracts.Formats;
 using PluginHost.Contracts.Plugins;
 using PluginHost.Contracts.Units;
 
@@ -27,6 +28,7 @@ internal sealed class LoadedPlugin
         _instance = instance;
         Drivers = registrations.Kinds;
         Equipment = registrations.Equipment;
+        Formats = registrations.Formats;
         Panel = panel;
         RouteGate = registrations.Routes is { } routes ? new PluginRouteGate(routes) : null;
         ContentStamp = contentStamp;
@@ -48,6 +50,9 @@ internal sealed class LoadedPlugin
 
     public IReadOnlyDictionary<string, Func<IEquipmentDriver>> Equipment { get; private set; }
 
+    /// <summary>Other supervisors' file formats the plugin reads or writes (import / export), by name.</summary>
+    public IReadOnlyDictionary<string, IUnitFormat> Formats { get; private set; }
+
     /// <summary>The plugin's dashboard panel (host-owned copies of its files), or null.</summary>
     public PluginPanel? Panel { get; }
 
@@ -67,6 +72,7 @@ internal sealed class LoadedPlugin
         _instance = null;
         Drivers = new Dictionary<string, IUnitDriver>();
         Equipment = new Dictionary<string, Func<IEquipmentDriver>>();
+        Formats = new Dictionary<string, IUnitFormat>();
         return instance;
     }
 

@@ -1,4 +1,5 @@
 using PluginHost.Contracts.Equipment;
+using PluginHost.Contracts.Formats;
 using PluginHost.Contracts.Plugins;
 using PluginHost.Contracts.Units;
 using PluginHost.Contracts.Web;
@@ -10,12 +11,15 @@ internal sealed class PluginBuilder(PluginInfo plugin) : IPluginBuilder
 {
     private readonly Dictionary<string, IUnitDriver> _kinds = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Func<IEquipmentDriver>> _equipment = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, IUnitFormat> _formats = new(StringComparer.Ordinal);
 
     public PluginInfo Plugin { get; } = plugin;
 
     public IReadOnlyDictionary<string, IUnitDriver> Kinds => _kinds;
 
     public IReadOnlyDictionary<string, Func<IEquipmentDriver>> Equipment => _equipment;
+
+    public IReadOnlyDictionary<string, IUnitFormat> Formats => _formats;
 
     /// <summary>The module of the dashboard panel the plugin added, or null.</summary>
     public string? PanelModule { get; private set; }
@@ -43,6 +47,18 @@ internal sealed class PluginBuilder(PluginInfo plugin) : IPluginBuilder
         }
 
         Routes = routes;
+        return this;
+    }
+
+    public IPluginBuilder AddUnitFormat(IUnitFormat format)
+    {
+        ArgumentNullException.ThrowIfNull(format);
+        ArgumentException.ThrowIfNullOrEmpty(format.Name);
+        if (!_formats.TryAdd(format.Name, format))
+        {
+            throw new InvalidOperationException($"unit format \"{format.Name}\" is registered twice");
+        }
+
         return this;
     }
 

@@ -38,6 +38,10 @@ internal sealed class PluginCatalog : IUnitKindResolver, IAsyncDisposable
 
     public LoadedPlugin? Find(string name) => Current.Plugins.GetValueOrDefault(name);
 
+    /// <summary>Every unit format the loaded plugins offer (import / export), by name, with the plugin that offers it.</summary>
+    public IReadOnlyList<(string Plugin, Contracts.Formats.IUnitFormat Format)> Formats() =>
+        [.. Current.Plugins.Values.SelectMany(p => p.Formats.Values.Select(f => (p.Name, f))).OrderBy(f => f.Item2.Name, StringComparer.Ordinal)];
+
     public string? WhyMissing(string kind)
     {
         var failed = Current.Failures.Values.FirstOrDefault(f => f.Kinds.Contains(kind, StringComparer.Ordinal));

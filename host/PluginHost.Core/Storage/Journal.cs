@@ -33,7 +33,8 @@ internal sealed class Journal : IDisposable
             CREATE TABLE IF NOT EXISTS processes (
                 unit TEXT PRIMARY KEY, pid INTEGER NOT NULL, session INTEGER NOT NULL, start_ticks INTEGER NOT NULL,
                 holder_pid INTEGER NOT NULL, holder_start_ticks INTEGER NOT NULL, started_at TEXT NOT NULL,
-                ports TEXT NOT NULL, fingerprint TEXT NOT NULL, output_event_kind TEXT, output_events_per_second INTEGER NOT NULL DEFAULT 0);
+                ports TEXT NOT NULL, fingerprint TEXT NOT NULL, output_event_kind TEXT, output_events_per_second INTEGER NOT NULL DEFAULT 0,
+                stdout_path TEXT, stderr_path TEXT);
             CREATE TABLE IF NOT EXISTS transitions (
                 id INTEGER PRIMARY KEY AUTOINCREMENT, unit TEXT NOT NULL, from_state TEXT NOT NULL, to_state TEXT NOT NULL,
                 reason TEXT NOT NULL, pid INTEGER, at TEXT NOT NULL);
@@ -74,6 +75,11 @@ internal sealed class Journal : IDisposable
         {
             _database.ExecuteScript("ALTER TABLE processes ADD COLUMN output_event_kind TEXT; ALTER TABLE processes ADD COLUMN output_events_per_second INTEGER NOT NULL DEFAULT 0");
         }
+
+        if (!columns.Contains("stdout_path"))
+        {
+            _database.ExecuteScript("ALTER TABLE processes ADD COLUMN stdout_path TEXT; ALTER TABLE processes ADD COLUMN stderr_path TEXT");
+        }
     }
 
     public void RecordProcess(ProcessRecord record)
@@ -91,11 +97,12 @@ internal sealed class Journal : IDisposable
         {
             var saved = _database.Query("""
                 SELECT unit, pid, session, start_ticks, holder_pid, holder_start_ticks, started_at, ports, fingerprint,
-                    output_event_kind, output_events_per_second FROM processes
+                    output_event_kind, output_events_per_second, stdout_path, stderr_path FROM processes
                 """, row => new ProcessRecord(row.GetString(0), row.GetInt32(1), row.GetInt32(2), row.GetInt64(3), row.GetInt32(4), row.GetInt64(5),
                     DateTimeOffset.Parse(row.GetString(6), System.Globalization.CultureInfo.InvariantCulture),
                     JsonSerializer.Deserialize(row.GetString(7), StorageJsonContext.Default.IReadOnlyDictionaryStringInt32) ?? new Dictionary<string, int>(),
-                    row.GetString(8), row.IsNull(9) ? null : row.GetString(9), row.GetInt32(10))).ToDictionary(r => r.Unit, StringComparer.Ordinal);
+                    row.GetString(8), row.IsNull(9) ? null : row.GetString(9), row.GetInt32(10),
+                    row.IsNull(11) ? null : row.GetString(11), row.IsNull(12) ? null : row.GetString(12))).ToDictionary(r => r.Unit, StringComparer.Ordinal);
             foreach (var write in _unsaved.OfType<ProcessWrite>())
             {
                 if (write.Record is null)
@@ -230,13 +237,14 @@ internal sealed class Journal : IDisposable
             case ProcessWrite { Record: { } record }:
                 _database.Execute("""
                     INSERT OR REPLACE INTO processes (unit, pid, session, start_ticks, holder_pid, holder_start_ticks, started_at, ports, fingerprint,
-                        output_event_kind, output_events_per_second)
-                    VALUES ($unit, $pid, $session, $start, $holder, $holderStart, $startedAt, $ports, $fingerprint, $eventKind, $eventsPerSecond)
+                        output_event_kind, output_events_per_second, stdout_path, stderr_path)
+                    VALUES ($unit, $pid, $session, $start, $holder, $holderStart, $startedAt, $ports, $fingerprint, $eventKind, $eventsPerSecond, $stdout, $stderr)
                     """,
                     ("$unit", record.Unit), ("$pid", record.Pid), ("$session", record.Session), ("$start", record.StartTimeTicks),
                     ("$holder", record.HolderPid), ("$holderStart", record.HolderStartTimeTicks), ("$startedAt", record.StartedAt.ToString("O")),
                     ("$ports", JsonSerializer.Serialize(record.Ports, StorageJsonContext.Default.IReadOnlyDictionaryStringInt32)), ("$fingerprint", record.Fingerprint),
-                    ("$eventKind", record.OutputEventKind), ("$eventsPerSecond", record.OutputEventsPerSecond));
+                    ("$eventKind", record.OutputEventKind), ("$eventsPerSecond", record.OutputEventsPerSecond),
+                    ("$stdout", record.StandardOutPath), ("$stderr", record.StandardErrorPath));
                 break;
             case TransitionWrite t:
                 _database.Execute("INSERT INTO transitions (unit, from_state, to_state, reason, pid, at) VALUES ($unit, $from, $to, $reason, $pid, $at)",

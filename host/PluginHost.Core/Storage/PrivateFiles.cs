@@ -50,6 +50,11 @@ internal static class PrivateFiles
         }
     }
 
+    /// <summary>Options for a new file of the host's (replacing one of that name), created 0600.</summary>
+    public static FileStreamOptions Create() => OperatingSystem.IsWindows()
+        ? new FileStreamOptions { Mode = System.IO.FileMode.Create, Access = FileAccess.Write }
+        : new FileStreamOptions { Mode = System.IO.FileMode.Create, Access = FileAccess.Write, UnixCreateMode = FileMode };
+
     /// <summary>Options for a file the host appends to, created 0600.</summary>
     public static FileStreamOptions Append() => OperatingSystem.IsWindows()
         ? new FileStreamOptions { Mode = System.IO.FileMode.Append, Access = FileAccess.Write, Share = FileShare.ReadWrite | FileShare.Delete, BufferSize = 0 }

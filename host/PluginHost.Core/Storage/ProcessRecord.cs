@@ -16,4 +16,6 @@ internal sealed record ProcessRecord(
     IReadOnlyDictionary<string, int> Ports,
     string Fingerprint,
     string? OutputEventKind = null,
-    int OutputEventsPerSecond = 0);
+    int OutputEventsPerSecond = 0,
+    string? StandardOutPath = null,
+    string? StandardErrorPath = null);

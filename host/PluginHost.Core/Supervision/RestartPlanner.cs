@@ -25,9 +25,12 @@ internal sealed class RestartPlanner(RestartSettings settings, Func<double> rand
         _consecutive = 0;
     }
 
-    public RestartDecision OnEnded(DateTimeOffset now, bool failed, TimeSpan uptime)
+    /// <param name="keepAlive">The kind's own verdict (launchd's KeepAlive), when it gave one: it decides in place of the policy;
+    /// the intensity limit and the minimum interval still hold.</param>
+    public RestartDecision OnEnded(DateTimeOffset now, bool failed, TimeSpan uptime, bool? keepAlive = null)
     {
-        if (Settings.Policy == RestartPolicy.Never || (Settings.Policy == RestartPolicy.OnFailure && !failed))
+        var restart = keepAlive ?? (Settings.Policy == RestartPolicy.Always || (Settings.Policy == RestartPolicy.OnFailure && failed));
+        if (!restart)
         {
             return RestartDecision.DoNotRestart;
         }

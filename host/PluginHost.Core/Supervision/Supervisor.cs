@@ -77,6 +77,10 @@ internal sealed partial class Supervisor : ISupervisedUnits, IAsyncDisposable
                 {
                     unit.Autostart();
                 }
+                else if (!adopted && unit.Manifest.Enabled)
+                {
+                    unit.ArmKeepAlive();
+                }
             }
         }
         finally
@@ -189,11 +193,16 @@ internal sealed partial class Supervisor : ISupervisedUnits, IAsyncDisposable
             throw new InvalidOperationException($"unit {manifest.Name} is already supervised");
         }
 
-        var unit = new UnitSupervisor(manifest, prepared.Driver, _services, prepared.Log, WaitForReadyAsync, () => PluginOf(manifest.Kind));
+        var unit = new UnitSupervisor(manifest, prepared.Driver, _services, prepared.Log, WaitForReadyAsync, () => PluginOf(manifest.Kind),
+            name => Find(name)?.Manifest.Enabled == true);
         Volatile.Write(ref _units, new Dictionary<string, UnitSupervisor>(_units, StringComparer.Ordinal) { [manifest.Name] = unit });
         if (autostart && manifest.Enabled && manifest.Autostart)
         {
             unit.Autostart();
+        }
+        else if (autostart && manifest.Enabled)
+        {
+            unit.ArmKeepAlive();
         }
 
         return unit;

@@ -22,6 +22,15 @@ internal sealed partial class UnitSupervisor
             return false;
         }
 
+        try
+        {
+            Log.CopyOutputTo(record.StandardOutPath, record.StandardErrorPath);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            LogDriverFailed(Name, "output copy", ex.Message); // the host's own capture goes on
+        }
+
         var child = ChildLauncher.Reopen(record, Manifest.Stop, Log, _context.Events, _services.Time);
         var process = child.Process;
         _ = WatchHolderAsync(child, record);

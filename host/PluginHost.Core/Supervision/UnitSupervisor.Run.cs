@@ -296,6 +296,7 @@ internal sealed partial class UnitSupervisor
         }
 
         var request = Placeholders.Resolve(plan, _context);
+        CopyOutput(plan.StandardOutPath, plan.StandardErrorPath);
         _lastExit = null; // a previous process's exit is old news once a new one runs
         var child = ChildLauncher.Spawn(plan, request, plan.Stop ?? Manifest.Stop, Log, _services.Time);
         child = child with { OutputEvents = OutputEvents.Attach(plan.OutputEventKind, plan.OutputEventsPerSecond, Log, _context.Events, _services.Time) };
@@ -310,7 +311,8 @@ internal sealed partial class UnitSupervisor
         _context.Terminal = child.Terminal;
         _planner.OnStarted(now);
         var record = new ProcessRecord(Name, child.Pid, child.Session, child.Process.StartTimeTicks,
-            child.Holder.Pid, child.Holder.StartTimeTicks, now, _context.Ports, Manifest.Fingerprint, plan.OutputEventKind, plan.OutputEventsPerSecond);
+            child.Holder.Pid, child.Holder.StartTimeTicks, now, _context.Ports, Manifest.Fingerprint, plan.OutputEventKind, plan.OutputEventsPerSecond,
+            plan.StandardOutPath, plan.StandardErrorPath);
         _services.Journal?.RecordProcess(record);
         _ = WatchHolderAsync(child, record);
         return child;
@@ -382,7 +384,10 @@ internal sealed partial class UnitSupervisor
             _lastError = error;
         }
 
-        var decision = _planner.OnEnded(now, failed, uptime);
+        // A kind with its own KeepAlive decides whether the unit runs again (the throttle and limit still hold).
+        var exit = new UnitExit(failure.ExitCode, failure.Signal);
+        var verdict = AskKeepAlive(exit);
+        var decision = _planner.OnEnded(now, failed, uptime, verdict?.Run);
         switch (decision.Action)
         {
             case RestartAction.Restart:
@@ -392,7 +397,7 @@ internal sealed partial class UnitSupervisor
                     _nextStartAt = now + decision.Delay;
                 }
 
-                Move(UnitState.Backoff, $"{failure.Message}; starting again in {PluginHost.Contracts.Specs.Duration.Format(RoundMs(decision.Delay))}", error);
+                Move(UnitState.Backoff, $"{failure.Message}; {(verdict is null ? "" : verdict.Reason + "; ")}starting again in {PluginHost.Contracts.Specs.Duration.Format(RoundMs(decision.Delay))}", error);
                 break;
             case RestartAction.GiveUp:
                 var gaveUp = Classify(new UnitFailure(FailureKind.GaveUp, $"{decision.Reason}; last: {error?.Message ?? failure.Message}", RecentOutput: Log.Tail(20)));
@@ -411,7 +416,14 @@ internal sealed partial class UnitSupervisor
                     _wantRunning = false;
                 }
 
-                Move(failed ? UnitState.Failed : UnitState.Stopped, failed ? failure.Message : $"exited ({failure.Message}); restart policy {Manifest.Restart.Policy}", error);
+                var why = verdict is not null ? $"{failure.Message}; {verdict.Reason}"
+                    : failed ? failure.Message : $"exited ({failure.Message}); restart policy {Manifest.Restart.Policy}";
+                Move(failed ? UnitState.Failed : UnitState.Stopped, why, error);
+                if (verdict is { AskAgain: true })
+                {
+                    WatchKeepAlive(exit, verdict.Reason);
+                }
+
                 break;
         }
     }
@@ -460,6 +472,20 @@ internal sealed partial class UnitSupervisor
             ["signal"] = status.Signal,
             ["forced"] = !graceful,
         });
+    }
+
+    /// <summary>Opens the plan's output copies before the process writes anything; a file that cannot be opened fails the start.</summary>
+    private void CopyOutput(string? stdoutPath, string? stderrPath)
+    {
+        try
+        {
+            Log.CopyOutputTo(stdoutPath, stderrPath);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new UnitErrorException(new UnitError("OUTPUT_PATH_UNWRITABLE", $"The output file {stdoutPath ?? stderrPath} cannot be opened: {ex.Message}",
+                "Make its folder writable by the host (or fix the path in the manifest), then start the unit again."));
+        }
     }
 
     private static TimeSpan RoundMs(TimeSpan t) => TimeSpan.FromMilliseconds(Math.Round(t.TotalMilliseconds));

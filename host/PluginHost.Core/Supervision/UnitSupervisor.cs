@@ -55,7 +55,9 @@ internal sealed partial class UnitSupervisor : ISupervisedUnit, IAsyncDisposable
 
     /// <param name="log">The unit's output log, prepared by the engine (its file opened, its data folder made) and owned by it:
     /// a unit whose manifest changes keeps its log, so followers and the tail carry on.</param>
-    public UnitSupervisor(UnitManifest manifest, IUnitDriver driver, UnitServices services, UnitLog log, Func<string, CancellationToken, Task> waitForReady, Func<PluginRef?> plugin)
+    /// <param name="isUnitEnabled">Whether the host's manifests hold an enabled unit of that name (for the driver's KeepAlive).</param>
+    public UnitSupervisor(UnitManifest manifest, IUnitDriver driver, UnitServices services, UnitLog log, Func<string, CancellationToken, Task> waitForReady, Func<PluginRef?> plugin,
+        Func<string, bool>? isUnitEnabled = null)
     {
         Manifest = manifest;
         _driver = driver;
@@ -69,6 +71,7 @@ internal sealed partial class UnitSupervisor : ISupervisedUnit, IAsyncDisposable
             new EventPublisher(services.Events, services.Time, manifest.Name, plugin()?.Name, (kind, payload) => Driver.Summarize(kind, payload)), new MemoryStateBag())
         {
             Output = Log.Tail,
+            UnitEnabled = isUnitEnabled ?? (_ => false),
         };
         _context.Control = new UnitControl(this);
         _planner = new RestartPlanner(manifest.Restart, services.Random);
@@ -311,6 +314,7 @@ internal sealed partial class UnitSupervisor : ISupervisedUnit, IAsyncDisposable
     private void Poke(string reason)
     {
         LogRequest(Name, reason);
+        EndKeepAliveWatch();
         _request = reason;
         var interrupted = _phase;
         _phase = new CancellationTokenSource();

@@ -59,4 +59,8 @@ internal sealed class UnitContext(
     public Func<int, IReadOnlyList<OutputLine>> Output { get; set; } = _ => [];
 
     public IReadOnlyList<OutputLine> RecentOutput(int maxLines) => Output(maxLines);
+
+    public Func<string, bool> UnitEnabled { get; set; } = _ => false;
+
+    public bool IsUnitEnabled(string unitName) => UnitEnabled(unitName);
 }

@@ -58,6 +58,8 @@ internal static class CommandLine
             RunCommand.Create(),
             ValidateCommand.Create(),
             PluginsCommand.Create(),
+            UnitFormatCommands.Import(),
+            UnitFormatCommands.Export(),
             Client.StatusCommand.Create(),
             Client.ControlCommand.Create("start", "Start a unit of a running host and wait until it is ready."),
             Client.ControlCommand.Create("stop", "Stop a unit (stop signal, grace, SIGKILL to its whole process group) and wait until it has stopped."),
