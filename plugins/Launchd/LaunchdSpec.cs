@@ -114,17 +114,17 @@ internal sealed record LaunchdSpec(
         var cwd = reader.String("WorkingDirectory");
         var user = reader.String("UserName");
         var group = reader.String("GroupName");
-        foreach (var entry in mapping.Entries.Where(e => NotHonoured.ContainsKey(e.Key)))
-        {
-            reader.Allow(entry.Key);
-            reader.Report(new SpecProblem(SpecReader.Join(mapping.Path, entry.Key), entry.KeyLocation, $"launchd key \"{entry.Key}\", which PluginHost does not honour ({NotHonoured[entry.Key]})",
-                "only the keys in docs/launchd.md's table; remove this one (`pluginhost import plist` leaves such keys out and lists them)"));
-        }
-
         reader.RejectUnknownKeys();
+
+        // launchd's own keys that are not honoured: said as such (and why), in place of "unknown key".
+        var refused = mapping.Entries.Where(e => NotHonoured.ContainsKey(e.Key)).ToList();
+        var paths = refused.Select(e => SpecReader.Join(mapping.Path, e.Key)).ToHashSet(StringComparer.Ordinal);
+        var problems = reader.Problems.Where(p => !paths.Contains(p.Path)).Concat(refused.Select(e => new SpecProblem(SpecReader.Join(mapping.Path, e.Key), e.KeyLocation,
+            $"launchd key \"{e.Key}\", which PluginHost does not honour ({NotHonoured[e.Key]})",
+            "only the keys in docs/launchd.md's table; remove this one (`pluginhost import plist` leaves such keys out and lists them)"))).ToList();
         var command = program ?? argv.FirstOrDefault() ?? "";
         var arguments = argv.Count > 1 ? argv.Skip(1).ToArray() : [];
-        return (new LaunchdSpec(label, command, arguments, runAtLoad, keepAlive, throttle, exitTimeOut, stdout, stderr, environment, cwd, user, group), reader.Problems);
+        return (new LaunchdSpec(label, command, arguments, runAtLoad, keepAlive, throttle, exitTimeOut, stdout, stderr, environment, cwd, user, group), problems);
     }
 
     private static KeepAliveRule ReadKeepAlive(SpecReader reader, SpecMapping mapping)
@@ -148,16 +148,7 @@ internal sealed record LaunchdSpec(
         var crashed = conditions.Bool("Crashed");
         var paths = Flags(conditions, "PathState", "a mapping of paths to true (run while it exists) or false (run while it does not)");
         var jobs = Flags(conditions, "OtherJobEnabled", "a mapping of unit names to true (run while that unit is enabled) or false (while it is not)");
-        foreach (var old in new[] { "NetworkState", "AfterInitialDemand", "OtherJobActive", "PathChanges", "DirNotEmpty" })
-        {
-            if (conditions.Mapping[old] is not null)
-            {
-                conditions.Allow(old);
-                conditions.Report(conditions.Mapping[old]!, $"KeepAlive condition \"{old}\", which PluginHost does not honour",
-                    "SuccessfulExit, Crashed, PathState or OtherJobEnabled");
-            }
-        }
-
+        // launchd's other conditions are rejected as unknown keys, with the four it honours as what is expected.
         conditions.RejectUnknownKeys();
         return new KeepAliveRule(null, successful, crashed, paths, jobs);
     }

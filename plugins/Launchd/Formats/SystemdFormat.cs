@@ -41,6 +41,12 @@ internal sealed class SystemdFormat : IUnitFormat
             text.Append("Wants=").Append(after).Append('\n');
         }
 
+        foreach (var (path, exists) in job.KeepAlive.Paths)
+        {
+            // PathState as far as systemd goes: the path is checked at each start, not watched.
+            text.Append("ConditionPathExists=").Append(exists ? "" : "!").Append(Path(path)).Append('\n');
+        }
+
         if (job.Restart.MaxRestarts == int.MaxValue || restart == "no")
         {
             text.Append("StartLimitIntervalSec=0\n"); // launchd's way: never give up
@@ -137,8 +143,11 @@ internal sealed class SystemdFormat : IUnitFormat
         }
 
         var conditional = rule.Paths.Count > 0 || rule.Jobs.Count > 0;
-        var note = conditional ? "PathState and OtherJobEnabled have no systemd equivalent (a .path unit or BindsTo= come close): not carried over" : null;
-        var restart = (clean, failedStatus, crash, otherSignal) switch
+        var note = conditional
+            ? "PathState becomes ConditionPathExists= (checked when the unit starts, not watched: a .path unit would start it when the path appears); OtherJobEnabled has no systemd equivalent and is not carried over"
+            : null;
+        // A condition on a path or another unit keeps it alive whatever the exit, while the condition holds.
+        var restart = conditional ? "always" : (clean, failedStatus, crash, otherSignal) switch
         {
             (false, false, false, false) => "no",
             (true, true, true, true) => "always",
@@ -147,7 +156,7 @@ internal sealed class SystemdFormat : IUnitFormat
             (false, false, true, _) => "on-abnormal",
             _ => "always",
         };
-        if (restart == "always" && !(clean && failedStatus && crash && otherSignal))
+        if (restart == "always" && !conditional && !(clean && failedStatus && crash && otherSignal))
         {
             note = Join(note, "no Restart= value matches these KeepAlive conditions exactly: always is the closest that never restarts less");
         }
