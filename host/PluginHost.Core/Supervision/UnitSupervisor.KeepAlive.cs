@@ -24,11 +24,11 @@ internal sealed partial class UnitSupervisor
         var verdict = AskKeepAlive(null);
         if (verdict is { Run: true })
         {
-            Start("KeepAlive: " + verdict.Reason);
+            Start(verdict.Reason);
         }
         else if (verdict is { AskAgain: true })
         {
-            WatchKeepAlive(null, verdict.Reason);
+            WatchKeepAlive(null, verdict.Reason, _services.Time.GetUtcNow());
         }
     }
 
@@ -46,7 +46,8 @@ internal sealed partial class UnitSupervisor
         }
     }
 
-    private void WatchKeepAlive(UnitExit? exit, string reason)
+    /// <param name="since">When the unit came to rest: the checks fall due at fixed times from there, however late this runs.</param>
+    private void WatchKeepAlive(UnitExit? exit, string reason, DateTimeOffset since)
     {
         CancellationTokenSource watch;
         lock (_gate)
@@ -56,7 +57,7 @@ internal sealed partial class UnitSupervisor
             _reason ??= reason; // a unit that never ran says what it waits for
         }
 
-        _ = Task.Run(() => WatchKeepAliveAsync(exit, watch));
+        _ = Task.Run(() => WatchKeepAliveAsync(exit, since, watch));
     }
 
     /// <summary>Called under _gate by every request: an operator's start or stop ends the watch.</summary>
@@ -66,13 +67,18 @@ internal sealed partial class UnitSupervisor
         _keepAliveWatch = null;
     }
 
-    private async Task WatchKeepAliveAsync(UnitExit? exit, CancellationTokenSource watch)
+    private async Task WatchKeepAliveAsync(UnitExit? exit, DateTimeOffset since, CancellationTokenSource watch)
     {
         try
         {
-            while (true)
+            for (var check = since + KeepAliveRecheck; ; check += KeepAliveRecheck)
             {
-                await Task.Delay(KeepAliveRecheck, _services.Time, watch.Token).ConfigureAwait(false);
+                var wait = check - _services.Time.GetUtcNow();
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait, _services.Time, watch.Token).ConfigureAwait(false);
+                }
+
                 var verdict = AskKeepAlive(exit);
                 if (verdict is not { Run: true } and not { AskAgain: true })
                 {
@@ -91,10 +97,10 @@ internal sealed partial class UnitSupervisor
                     last = _startedAt;
                 }
 
-                var wait = last is { } started ? started + Manifest.Restart.MinInterval - _services.Time.GetUtcNow() : TimeSpan.Zero;
-                if (wait > TimeSpan.Zero)
+                var throttle = last is { } started ? started + Manifest.Restart.MinInterval - _services.Time.GetUtcNow() : TimeSpan.Zero;
+                if (throttle > TimeSpan.Zero)
                 {
-                    await Task.Delay(wait, _services.Time, watch.Token).ConfigureAwait(false);
+                    await Task.Delay(throttle, _services.Time, watch.Token).ConfigureAwait(false);
                 }
 
                 lock (_gate)
@@ -105,7 +111,7 @@ internal sealed partial class UnitSupervisor
                     }
                 }
 
-                Start("KeepAlive: " + verdict.Reason);
+                Start(verdict.Reason);
                 return;
             }
         }

@@ -421,7 +421,7 @@ internal sealed partial class UnitSupervisor
                 Move(failed ? UnitState.Failed : UnitState.Stopped, why, error);
                 if (verdict is { AskAgain: true })
                 {
-                    WatchKeepAlive(exit, verdict.Reason);
+                    WatchKeepAlive(exit, verdict.Reason, now);
                 }
 
                 break;

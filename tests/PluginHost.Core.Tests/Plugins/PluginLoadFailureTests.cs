@@ -57,7 +57,7 @@ public sealed class PluginLoadFailureTests : IAsyncLifetime
         var status = await LoadSingleAsync();
 
         Assert.Equal(PluginLoadState.Failed, status.State);
-        Assert.Equal("plugin \"sample\" 2.0.0 was built against PluginHost.Contracts 2.0, and this host provides 1.6", status.Error);
+        Assert.Equal("plugin \"sample\" 2.0.0 was built against PluginHost.Contracts 2.0, and this host provides 1.7", status.Error);
         Assert.Equal("Rebuild the plugin against PluginHost.Contracts 1.x, or run a host whose contracts major version is 2.", status.Remedy);
         Assert.Equal("PLUGIN_INCOMPATIBLE_CONTRACTS", FailureEvent().Payload.GetProperty("code").GetString());
         Assert.Null(AppDomain.CurrentDomain.GetData("TestPlugins.Incompatible.ran")); // its module initializer would have set it
@@ -102,7 +102,7 @@ public sealed class PluginLoadFailureTests : IAsyncLifetime
     public async Task Kinds_declared_in_plugin_yaml_must_be_the_kinds_registered()
     {
         var folder = _plugins.Add("sample");
-        File.WriteAllText(Path.Combine(folder, "plugin.yaml"), "name: sample\nversion: 1.0.0\ncontracts: \"1.6\"\nassembly: TestPlugins.Sample.dll\nkinds: [sample, extra]\n");
+        File.WriteAllText(Path.Combine(folder, "plugin.yaml"), "name: sample\nversion: 1.0.0\ncontracts: \"1.7\"\nassembly: TestPlugins.Sample.dll\nkinds: [sample, extra]\n");
 
         var status = await LoadSingleAsync();
 
@@ -114,7 +114,7 @@ public sealed class PluginLoadFailureTests : IAsyncLifetime
     {
         _plugins.Add("sample", "first");
         var second = _plugins.Add("sample", "second");
-        File.WriteAllText(Path.Combine(second, "plugin.yaml"), "name: other\nversion: 1.0.0\ncontracts: \"1.6\"\nassembly: TestPlugins.Sample.dll\nkinds: [sample]\n");
+        File.WriteAllText(Path.Combine(second, "plugin.yaml"), "name: other\nversion: 1.0.0\ncontracts: \"1.7\"\nassembly: TestPlugins.Sample.dll\nkinds: [sample]\n");
 
         await _plugins.Catalog.LoadDirectoriesAsync([_plugins.PluginsRoot], CancellationToken.None);
 

@@ -58,6 +58,7 @@ internal sealed class EngineFixture : IAsyncDisposable
         RepositoryLayout.CopyPlugin(RepositoryLayout.Plugin("process"), temp.Combine("plugins"));
         RepositoryLayout.CopyPlugin(RepositoryLayout.TestPlugin("sample"), temp.Combine("plugins"));
         RepositoryLayout.CopyPlugin(RepositoryLayout.Plugin("pty-session"), temp.Combine("plugins"));
+        RepositoryLayout.CopyPlugin(RepositoryLayout.Plugin("launchd-service"), temp.Combine("plugins"));
         var plugins = new PluginCatalog(temp.Combine("shadow"), events, TimeProvider.System, NullLogger<PluginCatalog>.Instance);
         await plugins.LoadDirectoriesAsync([temp.Combine("plugins")], CancellationToken.None);
         // The host's own composition (Engine.Create), with a test's clock, jitter and sampling interval.
