@@ -46,6 +46,9 @@ internal static unsafe partial class LibC
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int kill(int pid, int signal);
 
+    [LibraryImport(Lib)]
+    public static partial uint getuid();
+
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int waitpid(int pid, int* status, int options);
 

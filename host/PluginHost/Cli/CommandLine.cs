@@ -60,6 +60,8 @@ internal static class CommandLine
             PluginsCommand.Create(),
             UnitFormatCommands.Import(),
             UnitFormatCommands.Export(),
+            InstallCommand.Install(),
+            InstallCommand.Uninstall(),
             Client.StatusCommand.Create(),
             Client.ControlCommand.Create("start", "Start a unit of a running host and wait until it is ready."),
             Client.ControlCommand.Create("stop", "Stop a unit (stop signal, grace, SIGKILL to its whole process group) and wait until it has stopped."),

@@ -75,6 +75,8 @@ internal static class RunCommand
             log.LogInformation("{Count} descriptor(s) inherited from the host's parent are kept from every unit (close-on-exec)", inherited);
         }
 
+        // Taken first, so that no unit inherits systemd's notify socket.
+        using var systemd = SystemdNotify.FromEnvironment(TimeProvider.System, log);
         var (setup, problems) = await HostSetup.LoadAsync(options, TimeProvider.System, loggers, temporary: false, cancellationToken).ConfigureAwait(false);
         if (setup is null)
         {
@@ -147,9 +149,12 @@ internal static class RunCommand
                 return ExitCodes.StartupFailed;
             }
 
+            systemd?.Ready($"{setup.Units.Units.Count} unit(s) loaded; API on {url}");
+
             // SIGTERM / SIGINT (Ctrl-C) / SIGQUIT → stop the units first, each with its full grace, while
             // the API still answers (event streams show the stop), then the web server.
             await stop.Requested.ConfigureAwait(false);
+            systemd?.Stopping("stopping units");
             log.LogInformation("Stopping units…");
             var failures = await supervisor.StopAllAsync().ConfigureAwait(false);
             await api.StopAsync().ConfigureAwait(false);
