@@ -16,7 +16,7 @@ internal static class EventSummaries
         "unit_state" => $"{S(p, "from")} → {S(p, "to")}: {S(p, "reason")}",
         "unit_exited" => $"pid {S(p, "pid")} exited" + (Has(p, "signal") ? $", signal {S(p, "signal")}" : $", code {S(p, "code")}")
             + (p.TryGetProperty("forced", out var forced) && forced.ValueKind == JsonValueKind.True ? " (killed after the grace period)" : ""),
-        "unit_gave_up" or "unit_supervision_fault" or "manifest_apply_failed" or "storage_failed" or "output_holder_lost" => Coded(p),
+        "alert" or "port_conflict" or "unit_gave_up" or "unit_supervision_fault" or "manifest_apply_failed" or "storage_failed" or "output_holder_lost" => Coded(p),
         "plugin_loaded" => $"{S(p, "plugin")} {S(p, "version")}".Trim(),
         "plugin_reloaded" => $"{S(p, "plugin")} {S(p, "from")} → {S(p, "to")}".Trim(),
         "plugin_unloaded" => $"{S(p, "plugin")} {S(p, "version")} unloaded",
@@ -25,6 +25,7 @@ internal static class EventSummaries
             + $"added [{List(p, "added")}], removed [{List(p, "removed")}], changed [{List(p, "changed")}]",
         "manifest_rejected" => p.TryGetProperty("problems", out var problems) && problems.ValueKind == JsonValueKind.Array
             ? $"{problems.GetArrayLength()} problem(s): {(problems.GetArrayLength() > 0 ? problems[0].GetString() : "")}" : null,
+        "disk_low" or "disk_ok" => S(p, "message"),
         "storage_recovered" => $"{S(p, "component")} writable again after {S(p, "failedSeconds")} s; lost: {S(p, "lost")}",
         "output_holder_replaced" => $"output holder {S(p, "pid")} died; {S(p, "replacement")} holds the pipes now",
         "unit_handed_over" => $"handed over to {S(p, "plugin")} {S(p, "version")}".Trim(),

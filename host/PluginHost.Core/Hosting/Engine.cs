@@ -16,12 +16,16 @@ namespace PluginHost.Core.Hosting;
 /// </summary>
 internal sealed class Engine : IAsyncDisposable
 {
-    private Engine(Journal journal, UnitServices services, Supervisor supervisor)
+    private Engine(Journal journal, UnitServices services, Supervisor supervisor, Alerts.AlertCenter alerts)
     {
         Journal = journal;
         Services = services;
         Supervisor = supervisor;
+        Alerts = alerts;
     }
+
+    /// <summary>Port conflicts, units that gave up or restart too often, a disk nearly full: the alerts log, events, webhook.</summary>
+    public Alerts.AlertCenter Alerts { get; }
 
     public Journal Journal { get; }
 
@@ -38,13 +42,15 @@ internal sealed class Engine : IAsyncDisposable
         var services = new UnitServices(options.Time, options.Events, new PortAllocator(), new ProbeRunner(options.Time),
             options.DataDirectory, options.Logs, options.Loggers, options.Random, journal, options.Alarm);
         var supervisor = new Supervisor(options.Plugins, services, options.UsageInterval, options.Loggers.CreateLogger<Supervisor>());
-        return new Engine(journal, services, supervisor);
+        var alerts = new Alerts.AlertCenter(options.Alerts, options.DataDirectory, options.Events, supervisor.Units, options.Time, options.Loggers.CreateLogger<Alerts.AlertCenter>());
+        return new Engine(journal, services, supervisor, alerts);
     }
 
     /// <summary>Stops every unit (dependents first), then closes the journal.</summary>
     public async ValueTask DisposeAsync()
     {
         await Supervisor.DisposeAsync().ConfigureAwait(false);
+        await Alerts.DisposeAsync().ConfigureAwait(false); // after the units: their last events (a give-up at stop) still count
         Journal.Dispose();
     }
 }
@@ -56,6 +62,8 @@ internal sealed record EngineOptions(string DataDirectory, EventBus Events, Stor
     public TimeSpan UsageInterval { get; init; } = TimeSpan.FromSeconds(2);
 
     public LogSettings Logs { get; init; } = LogSettings.Default;
+
+    public Alerts.AlertSettings Alerts { get; init; } = Core.Alerts.AlertSettings.Default;
 
     /// <summary>The jitter source of restart backoff.</summary>
     public Func<double> Random { get; init; } = System.Random.Shared.NextDouble;

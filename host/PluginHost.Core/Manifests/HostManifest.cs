@@ -52,6 +52,9 @@ internal sealed record HostManifest
 
     public string LogLevel { get; init; } = "information";
 
+    /// <summary><c>alerts:</c> — the alerts log, the webhook, and the thresholds of restarts, disk and ports.</summary>
+    public Alerts.AlertSettings Alerts { get; init; } = Core.Alerts.AlertSettings.Default;
+
     public string Fingerprint { get; init; } = "";
 
     /// <summary>Whether the API can listen on <paramref name="bind"/>: an IP address or <c>localhost</c>, not a host name.</summary>

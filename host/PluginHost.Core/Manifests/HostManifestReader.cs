@@ -99,8 +99,125 @@ internal static class HostManifestReader
             logs.RejectUnknownKeys();
         }
 
+        if (reader.Section("alerts") is { } alerts)
+        {
+            manifest = manifest with { Alerts = ReadAlerts(alerts) };
+            alerts.RejectUnknownKeys();
+        }
+
         reader.RejectUnknownKeys();
         return problems.Count > 0 ? (null, problems.Select(ManifestProblem.From).ToArray()) : (manifest, []);
+    }
+
+    /// <summary>
+    /// <code>
+    /// alerts:
+    ///   log: true                          # DATA/logs/alerts.log, one line per alert
+    ///   webhook: { url: https://hooks.example/pluginhost, tokenEnv: ALERT_TOKEN, timeout: 5s, attempts: 6 }
+    ///   restarts: { count: 5, window: 10m } # more restarts than this within the window: RESTARTING_TOO_OFTEN
+    ///   disk: { minFree: 10%, minFreeBytes: 1GiB, interval: 1m }
+    ///   ports: { interval: 10s }           # or off: running units' ports are not checked
+    ///   repeatAfter: 10m                   # the same alert again only after this
+    /// </code>
+    /// </summary>
+    private static Alerts.AlertSettings ReadAlerts(SpecReader alerts)
+    {
+        var settings = Alerts.AlertSettings.Default with
+        {
+            Log = alerts.Bool("log") ?? true,
+            RepeatAfter = alerts.Duration("repeatAfter") ?? Alerts.AlertSettings.Default.RepeatAfter,
+        };
+        if (alerts.Section("webhook") is { } webhook)
+        {
+            var url = webhook.RequiredString("url");
+            if (url.Length > 0 && (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
+            {
+                webhook.Report(webhook.Mapping["url"]!, $"\"{url}\"", "an http:// or https:// URL to POST each alert to");
+            }
+            else if (url.Length > 0)
+            {
+                settings = settings with { WebhookUrl = new Uri(url) };
+            }
+
+            settings = settings with
+            {
+                WebhookTokenVariable = webhook.String("tokenEnv"),
+                WebhookTimeout = webhook.Duration("timeout", TimeSpan.FromMilliseconds(100)) ?? settings.WebhookTimeout,
+                WebhookAttempts = webhook.Int("attempts", 1, 100) ?? settings.WebhookAttempts,
+            };
+            webhook.RejectUnknownKeys();
+        }
+
+        if (alerts.Section("restarts") is { } restarts)
+        {
+            settings = settings with
+            {
+                RestartCount = restarts.Int("count", 1, 100_000) ?? settings.RestartCount,
+                RestartWindow = restarts.Duration("window", TimeSpan.FromSeconds(1)) ?? settings.RestartWindow,
+            };
+            restarts.RejectUnknownKeys();
+        }
+
+        if (alerts.Section("disk") is { } disk)
+        {
+            var fraction = settings.DiskMinFreeFraction;
+            if (disk.String("minFree") is { } minFree)
+            {
+                if (minFree.EndsWith('%') && double.TryParse(minFree[..^1], System.Globalization.NumberStyles.AllowDecimalPoint, System.Globalization.CultureInfo.InvariantCulture, out var percent) && percent is >= 0 and < 100)
+                {
+                    fraction = percent / 100;
+                }
+                else
+                {
+                    disk.Report(disk.Mapping["minFree"]!, $"\"{minFree}\"", "a percentage of the disk, such as 10%");
+                }
+            }
+
+            var bytes = settings.DiskMinFreeBytes;
+            if (disk.String("minFreeBytes") is { } text)
+            {
+                if (ByteSize(text) is { } parsed)
+                {
+                    bytes = parsed;
+                }
+                else
+                {
+                    disk.Report(disk.Mapping["minFreeBytes"]!, $"\"{text}\"", "a size such as 500MiB or 2GiB (0 for none)");
+                }
+            }
+
+            settings = settings with { DiskMinFreeFraction = fraction, DiskMinFreeBytes = bytes, DiskInterval = disk.Duration("interval", TimeSpan.FromSeconds(1)) ?? settings.DiskInterval };
+            disk.RejectUnknownKeys();
+        }
+
+        if (alerts.Mapping["ports"] is SpecScalar { Value: "off" })
+        {
+            alerts.Allow("ports");
+            settings = settings with { PortInterval = null };
+        }
+        else if (alerts.Section("ports") is { } ports)
+        {
+            settings = settings with { PortInterval = ports.Duration("interval", TimeSpan.FromMilliseconds(100)) ?? settings.PortInterval };
+            ports.RejectUnknownKeys();
+        }
+
+        return settings;
+    }
+
+    /// <summary><c>0</c>, <c>500MiB</c>, <c>2GiB</c>, <c>1GB</c>, <c>4096</c> (bytes).</summary>
+    private static long? ByteSize(string text)
+    {
+        var units = new (string Suffix, long Factor)[] { ("GiB", 1L << 30), ("MiB", 1L << 20), ("KiB", 1L << 10), ("GB", 1_000_000_000), ("MB", 1_000_000), ("KB", 1_000), ("B", 1), ("", 1) };
+        foreach (var (suffix, factor) in units)
+        {
+            if (text.EndsWith(suffix, StringComparison.Ordinal)
+                && double.TryParse(text[..^suffix.Length], System.Globalization.NumberStyles.AllowDecimalPoint, System.Globalization.CultureInfo.InvariantCulture, out var amount) && amount >= 0)
+            {
+                return (long)(amount * factor);
+            }
+        }
+
+        return null;
     }
 
     private static string Resolve(string baseDirectory, string path) =>

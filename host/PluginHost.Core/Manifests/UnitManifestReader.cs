@@ -26,7 +26,11 @@ internal static class UnitManifestReader
 
         ReadApiVersion(reader);
         var name = reader.RequiredString("name");
-        if (name.Length > 0 && !UnitNames.IsValid(name))
+        if (UnitNames.Reserved.Contains(name))
+        {
+            reader.Report(reader.Mapping["name"]!, $"\"{name}\", a name the host keeps for its own log (DATA/logs/{name}.log)", "another name");
+        }
+        else if (name.Length > 0 && !UnitNames.IsValid(name))
         {
             reader.Report(reader.Mapping["name"]!, $"\"{name}\"", UnitNames.Expected);
         }

@@ -13,6 +13,9 @@ internal static partial class UnitNames
 
     public static bool IsValid(string? name) => name is not null && Pattern().IsMatch(name);
 
+    /// <summary>Names the host's own files take in DATA/logs/ (alerts.log, host.log when installed under launchd): no unit may have them.</summary>
+    public static readonly IReadOnlySet<string> Reserved = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { "alerts", "host", "host.error" };
+
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
     private static partial Regex Pattern();
 }

@@ -36,6 +36,9 @@ internal sealed partial class Supervisor : ISupervisedUnits, IAsyncDisposable
 
     public UnitSupervisor? Find(string name) => Volatile.Read(ref _units).GetValueOrDefault(name);
 
+    /// <summary>Every unit now (a snapshot: safe to enumerate while units come and go).</summary>
+    public IEnumerable<UnitSupervisor> Units() => Volatile.Read(ref _units).Values;
+
     /// <summary>Status records in start order.</summary>
     public IReadOnlyList<UnitStatus> Statuses()
     {

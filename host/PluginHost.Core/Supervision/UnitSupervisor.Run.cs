@@ -256,7 +256,7 @@ internal sealed partial class UnitSupervisor
         }
         catch (PortUnavailableException ex)
         {
-            await EndedAsync(null, new UnitFailure(FailureKind.PortUnavailable, ex.Message), null).ConfigureAwait(false);
+            await EndedAsync(null, new UnitFailure(FailureKind.PortUnavailable, ex.Message + NamePortHolders(null)), null).ConfigureAwait(false);
             return;
         }
         catch (SpawnException ex)
@@ -283,6 +283,10 @@ internal sealed partial class UnitSupervisor
     private async Task<RunningChild> LaunchAsync(CancellationToken phase)
     {
         _context.Ports = _services.Ports.Allocate(Name, Manifest.Ports);
+        if (Manifest.Ports.Any(r => r.Preferred > 0 && _context.Ports[r.Name] != r.Preferred))
+        {
+            NamePortHolders(_context.Ports); // started on another port: who holds the one it wanted
+        }
         LaunchPlan plan;
         try
         {

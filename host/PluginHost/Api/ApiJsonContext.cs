@@ -15,6 +15,7 @@ namespace PluginHost.Api;
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(HealthView))]
 [JsonSerializable(typeof(AlertView))]
+[JsonSerializable(typeof(RaisedAlertView[]))]
 [JsonSerializable(typeof(IReadOnlyList<UnitStatus>))]
 [JsonSerializable(typeof(UnitCommandResult))]
 [JsonSerializable(typeof(JsonObject))]

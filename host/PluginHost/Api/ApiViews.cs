@@ -20,6 +20,12 @@ internal sealed record AlertView(string Component, string? Unit, string Path, st
         new(alert.Component, alert.Unit, alert.Path, alert.Error.Code, alert.Error.Message, alert.Error.Remedy, alert.Since);
 }
 
+/// <summary>One entry of <c>GET /api/alerts</c>: an alert the host raised (a port conflict, a unit that gave up…), oldest first.</summary>
+internal sealed record RaisedAlertView(string Code, string? Unit, string Message, string Remedy, DateTimeOffset At)
+{
+    public static RaisedAlertView From(PluginHost.Core.Alerts.Alert alert) => new(alert.Code, alert.Unit, alert.Message, alert.Remedy, alert.At);
+}
+
 internal sealed record MemoryView(long RssBytes, long ManagedHeapBytes, long GcCommittedBytes);
 
 /// <summary>One entry of <c>GET /api/plugins</c>.</summary>

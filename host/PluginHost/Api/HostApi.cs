@@ -28,10 +28,11 @@ internal static partial class HostApi
     /// The API as one request handler: WebSocket upgrades recognised, then <see cref="ApiGuard"/>,
     /// then the routes. <paramref name="stopping"/> ends the long-lived responses.
     /// </summary>
-    public static RequestDelegate Create(HostSetup setup, Supervisor supervisor, ApiGuard guard, CancellationToken stopping, ILoggerFactory loggers)
+    public static RequestDelegate Create(HostSetup setup, Supervisor supervisor, Core.Alerts.AlertCenter alerts, ApiGuard guard, CancellationToken stopping, ILoggerFactory loggers)
     {
         var routes = new ApiRoutes();
         Map(routes, setup, supervisor, stopping);
+        routes.MapGet("/api/alerts", (_, _) => ApiReply.Json(alerts.Recent().Select(RaisedAlertView.From).ToArray()));
         RequestDelegate guarded = http => guard.HandleAsync(http, routes.DispatchAsync);
         var webSockets = new WebSocketMiddleware(guarded, Options.Create(new Microsoft.AspNetCore.Builder.WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) }), loggers);
         return MaskedClientFrames.Require(webSockets.Invoke);

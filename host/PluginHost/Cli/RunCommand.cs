@@ -109,14 +109,17 @@ internal static class RunCommand
                 log.LogWarning("Ignored since the host started (inherited from its parent, as for a script's background job): {Signals}. They will not stop this host; stop it with SIGTERM", string.Join(", ", ignored));
             }
 
-            await using var engine = Engine.Create(new EngineOptions(setup.Host.DataDirectory, setup.Events, setup.Alarm, setup.Plugins, TimeProvider.System, loggers));
+            await using var engine = Engine.Create(new EngineOptions(setup.Host.DataDirectory, setup.Events, setup.Alarm, setup.Plugins, TimeProvider.System, loggers)
+            {
+                Alerts = setup.Host.Alerts,
+            });
             var supervisor = engine.Supervisor;
             using var manifests = new ManifestWatcher(setup.ManifestsDirectory, setup.Units, setup.Plugins, setup.Events, TimeProvider.System,
                 setup.Host.WatchManifests ? setup.Host.ManifestDebounce : null,
                 supervisor.ApplyAsync,
                 loggers.CreateLogger<ManifestWatcher>());
             await using var api = new ApiServer(setup.Host.ApiBind, setup.Host.ApiPort, HostApi.MaxRequestBodyBytes, loggers);
-            var handler = HostApi.Create(setup, supervisor, new ApiGuard(token, loopback), api.Stopping, loggers);
+            var handler = HostApi.Create(setup, supervisor, engine.Alerts, new ApiGuard(token, loopback), api.Stopping, loggers);
             using var watcher = setup.Host.WatchPlugins
                 ? new PluginWatcher(setup.Plugins, setup.Host.PluginDirectories, setup.Host.PluginReloadDebounce, TimeProvider.System, loggers.CreateLogger<PluginWatcher>())
                 : null;

@@ -317,7 +317,25 @@ async function loadOps(name) {
   }
 }
 
-// ---- events and plugins ------------------------------------------------------------------
+// ---- alerts, events and plugins -----------------------------------------------------------
+
+const ALERTS_KEEP = 100;
+
+function addAlert(a) {
+  const list = $("alerts");
+  list.prepend(el("li", { "data-code": a.code },
+    el("span", { class: "time", textContent: (a.at || a.timestamp || new Date().toISOString()).slice(0, 19).replace("T", " ") }),
+    el("span", { class: "acode", textContent: a.code }),
+    el("span", { textContent: (a.unit ? a.unit + ": " : "") + a.message }),
+    el("span", { class: "remedy", textContent: a.remedy })));
+  while (list.children.length > ALERTS_KEEP) list.lastChild.remove();
+  $("alerts-card").hidden = false;
+  $("alert-count").textContent = `(${list.children.length})`;
+}
+
+async function loadAlerts() {
+  for (const a of await api("/api/alerts")) addAlert(a);
+}
 
 function addEvent(kind, unit, text, timestamp, cls) {
   const list = $("events");
@@ -348,6 +366,7 @@ async function connectEvents() {
     const e = JSON.parse(m.data);
     addEvent(e.kind, e.unit, describe(e), e.timestamp);
     panelEvent(e);
+    if (e.kind === "alert") addAlert({ ...e.payload, unit: e.unit, at: e.timestamp });
     if (e.kind === "unit_state" && e.unit) {
       const row = document.querySelector(`#units tbody tr[data-unit="${CSS.escape(e.unit)}"]`);
       if (row) { row.dataset.eventId = e.id; setState(row, e.payload.to, e.payload.pid); }
@@ -409,7 +428,7 @@ async function start() {
   try {
     const health = await api("/api/health");
     $("host-version").textContent = "v" + health.version;
-    await Promise.all([refreshUnits(), refreshPlugins()]);
+    await Promise.all([refreshUnits(), refreshPlugins(), loadAlerts()]);
   } catch (e) {
     toast(e.message, true);
     if ($("token-panel").hidden === false) return;
