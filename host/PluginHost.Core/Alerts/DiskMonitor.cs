@@ -74,7 +74,7 @@ internal sealed class DiskMonitor : IDisposable
                 continue;
             }
 
-            var root = drive.RootDirectory.FullName + "|" + drive.TotalSize;
+            var root = MountPoint(Path.GetFullPath(folder));
             if (seen.Add(root))
             {
                 yield return (root, folder, drive.AvailableFreeSpace, drive.TotalSize);
@@ -91,6 +91,29 @@ internal sealed class DiskMonitor : IDisposable
             ["message"] = message,
             ["remedy"] = remedy,
         });
+
+    /// <summary>The file system a folder is on, as its mount point (Linux: the longest mount in /proc/self/mounts above it); "/" elsewhere.</summary>
+    private static string MountPoint(string path)
+    {
+        try
+        {
+            var best = "/";
+            foreach (var line in File.ReadLines("/proc/self/mounts"))
+            {
+                var point = line.Split(' ') is { Length: > 1 } fields ? fields[1].Replace("\\040", " ", StringComparison.Ordinal) : "";
+                if (point.Length > best.Length && (path == point || path.StartsWith(point + "/", StringComparison.Ordinal)))
+                {
+                    best = point;
+                }
+            }
+
+            return best;
+        }
+        catch (IOException)
+        {
+            return "/"; // no /proc (macOS): the folders are taken as one file system
+        }
+    }
 
     private static string Size(long bytes) => bytes >= 1L << 30 ? $"{bytes / (double)(1L << 30):0.#} GiB" : $"{bytes / (double)(1L << 20):0.#} MiB";
 

@@ -186,7 +186,7 @@ internal static class HostManifestReader
                 }
             }
 
-            settings = settings with { DiskMinFreeFraction = fraction, DiskMinFreeBytes = bytes, DiskInterval = disk.Duration("interval", TimeSpan.FromSeconds(1)) ?? settings.DiskInterval };
+            settings = settings with { DiskMinFreeFraction = fraction, DiskMinFreeBytes = bytes, DiskInterval = disk.Duration("interval", TimeSpan.FromMilliseconds(100)) ?? settings.DiskInterval };
             disk.RejectUnknownKeys();
         }
 

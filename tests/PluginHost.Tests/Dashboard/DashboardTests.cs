@@ -58,6 +58,12 @@ public sealed class DashboardTests : IAsyncLifetime
                 psu: {"{"} driver: sim-psu, options: {"{"} seed: "7" {"}"} {"}"}
                 dmm: {"{"} driver: sim-dmm, options: {"{"} seed: "7", rails: "3V3=3.30,5V0=5.19,1V8=1.93" {"}"} {"}"}
             """);
+        foreach (var (name, autostart) in new[] { ("doomed", "true"), ("late", "false") })
+        {
+            _dir.Write($"manifests/{name}.yaml", $"apiVersion: pluginhost/v1\nkind: process\nname: {name}\nautostart: {autostart}\n"
+                + "restart: { policy: on-failure, backoff: { initial: 50ms }, minInterval: 0s, limit: { restarts: 1, window: 1m } }\nspec: { command: /bin/sh, args: [-c, 'exit 3'] }\n");
+        }
+
         _dir.Write("manifests/sleeper.yaml", "apiVersion: pluginhost/v1\nkind: process\nname: sleeper\nspec: { command: /bin/sleep, args: ['300'] }\n");
         var port = HostProcess.FreePort();
         _url = $"http://127.0.0.1:{port}";
@@ -87,6 +93,22 @@ public sealed class DashboardTests : IAsyncLifetime
         }
 
         _dir.Dispose();
+    }
+
+    [Fact]
+    public async Task Alerts_show_in_their_own_card_those_raised_before_the_page_and_those_raised_while_it_is_open()
+    {
+        var page = await _browser!.NewPageAsync(new() { ViewportSize = new() { Width = 1400, Height = 900 } });
+        using var http = new HttpClient { BaseAddress = new Uri(_url) };
+        await Eventually.TrueAsync(() => http.GetStringAsync("/api/alerts").Result.Contains("doomed", StringComparison.Ordinal), Deadline, "doomed's alert");
+        await page.GotoAsync(_url + "/");
+        var card = page.Locator("#alerts-card");
+        await Assertions.Expect(card).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#alerts li[data-code=UNIT_GAVE_UP]", new() { HasText = "doomed" })).ToHaveCountAsync(1);
+
+        using var started = await http.PostAsync("/api/units/late/start", null);
+        await Assertions.Expect(page.Locator("#alerts li[data-code=UNIT_GAVE_UP]", new() { HasText = "late" })).ToHaveCountAsync(1, new() { Timeout = 30_000 });
+        Assert.Contains("logs", await page.Locator("#alerts li", new() { HasText = "late" }).Locator(".remedy").TextContentAsync() ?? "", StringComparison.Ordinal);
     }
 
     [Fact]
