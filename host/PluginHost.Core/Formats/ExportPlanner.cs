@@ -18,7 +18,9 @@ internal static class ExportPlanner
     {
         ArgumentNullException.ThrowIfNull(manifest);
         ArgumentNullException.ThrowIfNull(driver);
+        // A unit's default working directory is its data folder: made as the host would make it, since the exported unit runs there.
         var unitData = Path.Combine(dataDirectory, "units", manifest.Name);
+        Storage.PrivateFiles.CreateFolder(unitData);
         var context = new UnitContext(manifest, unitData, Path.Combine(dataDirectory, "plugin-data", manifest.Kind), TimeProvider.System,
             NullLogger.Instance, new EventPublisher(new EventBus(16), TimeProvider.System, manifest.Name, plugin: null), new MemoryStateBag())
         {
