@@ -15,7 +15,7 @@ public sealed class CliTests : IDisposable
         var (code, output) = await HostProcess.RunAsync(RepositoryLayout.Root, "validate", "manifests");
 
         Assert.True(code == 0, output);
-        Assert.Contains("valid (4 units, 5 plugin(s) loaded)", output, StringComparison.Ordinal);
+        Assert.Contains("valid (4 units, 6 plugin(s) loaded)", output, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -29,7 +29,7 @@ public sealed class CliTests : IDisposable
 
         Assert.Equal(1, code);
         Assert.Contains("m/a.yaml:4:10: restart: found \"sometimes\"; expected one of always, on-failure, never", output, StringComparison.Ordinal);
-        Assert.Contains("m/b.yaml:2:7: kind: found kind \"proces\", which no loaded plugin provides (did you mean \"process\"?); expected one of process", output, StringComparison.Ordinal);
+        Assert.Contains("m/b.yaml:2:7: kind: found kind \"proces\", which no loaded plugin provides (did you mean \"process\"?); expected one of launchd-service, process", output, StringComparison.Ordinal);
         Assert.Contains("2 problems.", output, StringComparison.Ordinal);
     }
 
