@@ -25,7 +25,7 @@ public sealed class LaunchdServiceKeysTests : IAsyncLifetime
     [Fact]
     public async Task StandardOutPath_and_StandardErrorPath_get_each_line_as_written_and_the_host_still_captures_it()
     {
-        await _engine.RunAsync(Job("talker", $"""
+        await _engine.RunAsync(LaunchdManifest.Of("talker", $"""
             ProgramArguments: [/bin/sh, -c, "echo out one; echo err one >&2; echo 'out two  with  spaces'; sleep 1000"]
             RunAtLoad: true
             StandardOutPath: {_files.Combine("logs", "talker.log")}
@@ -42,7 +42,7 @@ public sealed class LaunchdServiceKeysTests : IAsyncLifetime
     public async Task One_file_for_both_streams_keeps_their_order()
     {
         var both = _files.Combine("both.log");
-        await _engine.RunAsync(Job("both", $"""
+        await _engine.RunAsync(LaunchdManifest.Of("both", $"""
             ProgramArguments: [/bin/sh, -c, "echo 1; sleep 0.2; echo 2 >&2; sleep 0.2; echo 3; sleep 1000"]
             RunAtLoad: true
             StandardOutPath: {both}
@@ -56,7 +56,7 @@ public sealed class LaunchdServiceKeysTests : IAsyncLifetime
     {
         var folder = Directory.CreateDirectory(_files.Combine("work")).FullName;
         var output = _files.Combine("env.log");
-        await _engine.RunAsync(Job("env", $$"""
+        await _engine.RunAsync(LaunchdManifest.Of("env", $$"""
             ProgramArguments: [/bin/sh, -c, "echo \"$GREETING|$(pwd)\"; sleep 1000"]
             RunAtLoad: true
             WorkingDirectory: {{folder}}
@@ -70,7 +70,7 @@ public sealed class LaunchdServiceKeysTests : IAsyncLifetime
     [Fact]
     public async Task ExitTimeOut_is_the_grace_between_SIGTERM_and_SIGKILL()
     {
-        await _engine.RunAsync(Job("stubborn", """
+        await _engine.RunAsync(LaunchdManifest.Of("stubborn", """
             ProgramArguments: [/bin/sh, -c, "trap '' TERM; echo ready; exec sleep 1000"]
             RunAtLoad: true
             ExitTimeOut: 1
@@ -88,7 +88,7 @@ public sealed class LaunchdServiceKeysTests : IAsyncLifetime
     [Fact]
     public async Task The_whole_process_group_is_stopped_with_the_job_as_AbandonProcessGroup_false_says()
     {
-        await _engine.RunAsync(Job("parent", """
+        await _engine.RunAsync(LaunchdManifest.Of("parent", """
             ProgramArguments: [/bin/sh, -c, "sleep 1001 & sleep 1002 & echo started; wait"]
             RunAtLoad: true
             AbandonProcessGroup: false
@@ -105,7 +105,7 @@ public sealed class LaunchdServiceKeysTests : IAsyncLifetime
     public async Task UserName_runs_the_job_as_that_user_when_the_host_is_root()
     {
         var output = _files.Combine("user.log");
-        await _engine.RunAsync(Job("as-daemon", $"""
+        await _engine.RunAsync(LaunchdManifest.Of("as-daemon", $"""
             ProgramArguments: [/bin/sh, -c, "id -un; sleep 1000"]
             RunAtLoad: true
             UserName: daemon
@@ -128,7 +128,7 @@ public sealed class LaunchdServiceKeysTests : IAsyncLifetime
     public async Task An_output_file_that_cannot_be_opened_fails_the_start_with_a_remedy()
     {
         var blocker = _files.Write("not-a-folder", "x");
-        await _engine.RunAsync(Job("blocked", $"""
+        await _engine.RunAsync(LaunchdManifest.Of("blocked", $"""
             ProgramArguments: [/bin/sleep, "1000"]
             RunAtLoad: true
             StandardOutPath: {blocker}/out.log
@@ -137,12 +137,4 @@ public sealed class LaunchdServiceKeysTests : IAsyncLifetime
         Assert.Equal("OUTPUT_PATH_UNWRITABLE", status.LastError?.Code);
         Assert.Null(status.Pid);
     }
-
-    private static string Job(string name, string spec) => $"""
-        apiVersion: pluginhost/v1
-        kind: launchd-service
-        name: {name}
-        spec:
-        {string.Join('\n', spec.Split('\n').Select(l => "  " + l))}
-        """;
 }

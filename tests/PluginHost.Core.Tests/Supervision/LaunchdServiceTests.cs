@@ -21,7 +21,7 @@ public sealed class LaunchdServiceTests : IAsyncLifetime
     [Fact]
     public async Task KeepAlive_true_spawns_again_exactly_one_ThrottleInterval_after_the_last_spawn_and_never_gives_up()
     {
-        await _engine.RunAsync(Job("tick", """
+        await _engine.RunAsync(LaunchdManifest.Of("tick", """
             ProgramArguments: [/bin/sh, -c, "exit 0"]
             RunAtLoad: true
             KeepAlive: true
@@ -45,7 +45,7 @@ public sealed class LaunchdServiceTests : IAsyncLifetime
     [Fact]
     public async Task SuccessfulExit_false_restarts_a_failed_exit_and_lets_a_successful_one_rest()
     {
-        await _engine.RunAsync(Job("once", """
+        await _engine.RunAsync(LaunchdManifest.Of("once", """
             ProgramArguments: [/bin/sh, -c, "n=$(cat runs 2>/dev/null || echo 0); n=$((n+1)); echo $n > runs; [ $n -ge 3 ] && exit 0; exit 4"]
             RunAtLoad: true
             KeepAlive: { SuccessfulExit: false }
@@ -60,7 +60,7 @@ public sealed class LaunchdServiceTests : IAsyncLifetime
     [Fact]
     public async Task Crashed_true_restarts_after_a_crash_signal_only()
     {
-        await _engine.RunAsync(Job("fragile", """
+        await _engine.RunAsync(LaunchdManifest.Of("fragile", """
             ProgramArguments: [/bin/sh, -c, "n=$(cat runs 2>/dev/null || echo 0); n=$((n+1)); echo $n > runs; [ $n -eq 1 ] && kill -SEGV $$; exit 2"]
             RunAtLoad: true
             KeepAlive: { Crashed: true }
@@ -77,7 +77,7 @@ public sealed class LaunchdServiceTests : IAsyncLifetime
     public async Task A_PathState_job_rests_until_its_path_exists_and_then_keeps_the_throttle()
     {
         var go = _engine.Data + "-go";
-        await _engine.RunAsync(Job("gated", $$"""
+        await _engine.RunAsync(LaunchdManifest.Of("gated", $$"""
             ProgramArguments: [/bin/sh, -c, "echo ran; exit 0"]
             KeepAlive: { PathState: { "{{go}}": true } }
             ThrottleInterval: 5
@@ -117,7 +117,7 @@ public sealed class LaunchdServiceTests : IAsyncLifetime
             enabled: false
             spec: { command: /bin/sleep, args: ["1000"] }
             """;
-        await _engine.RunAsync(db, Job("app", """
+        await _engine.RunAsync(db, LaunchdManifest.Of("app", """
             ProgramArguments: [/bin/sleep, "1000"]
             KeepAlive: { OtherJobEnabled: { db: true } }
             """));
@@ -132,7 +132,7 @@ public sealed class LaunchdServiceTests : IAsyncLifetime
     [Fact]
     public async Task An_operators_stop_ends_keepalive_until_the_unit_is_started_again()
     {
-        await _engine.RunAsync(Job("kept", """
+        await _engine.RunAsync(LaunchdManifest.Of("kept", """
             ProgramArguments: [/bin/sleep, "1000"]
             RunAtLoad: true
             KeepAlive: true
@@ -144,14 +144,6 @@ public sealed class LaunchdServiceTests : IAsyncLifetime
         _clock.Advance(TimeSpan.FromSeconds(60));
         Assert.Equal("stopped", _engine.Unit("kept").Status().State); // launchctl unload: not brought back
     }
-
-    private static string Job(string name, string spec) => $"""
-        apiVersion: pluginhost/v1
-        kind: launchd-service
-        name: {name}
-        spec:
-        {string.Join('\n', spec.Split('\n').Select(l => "  " + l))}
-        """;
 
     private DateTimeOffset[] Starts(string unit) => [.. _engine.EventsOf(unit)
         .Where(e => e.Kind == "unit_state" && e.Payload.GetProperty("to").GetString() == "starting").Select(e => e.Timestamp)];
