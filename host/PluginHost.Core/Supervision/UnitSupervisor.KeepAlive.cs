@@ -52,6 +52,11 @@ internal sealed partial class UnitSupervisor
         CancellationTokenSource watch;
         lock (_gate)
         {
+            if (_requests != _requestsSeen)
+            {
+                return; // a request the loop has not acted on yet (a stop while the process exited) decides instead
+            }
+
             _ = _keepAliveWatch?.CancelAsync();
             watch = _keepAliveWatch = CancellationTokenSource.CreateLinkedTokenSource(_shutdown.Token);
             _reason ??= reason; // a unit that never ran says what it waits for
@@ -105,13 +110,13 @@ internal sealed partial class UnitSupervisor
 
                 lock (_gate)
                 {
-                    if (watch.IsCancellationRequested || _keepAliveWatch != watch)
+                    // Checked and started under one lock: a stop between the two would be undone by the start.
+                    if (!watch.IsCancellationRequested && _keepAliveWatch == watch)
                     {
-                        return; // a request came first: it decides
+                        Start(verdict.Reason);
                     }
                 }
 
-                Start(verdict.Reason);
                 return;
             }
         }

@@ -112,6 +112,7 @@ internal sealed partial class UnitSupervisor
             string request;
             lock (_gate)
             {
+                _requestsSeen = _requests;
                 forgetFailures = _forgetFailures;
                 _forgetFailures = false;
                 request = _request;

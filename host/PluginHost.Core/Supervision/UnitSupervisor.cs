@@ -45,6 +45,11 @@ internal sealed partial class UnitSupervisor : ISupervisedUnit, IAsyncDisposable
     // An autostart of an `autostart: optional` unit is under way: a refusal by preflight leaves it stopped, not failed.
     private bool _optionalStart;
     private string _request = "start requested";
+
+    // Counts requests (every Poke), and the count the loop last acted on: a decision the loop reached
+    // without seeing the newest request (a stop during an exit) must not outlive it.
+    private long _requests;
+    private long _requestsSeen;
     private DateTimeOffset _nextStartAt;
     private RunningChild? _child;
     private DateTimeOffset? _startedAt;
@@ -314,6 +319,7 @@ internal sealed partial class UnitSupervisor : ISupervisedUnit, IAsyncDisposable
     private void Poke(string reason)
     {
         LogRequest(Name, reason);
+        _requests++;
         EndKeepAliveWatch();
         _request = reason;
         var interrupted = _phase;

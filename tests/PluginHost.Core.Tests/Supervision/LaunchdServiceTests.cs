@@ -1,5 +1,4 @@
 using PluginHost.Contracts.Testing;
-using PluginHost.Core.Processes;
 using Xunit;
 
 namespace PluginHost.Core.Tests.Supervision;
@@ -16,7 +15,8 @@ public sealed class LaunchdServiceTests : IAsyncLifetime
 
     public async Task InitializeAsync() => _engine = await EngineFixture.StartAsync(time: _clock);
 
-    public async Task DisposeAsync() => await _engine.DisposeAsync();
+    // Stopping a process waits on the engine's clock (the grace, the group's drain): keep this test's clock moving until every unit is down.
+    public async Task DisposeAsync() => await WhileTheClockRunsAsync(() => _engine.DisposeAsync().AsTask());
 
     [Fact]
     public async Task KeepAlive_true_spawns_again_exactly_one_ThrottleInterval_after_the_last_spawn_and_never_gives_up()
@@ -140,9 +140,31 @@ public sealed class LaunchdServiceTests : IAsyncLifetime
             """));
         await _engine.WaitForStateAsync("kept", "ready");
         _engine.Unit("kept").Stop();
-        await _engine.WaitForStateAsync("kept", "stopped");
+        await WhileTheClockRunsAsync(() => _engine.WaitForStateAsync("kept", "stopped"));
         _clock.Advance(TimeSpan.FromSeconds(60));
         Assert.Equal("stopped", _engine.Unit("kept").Status().State); // launchctl unload: not brought back
+    }
+
+    private async Task WhileTheClockRunsAsync(Func<Task> work)
+    {
+        using var done = new CancellationTokenSource();
+        var ticking = Task.Run(async () =>
+        {
+            while (!done.IsCancellationRequested)
+            {
+                _clock.Advance(TimeSpan.FromMilliseconds(50));
+                await Task.Delay(5, CancellationToken.None);
+            }
+        });
+        try
+        {
+            await work();
+        }
+        finally
+        {
+            await done.CancelAsync();
+            await ticking;
+        }
     }
 
     private DateTimeOffset[] Starts(string unit) => [.. _engine.EventsOf(unit)
