@@ -57,7 +57,7 @@ internal sealed partial class UnitSupervisor
                 return; // a request the loop has not acted on yet (a stop while the process exited) decides instead
             }
 
-            _ = _keepAliveWatch?.CancelAsync();
+            EndKeepAliveWatch();
             watch = _keepAliveWatch = CancellationTokenSource.CreateLinkedTokenSource(_shutdown.Token);
             _reason ??= reason; // a unit that never ran says what it waits for
         }
@@ -126,7 +126,16 @@ internal sealed partial class UnitSupervisor
         }
         finally
         {
-            watch.Dispose();
+            // Forgotten and disposed under the lock every request takes: a later request must not cancel a disposed watch.
+            lock (_gate)
+            {
+                if (_keepAliveWatch == watch)
+                {
+                    _keepAliveWatch = null;
+                }
+
+                watch.Dispose();
+            }
         }
     }
 }
