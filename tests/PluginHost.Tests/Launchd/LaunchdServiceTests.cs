@@ -132,12 +132,17 @@ public sealed class LaunchdServiceTests : IAsyncLifetime
         await first.WaitForExitAsync(HostUnderTest.Deadline);
         var during = File.ReadAllLines(output).Length;
 
-        _host.Start();
+        var second = _host.Start();
         await Eventually.TrueAsync(() => _host.UnitIs("ticker", "ready"), HostUnderTest.Deadline, "ticker re-attached");
         Assert.Equal(pid, _host.Unit("ticker")!.Value.GetProperty("pid").GetInt32());
         await Eventually.TrueAsync(() => File.ReadAllLines(output).Length >= during + 20, HostUnderTest.Deadline, "ticks written after the re-attach");
         var lines = File.ReadAllLines(output);
         Assert.Equal(Enumerable.Range(1, lines.Length).Select(i => $"tick {i}"), lines); // every line once, in order, none lost while no host ran
+
+        // The unit is no child of the second host (the first one started it): only a clean stop of the host stops it.
+        second.Terminate();
+        Assert.Equal(0, await second.WaitForExitAsync(HostUnderTest.Deadline));
+        await Eventually.TrueAsync(() => !Liveness.IsAlive(pid), HostUnderTest.Deadline, "the re-attached unit stopped with the host");
     }
 
     private static string OriginalPort(string plist) => System.Text.RegularExpressions.Regex.Match(File.ReadAllText(plist), @"<string>--port</string>\s*<string>(\d+)</string>").Groups[1].Value;
