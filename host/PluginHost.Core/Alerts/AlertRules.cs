@@ -25,7 +25,7 @@ internal sealed class AlertRules(AlertSettings settings)
         {
             PortConflictMonitor.EventKind => FromPayload(hostEvent, "PORT_CONFLICT"),
             "unit_gave_up" => FromPayload(hostEvent, "UNIT_GAVE_UP"),
-            StorageAlarm.FailedKind => FromPayload(hostEvent, "STORAGE_FAILED"),
+            StorageAlarm.FailedKind => FromPayload(hostEvent, Text(hostEvent, "code", "STORAGE_FAILED")!), // the storage's own code (DISK_FULL…)
             DiskLowKind => FromPayload(hostEvent, "DISK_LOW"),
             "unit_state" when To(hostEvent) == "backoff" => RestartedOften(hostEvent),
             _ => null,
@@ -35,14 +35,13 @@ internal sealed class AlertRules(AlertSettings settings)
 
     private static string? To(HostEvent e) => e.Payload.ValueKind == JsonValueKind.Object && e.Payload.TryGetProperty("to", out var to) ? to.GetString() : null;
 
-    private static Alert FromPayload(HostEvent e, string fallbackCode)
-    {
-        string Text(string name, string fallback) => e.Payload.ValueKind == JsonValueKind.Object && e.Payload.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
-            ? value.GetString()! : fallback;
-        var unit = e.Unit ?? (e.Payload.ValueKind == JsonValueKind.Object && e.Payload.TryGetProperty("unit", out var u) && u.ValueKind == JsonValueKind.String ? u.GetString() : null);
-        var code = fallbackCode == "STORAGE_FAILED" ? Text("code", fallbackCode) : fallbackCode;
-        return new Alert(code, unit, Text("message", e.Kind), Text("remedy", "See the host's log."), e.Timestamp);
-    }
+    /// <summary>An alert in the words of the event that raised it: its message and remedy, its unit (or the payload's).</summary>
+    private static Alert FromPayload(HostEvent e, string code) =>
+        new(code, e.Unit ?? Text(e, "unit", null), Text(e, "message", e.Kind)!, Text(e, "remedy", "See the host's log.")!, e.Timestamp);
+
+    private static string? Text(HostEvent e, string name, string? fallback) =>
+        e.Payload.ValueKind == JsonValueKind.Object && e.Payload.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
+            ? value.GetString() : fallback;
 
     private Alert? RestartedOften(HostEvent e)
     {

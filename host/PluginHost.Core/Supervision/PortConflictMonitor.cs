@@ -79,6 +79,14 @@ internal sealed class PortConflictMonitor : IDisposable
         }
 
         var listening = PortListeners.ListeningInodes(running.SelectMany(r => r.Ports.Values).ToHashSet());
+        if (listening.Count == 0)
+        {
+            return conflicts; // nobody listens on any unit's port
+        }
+
+        // One scan of /proc for the round, shared by every unit's family (as the usage sampler does).
+        var all = ProcStat.All().ToArray();
+        var children = all.ToLookup(p => p.ParentPid);
         foreach (var (unit, ports, family) in running)
         {
             var inodes = ports.Values.Where(listening.ContainsKey).SelectMany(p => listening[p]).ToHashSet();
@@ -87,8 +95,8 @@ internal sealed class PortConflictMonitor : IDisposable
                 continue; // nobody listens on its ports (yet): nothing to name
             }
 
-            // The unit's own sockets first (a few processes), the whole of /proc only for the rest.
-            var members = family.Members().Select(m => m.Pid).ToHashSet();
+            // The unit's own sockets first (a few processes), every process's descriptors only for the rest.
+            var members = family.MembersIn(all, children).Select(m => m.Pid).ToHashSet();
             inodes.ExceptWith(PortListeners.Holders(inodes, members).Select(h => h.Inode));
             if (inodes.Count == 0)
             {
