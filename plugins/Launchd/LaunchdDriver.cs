@@ -2,6 +2,7 @@ using PluginHost.Contracts.Specs;
 using PluginHost.Contracts.Supervision;
 using PluginHost.Contracts.Units;
 using PluginHost.Plugins.Process;
+using PluginHost.Plugins.Shared;
 
 namespace PluginHost.Plugins.Launchd;
 
@@ -62,22 +63,9 @@ internal sealed class LaunchdDriver : IUnitDriver
     {
         ArgumentNullException.ThrowIfNull(context);
         var (spec, problems) = LaunchdSpec.Read(context.Spec);
-        if (problems.Count > 0)
-        {
-            throw new UnitErrorException(new UnitError("INVALID_SPEC", "The unit's spec is invalid: " + string.Join("; ", problems),
-                "Fix the manifest as described; `pluginhost validate` lists every problem."));
-        }
-
-        var workingDirectory = spec.WorkingDirectory is null ? context.DataDirectory : Resolve(context, spec.WorkingDirectory);
-        if (!Directory.Exists(workingDirectory))
-        {
-            throw new UnitErrorException(new UnitError("CWD_NOT_FOUND", $"The WorkingDirectory {workingDirectory} does not exist.",
-                "Create it, or fix spec.WorkingDirectory (relative paths start at the manifest's folder)."));
-        }
-
-        var command = CommandLocator.Resolve(CommandLocator.ExpandHome(spec.Command), workingDirectory)
-            ?? throw new UnitErrorException(new UnitError("COMMAND_NOT_FOUND", $"The program \"{spec.Command}\" was not found or is not executable.",
-                "Install it, give its absolute path in Program or ProgramArguments[0], or add its folder to PATH."));
+        LaunchPreflight.RequireValid(problems);
+        var workingDirectory = LaunchPreflight.WorkingDirectory(context, spec.WorkingDirectory, "spec.WorkingDirectory");
+        var command = LaunchPreflight.Program(spec.Command, workingDirectory, "Program or ProgramArguments[0]");
 
         var environment = new Dictionary<string, string>(context.Environment, StringComparer.Ordinal);
         foreach (var (name, value) in spec.EnvironmentVariables)

@@ -1,5 +1,6 @@
 using PluginHost.Contracts.Specs;
 using PluginHost.Contracts.Units;
+using PluginHost.Plugins.Shared;
 
 namespace PluginHost.Plugins.Process;
 
@@ -18,24 +19,9 @@ internal sealed class ProcessDriver : IUnitDriver
     {
         ArgumentNullException.ThrowIfNull(context);
         var (spec, problems) = ProcessSpec.Read(context.Spec);
-        if (problems.Count > 0)
-        {
-            throw new UnitErrorException(new UnitError("INVALID_SPEC", "The unit's spec is invalid: " + string.Join("; ", problems),
-                "Fix the manifest as described; `pluginhost validate` lists every problem."));
-        }
-
-        var workingDirectory = spec.WorkingDirectory is null
-            ? context.DataDirectory
-            : Path.GetFullPath(Path.Combine(context.ManifestDirectory, spec.WorkingDirectory));
-        if (!Directory.Exists(workingDirectory))
-        {
-            throw new UnitErrorException(new UnitError("CWD_NOT_FOUND", $"The working directory {workingDirectory} does not exist.",
-                "Create it, or fix spec.cwd (relative paths start at the manifest's folder)."));
-        }
-
-        var command = CommandLocator.Resolve(spec.Command, workingDirectory)
-            ?? throw new UnitErrorException(new UnitError("COMMAND_NOT_FOUND", $"The command \"{spec.Command}\" was not found or is not executable.",
-                "Install the program, use its absolute path in spec.command, or add its folder to PATH."));
+        LaunchPreflight.RequireValid(problems);
+        var workingDirectory = LaunchPreflight.WorkingDirectory(context, spec.WorkingDirectory, "spec.cwd");
+        var command = LaunchPreflight.Program(spec.Command, workingDirectory, "spec.command");
 
         var environment = new Dictionary<string, string>(context.Environment, StringComparer.Ordinal);
         foreach (var (name, value) in spec.Environment)

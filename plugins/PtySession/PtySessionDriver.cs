@@ -6,7 +6,8 @@ using PluginHost.Contracts.Operations;
 using PluginHost.Contracts.Specs;
 using PluginHost.Contracts.Supervision;
 using PluginHost.Contracts.Units;
-using PluginHost.Plugins.Process;
+
+using PluginHost.Plugins.Shared;
 
 namespace PluginHost.Plugins.PtySession;
 
@@ -51,19 +52,9 @@ internal sealed partial class PtySessionDriver : IUnitDriver
     {
         ArgumentNullException.ThrowIfNull(context);
         var (session, problems) = PtySessionSpec.Read(context.Spec);
-        if (problems.Count > 0)
-        {
-            throw Fail("INVALID_SPEC", "The unit's spec is invalid: " + string.Join("; ", problems), "Fix the manifest as described; `pluginhost validate` lists every problem.");
-        }
-
-        var cwd = session.WorkingDirectory is { } dir ? Path.GetFullPath(Path.Combine(context.ManifestDirectory, CommandLocator.ExpandHome(dir))) : context.DataDirectory;
-        if (!Directory.Exists(cwd))
-        {
-            throw Fail("CWD_NOT_FOUND", $"The working directory {cwd} does not exist.", "Create it or fix spec.cwd (relative paths start at the manifest's folder).");
-        }
-
-        var command = CommandLocator.Resolve(CommandLocator.ExpandHome(session.Command), cwd)
-            ?? throw Fail("COMMAND_NOT_FOUND", $"The command \"{session.Command}\" was not found or is not executable.", "Install it, or give spec.command as a full path.");
+        LaunchPreflight.RequireValid(problems);
+        var cwd = LaunchPreflight.WorkingDirectory(context, session.WorkingDirectory, "spec.cwd");
+        var command = LaunchPreflight.Program(session.Command, cwd, "spec.command");
         TakeSlot(context.UnitName, session.PoolLimit);
         return ValueTask.FromResult(new LaunchPlan(command)
         {

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using PluginHost.Core.Processes;
 
 namespace PluginHost.Core.Supervision;
