@@ -34,12 +34,18 @@ internal sealed class ModbusTcpDriver : IEquipmentDriver
 
     public ValueTask DisconnectAsync(CancellationToken cancellationToken)
     {
+        // Forget the endpoint too: after a disconnect (a `connect: step` binding between steps, an
+        // instrument another station shares) no command may open the connection again on its own.
+        // A connection the instrument dropped is still opened again at the next command.
         Close();
+        _endpoint = null;
         return ValueTask.CompletedTask;
     }
 
     public ValueTask<EquipmentIdentity> IdentifyAsync(CancellationToken cancellationToken) =>
-        ValueTask.FromResult(new EquipmentIdentity("Modbus TCP", $"unit {_unit}", $"{_endpoint?.Address}:{_endpoint?.Port}", ""));
+        ValueTask.FromResult(_endpoint is { } endpoint
+            ? new EquipmentIdentity("Modbus TCP", $"unit {_unit}", $"{endpoint.Address}:{endpoint.Port}", "")
+            : throw new EquipmentException(EquipmentCodes.NotConnected, "the Modbus device is not connected (ConnectAsync first)"));
 
     public async ValueTask<EquipmentReply> QueryAsync(string command, CancellationToken cancellationToken)
     {

@@ -51,7 +51,11 @@ internal sealed class ScpiTcpDriver : IEquipmentDriver
 
     public ValueTask DisconnectAsync(CancellationToken cancellationToken)
     {
+        // Forget the endpoint too: after a disconnect (a `connect: step` binding between steps, an
+        // instrument another station shares) no command may open the connection again on its own.
+        // A connection the instrument dropped is still opened again at the next command.
         Close();
+        (_endpoint, _identity) = (null, null);
         return ValueTask.CompletedTask;
     }
 

@@ -115,6 +115,28 @@ public abstract class PluginContractTests : IAsyncLifetime
         });
     }
 
+    public static TheoryData<FailureKind> EveryFailureKind() => [.. Enum.GetValues<FailureKind>()];
+
+    [Theory]
+    [MemberData(nameof(EveryFailureKind))]
+    public void Classifies_every_kind_of_failure_with_a_code_and_a_remedy(FailureKind kind)
+    {
+        var output = new[] { new OutputLine(OutputStream.Stderr, "Traceback (most recent call last):", DateTimeOffset.UnixEpoch), new OutputLine(OutputStream.Stderr, "error: something failed", DateTimeOffset.UnixEpoch) };
+        foreach (var failure in new[]
+        {
+            new UnitFailure(kind, "what the host saw"),
+            new UnitFailure(kind, "what the host saw", ExitCode: 1, RecentOutput: output),
+            new UnitFailure(kind, "what the host saw", Signal: 9),
+            new UnitFailure(kind, "what the host saw", ExitCode: 127, RecentOutput: []),
+        })
+        {
+            var error = Driver.Classify(failure);
+            Assert.Matches("^[A-Z][A-Z0-9_]+$", error.Code);
+            Assert.False(string.IsNullOrWhiteSpace(error.Message), $"{failure}: {error.Code} without a message");
+            Assert.False(string.IsNullOrWhiteSpace(error.Remedy), $"{failure}: {error.Code} without a remedy");
+        }
+    }
+
     [Fact]
     public async Task Unloads_cleanly_after_a_reload()
     {

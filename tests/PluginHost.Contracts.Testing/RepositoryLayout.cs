@@ -1,6 +1,12 @@
+using System.Reflection;
+
 namespace PluginHost.Contracts.Testing;
 
-/// <summary>Where things are in this repository, found from the running test assembly.</summary>
+/// <summary>
+/// Where things are in this repository: found from the running test assembly, or — for a plugin's
+/// tests that live elsewhere (a project made by <c>pluginhost new</c>) — the repository this kit
+/// was built from.
+/// </summary>
 public static class RepositoryLayout
 {
     public static string Root { get; } = FindRoot();
@@ -44,6 +50,12 @@ public static class RepositoryLayout
             }
         }
 
-        throw new InvalidOperationException($"PluginHost.sln not found above {AppContext.BaseDirectory}");
+        var builtFrom = typeof(RepositoryLayout).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == "PluginHostRoot")?.Value;
+        if (builtFrom is not null && File.Exists(Path.Combine(builtFrom, "PluginHost.sln")))
+        {
+            return Path.TrimEndingDirectorySeparator(builtFrom);
+        }
+
+        throw new InvalidOperationException($"PluginHost.sln not found above {AppContext.BaseDirectory} nor at {builtFrom}, where the contract kit was built");
     }
 }

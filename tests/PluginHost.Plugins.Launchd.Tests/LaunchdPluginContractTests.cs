@@ -29,3 +29,30 @@ public sealed class LaunchdPluginContractTests : PluginContractTests
         Sockets: {}
         """;
 }
+
+/// <summary>The promises of running units, for launchd-service: its own KeepAlive decides restarts (no manifest restart policy).</summary>
+public sealed class LaunchdUnitContractTests : UnitContractTests
+{
+    protected override string PluginFolder => RepositoryLayout.Plugin("launchd-service");
+
+    protected override string Kind => "launchd-service";
+
+    protected override string RunningSpec => Job(keepAlive: true);
+
+    protected override string FailingSpec => """
+        Label: com.example.missing
+        ProgramArguments: [/nonexistent/program]
+        """;
+
+    protected override (string Spec, string Supervision) Restarting => (Job(keepAlive: true), "");
+
+    protected override (string Spec, string Supervision) StayingDown => (Job(keepAlive: false), "");
+
+    private static string Job(bool keepAlive) => $"""
+        Label: com.example.sleeper
+        ProgramArguments: [/bin/sh, -c, "sleep 1000 & wait"]
+        KeepAlive: {(keepAlive ? "true" : "false")}
+        ThrottleInterval: 1
+        ExitTimeOut: 5
+        """;
+}

@@ -21,3 +21,17 @@ public sealed class ProcessPluginContractTests : PluginContractTests
         shel: true
         """;
 }
+
+public sealed class ProcessUnitContractTests : UnitContractTests
+{
+    protected override string PluginFolder => RepositoryLayout.Plugin("process");
+
+    protected override string Kind => "process";
+
+    protected override string RunningSpec => """
+        command: /bin/sh
+        args: [-c, "sleep 1000 & wait"]
+        """;
+
+    protected override string FailingSpec => "command: /nonexistent/program";
+}

@@ -26,3 +26,21 @@ public sealed class PythonServerContractTests : PluginContractTests
         uvicornArgz: []
         """;
 }
+
+/// <summary>The promises of running units, for python-server: a real uvicorn + FastAPI app (Debian's packages).</summary>
+public sealed class PythonServerUnitContractTests : UnitContractTests
+{
+    protected override string PluginFolder => RepositoryLayout.Plugin("python-server");
+
+    protected override string Kind => "python-server";
+
+    protected override string RunningSpec => "{ app: main:app, appDir: ./app, python: /usr/bin/python3 }";
+
+    protected override string FailingSpec => "{ app: main:app, appDir: ./app, python: /nonexistent/python3 }";
+
+    protected override void Prepare(string manifestsFolder)
+    {
+        Prerequisite.PythonWithUvicorn();
+        File.Copy(Path.Combine(RepositoryLayout.Root, "samples", "hello-api", "main.py"), Path.Combine(Directory.CreateDirectory(Path.Combine(manifestsFolder, "app")).FullName, "main.py"));
+    }
+}

@@ -32,3 +32,19 @@ public sealed class ShimmyContractTests : PluginContractTests
         startTimeot: 5s
         """;
 }
+
+/// <summary>The promises of running units, for shimmy: tests/fixtures/fake-shimmy stands in for the server (same flags, same answers).</summary>
+public sealed class ShimmyUnitContractTests : UnitContractTests
+{
+    private static readonly string FakeShimmy = Path.Combine(RepositoryLayout.Root, "tests", "fixtures", "fake-shimmy", "shimmy");
+
+    protected override string PluginFolder => RepositoryLayout.Plugin("shimmy");
+
+    protected override string Kind => "shimmy";
+
+    protected override string RunningSpec => $"{{ binary: {FakeShimmy}, modelsDir: ./models, accel: cpu, port: {HostProcess.FreePort()} }}";
+
+    protected override string FailingSpec => "{ binary: /nonexistent/shimmy, modelsDir: ./models, accel: cpu }";
+
+    protected override void Prepare(string manifestsFolder) => File.WriteAllText(Path.Combine(Directory.CreateDirectory(Path.Combine(manifestsFolder, "models")).FullName, "m.gguf"), "not really a model");
+}

@@ -170,7 +170,7 @@ public sealed class ModbusDriverTests : IAsyncLifetime
         return driver;
     }
 
-    private static async Task<Process> StartServerAsync(int port)
+    internal static async Task<Process> StartServerAsync(int port)
     {
         var info = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Conformance", "modbus_server.py"));
@@ -183,7 +183,7 @@ public sealed class ModbusDriverTests : IAsyncLifetime
         return server;
     }
 
-    private static void Stop(Process? server)
+    internal static void Stop(Process? server)
     {
         if (server is { HasExited: false })
         {

@@ -54,3 +54,27 @@ public sealed class StationSyncContractTests : PluginContractTests
         colour: red
         """;
 }
+
+/// <summary>The promises of running units, for station-batch: a real worker against the simulated instruments.</summary>
+public sealed class StationBatchUnitContractTests : UnitContractTests
+{
+    protected override string PluginFolder => RepositoryLayout.Plugin("station-batch");
+
+    protected override string Kind => "station-batch";
+
+    protected override string RunningSpec => Batch(Path.GetDirectoryName(StationPaths.Worker)!);
+
+    protected override string FailingSpec => Batch("/nonexistent/station-worker");
+
+    protected override TimeSpan StopGrace => TimeSpan.FromSeconds(30);
+
+    private static string Batch(string worker) => $$"""
+        sequence: {{StationPaths.SamplePackage}}
+        drivers: {{StationPaths.Drivers}}
+        worker: {{worker}}
+        heartbeat: 300ms
+        hardware:
+          psu: { driver: sim-psu, options: { seed: "7" } }
+          dmm: { driver: sim-dmm, options: { seed: "7" } }
+        """;
+}

@@ -1,3 +1,4 @@
+using PluginHost.Contracts.Testing;
 using System.Text.Json;
 using Xunit;
 

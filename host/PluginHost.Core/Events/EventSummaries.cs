@@ -28,7 +28,7 @@ internal static class EventSummaries
         "disk_low" or "disk_ok" => S(p, "message"),
         "storage_recovered" => $"{S(p, "component")} writable again after {S(p, "failedSeconds")} s; lost: {S(p, "lost")}",
         "output_holder_replaced" => $"output holder {S(p, "pid")} died; {S(p, "replacement")} holds the pipes now",
-        "unit_handed_over" => $"handed over to {S(p, "plugin")} {S(p, "version")}".Trim(),
+        "unit_handed_over" => $"pid {S(p, "pid")} handed over to version {S(p, "version")}", // the plugin is the event's own field
         _ => null,
     };
 

@@ -49,7 +49,8 @@ internal static class PluginDescriptorReader
         }
 
         var kinds = reader.StringList("kinds");
-        var equipment = reader.StringList("equipment");
+        // The key the station worker reads in a driver plugin's plugin.yaml: one file, one spelling.
+        var equipment = reader.StringList("drivers");
         if (kinds.Count == 0 && equipment.Count == 0)
         {
             reader.ReportMissing("kinds", "the unit kinds (or equipment drivers) the plugin provides");

@@ -27,3 +27,17 @@ public sealed class PtySessionContractTests : PluginContractTests
         restartOnCrsh: true
         """;
 }
+
+public sealed class PtySessionUnitContractTests : UnitContractTests
+{
+    protected override string PluginFolder => RepositoryLayout.Plugin("pty-session");
+
+    protected override string Kind => "pty-session";
+
+    protected override string RunningSpec => "command: /bin/sh";
+
+    protected override string FailingSpec => "command: /nonexistent/shell";
+
+    /// <summary>The master of the session's terminal is the host's: a host restart ends the session and the next host starts it afresh (docs/pty-session.md).</summary>
+    protected override bool KeptAcrossHostRestart => false;
+}

@@ -3,12 +3,13 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text;
-using PluginHost.Contracts.Testing;
+namespace PluginHost.Contracts.Testing;
 
-namespace PluginHost.Tests;
-
-/// <summary>The real <c>pluginhost</c> executable started as a child process; always stopped by the test.</summary>
-internal sealed partial class HostProcess : IAsyncDisposable
+/// <summary>
+/// The real <c>pluginhost</c> executable started as a child process; always stopped by the test.
+/// The contract kit runs plugins in it, so that what a plugin's tests check is what the host does.
+/// </summary>
+public sealed partial class HostProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output = new();

@@ -1,14 +1,12 @@
 using System.Net.Http.Json;
 using System.Text.Json;
-using PluginHost.Contracts.Testing;
-
-namespace PluginHost.Tests;
+namespace PluginHost.Contracts.Testing;
 
 /// <summary>
 /// A folder of its own (manifests/, data/), a free API port and a client for it, and the real hosts
 /// a test starts there: the one composition of an end-to-end test. Every host is stopped at the end.
 /// </summary>
-internal sealed class HostUnderTest : IAsyncDisposable
+public sealed class HostUnderTest : IAsyncDisposable
 {
     public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
     private readonly List<HostProcess> _hosts = [];
