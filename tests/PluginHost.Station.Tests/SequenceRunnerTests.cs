@@ -21,6 +21,7 @@ public sealed class SequenceRunnerTests : IAsyncLifetime
     private readonly TempDirectory _dir = new("runner");
     private readonly List<(string Type, JsonObject Body)> _events = [];
     private DriverCatalog _catalog = null!;
+    private SequenceRunner? _runner;
 
     public Task InitializeAsync()
     {
@@ -86,6 +87,7 @@ public sealed class SequenceRunnerTests : IAsyncLifetime
 
         Assert.True(result.Stopped);
         Assert.Equal(["w1", "w2", "power_off"], Completed().Select(c => c["step"]!.GetValue<string>()));
+        Assert.Equal(1, _runner!.Progress); // a run that has ended is done, though w3 never ran (the panel showed 0.75)
     }
 
     [Fact]
@@ -112,6 +114,7 @@ public sealed class SequenceRunnerTests : IAsyncLifetime
         var read = Completed()[0];
         Assert.Equal(("ERROR", "STEP_TIMEOUT"), (read["outcome"]!.GetValue<string>(), read["error"]!["code"]!.GetValue<string>()));
         Assert.Equal(["read", "power_off"], Completed().Select(c => c["step"]!.GetValue<string>()));
+        Assert.Equal(1, _runner!.Progress);
     }
 
     [Fact]
@@ -293,7 +296,8 @@ public sealed class SequenceRunnerTests : IAsyncLifetime
             }
         }
 
-        return await new SequenceRunner(sequence, drivers, values, Publish, TimeProvider.System, code).RunAsync(stop);
+        _runner = new SequenceRunner(sequence, drivers, values, Publish, TimeProvider.System, code);
+        return await _runner.RunAsync(stop);
     }
 
     private List<JsonObject> Completed()

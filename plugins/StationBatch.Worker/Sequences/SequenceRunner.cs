@@ -22,12 +22,16 @@ internal sealed class SequenceRunner(
     PackageCode? code = null)
 {
     private int _completed;
+    private volatile bool _ended;
 
     /// <summary>The step running now, for GET_STATUS.</summary>
     public string? CurrentStep { get; private set; }
 
-    /// <summary>Steps completed over the sequence's steps (repeats not counted twice), 0 to 1, for GET_STATUS and the heartbeat.</summary>
-    public double Progress => Math.Min(1, Volatile.Read(ref _completed) / (double)Math.Max(1, sequence.Setup.Count + sequence.Main.Count + sequence.Teardown.Count));
+    /// <summary>
+    /// Steps completed over the sequence's steps (repeats not counted twice), 0 to 1, for GET_STATUS and the
+    /// heartbeat; 1 once the run has ended, though steps skipped by a stop or a failure never ran.
+    /// </summary>
+    public double Progress => _ended ? 1 : Math.Min(1, Volatile.Read(ref _completed) / (double)Math.Max(1, sequence.Setup.Count + sequence.Main.Count + sequence.Teardown.Count));
 
     /// <param name="stop">A stop asked for: honoured at the next step boundary of setup or main; teardown still runs.</param>
     public async Task<SequenceResult> RunAsync(CancellationToken stop)
@@ -73,6 +77,7 @@ internal sealed class SequenceRunner(
             // Teardown is not stoppable: it powers the DUT off.
             await RunGroupAsync(sequence.Teardown, stoppable: false).ConfigureAwait(false);
             CurrentStep = null;
+            _ended = true;
         }
 
         return new SequenceResult(verdict, stopped, steps, Stopwatch.GetElapsedTime(started));

@@ -86,8 +86,15 @@ export function mount(container, host) {
     if (d.execution) follow(d.execution);
   }
 
+  // Answers can arrive out of order (the start button's status can come back after the completion's):
+  // only the latest asked is shown, or a finished run's progress would go back to a mid-run value.
+  let asked = 0;
   async function refresh() {
-    try { show((await host.invoke("status")).data); } catch (e) { facts.replaceChildren(host.el("dd", { textContent: e.message })); }
+    const ticket = ++asked;
+    try {
+      const answer = await host.invoke("status");
+      if (ticket === asked) show(answer.data);
+    } catch (e) { if (ticket === asked) facts.replaceChildren(host.el("dd", { textContent: e.message })); }
   }
 
   function stepRow(p) {
