@@ -76,3 +76,9 @@ public sealed class ModbusDriverContractTests : EquipmentDriverContractTests
         return Task.CompletedTask;
     }
 }
+
+/// <summary>The sequence-package kit for the test package with C# steps (tests/TestPlugins/StationSteps).</summary>
+public sealed class CSharpStepsPackageContractTests : SequencePackageContractTests
+{
+    protected override string PackageFolder => Path.Combine(RepositoryLayout.Root, "artifacts", "test-packages", "csharp-steps");
+}
