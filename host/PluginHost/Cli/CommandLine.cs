@@ -62,6 +62,7 @@ internal static class CommandLine
             UnitFormatCommands.Export(),
             InstallCommand.Install(),
             InstallCommand.Uninstall(),
+            NewCommand.Create(),
             Client.StatusCommand.Create(),
             Client.ControlCommand.Create("start", "Start a unit of a running host and wait until it is ready."),
             Client.ControlCommand.Create("stop", "Stop a unit (stop signal, grace, SIGKILL to its whole process group) and wait until it has stopped."),
