@@ -31,8 +31,10 @@ internal sealed class PackageCode : IAsyncDisposable
             return (None, []);
         }
 
+        // Read into memory, as the drivers are: loaded from its path, a rebuilt assembly came back as the
+        // old code while the last run's context was not yet collected (the runtime keeps an image per path).
         var loader = PluginLoader.CreateFromAssemblyFile(sequence.Assembly, isUnloadable: true,
-            sharedTypes: [typeof(IStepContext), typeof(StepAttribute), typeof(IEquipmentDriver)]);
+            sharedTypes: [typeof(IStepContext), typeof(StepAttribute), typeof(IEquipmentDriver)], config => config.LoadInMemory = true);
         var code = new PackageCode(loader);
         var problems = new List<string>();
         try
