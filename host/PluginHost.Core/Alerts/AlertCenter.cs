@@ -100,6 +100,7 @@ internal sealed partial class AlertCenter : IAsyncDisposable
             ["code"] = alert.Code,
             ["message"] = alert.Message,
             ["remedy"] = alert.Remedy,
+            ["at"] = alert.At.ToString("O"), // the alert's own time: a page that read /api/alerts too shows it once
         });
         _webhook?.Send(alert);
         LogAlert(_logger, alert.Code, alert.Unit ?? "host", alert.Message);

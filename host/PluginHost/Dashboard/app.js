@@ -321,7 +321,13 @@ async function loadOps(name) {
 
 const ALERTS_KEEP = 100;
 
+// Alerts come from /api/alerts, the events' history and the stream, which overlap: each is shown once.
+const alertsShown = new Set();
+
 function addAlert(a) {
+  const key = `${a.code}|${a.unit ?? ""}|${Date.parse(a.at)}`;
+  if (alertsShown.has(key)) return;
+  alertsShown.add(key);
   const list = $("alerts");
   list.prepend(el("li", { "data-code": a.code },
     el("span", { class: "time", textContent: (a.at || a.timestamp || new Date().toISOString()).slice(0, 19).replace("T", " ") }),
@@ -355,6 +361,8 @@ async function connectEvents() {
   try {
     for (const e of await api("/api/events/recent?limit=50")) {
       addEvent(e.kind, e.unit, describe(e), e.timestamp);
+      // One raised after /api/alerts was read and before the stream resumes is only here.
+      if (e.kind === "alert") addAlert({ ...e.payload, unit: e.unit, at: e.payload.at ?? e.timestamp });
       since = e.id;
     }
   } catch { /* shown by the connection badge */ }
@@ -366,7 +374,7 @@ async function connectEvents() {
     const e = JSON.parse(m.data);
     addEvent(e.kind, e.unit, describe(e), e.timestamp);
     panelEvent(e);
-    if (e.kind === "alert") addAlert({ ...e.payload, unit: e.unit, at: e.timestamp });
+    if (e.kind === "alert") addAlert({ ...e.payload, unit: e.unit, at: e.payload.at ?? e.timestamp });
     if (e.kind === "unit_state" && e.unit) {
       const row = document.querySelector(`#units tbody tr[data-unit="${CSS.escape(e.unit)}"]`);
       if (row) { row.dataset.eventId = e.id; setState(row, e.payload.to, e.payload.pid); }
