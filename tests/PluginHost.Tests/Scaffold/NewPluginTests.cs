@@ -28,11 +28,11 @@ public sealed class NewPluginTests(ITestOutputHelper output)
     [InlineData("station-step", "Acme.BoardChecks", "acme-board-checks")]
     public async Task A_new_plugin_builds_passes_its_contract_kit_runs_in_a_host_and_a_changed_build_is_taken_up_with_the_same_process(string kind, string name, string pluginName)
     {
-        using var dir = new TempDirectory("new-plugin");
-        var folder = dir.Combine(name);
+        await using var env = new HostUnderTest("new-plugin");
+        var folder = env.Dir.Combine(name);
         var clock = Stopwatch.StartNew();
 
-        var (code, printed) = await HostProcess.RunAsync(dir.Path, "new", "plugin", name, "--kind", kind);
+        var (code, printed) = await HostProcess.RunAsync(env.Dir.Path, "new", "plugin", name, "--kind", kind);
         Assert.True(code == 0, printed);
         Assert.Contains("dotnet build", printed, StringComparison.Ordinal);
         Assert.Contains("dotnet test", printed, StringComparison.Ordinal);
@@ -46,7 +46,6 @@ public sealed class NewPluginTests(ITestOutputHelper output)
         Assert.Contains("Failed:     0", tests, StringComparison.Ordinal);
         var green = clock.Elapsed;
 
-        var port = HostProcess.FreePort();
         var device = HostProcess.FreePort();
         foreach (var manifest in Directory.GetFiles(Path.Combine(folder, "manifests"), "*.yaml"))
         {
@@ -55,10 +54,9 @@ public sealed class NewPluginTests(ITestOutputHelper output)
                 .Replace("5025", device.ToString(), StringComparison.Ordinal));
         }
 
-        await using var host = HostProcess.Start(folder, "run", "--manifests", "manifests", "--urls", $"http://127.0.0.1:{port}");
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        var host = env.Adopt(HostProcess.Start(folder, "run", "--manifests", "manifests", "--urls", $"http://127.0.0.1:{env.Port}"));
         var unit = kind is "sidecar" or "pty" ? pluginName : pluginName + "-station";
-        var pid = await ReadyAsync(http, unit, host);
+        var pid = await ReadyAsync(env, unit, host);
         var loaded = clock.Elapsed;
 
         if (kind is "sidecar" or "pty")
@@ -68,14 +66,14 @@ public sealed class NewPluginTests(ITestOutputHelper output)
             Edit(Path.Combine(folder, "src", name, name.Replace(".", "", StringComparison.Ordinal) + "Driver.cs"), "the host restarts the unit", "the host restarts this unit");
             await DotnetAsync(folder, "build", Path.Combine("src", name), "--no-dependencies");
 
-            await Eventually.TrueAsync(() => Plugin(http, pluginName).GetProperty("version").GetString() == "0.2.0", Deadline, $"version 0.2.0 of {pluginName} loaded\n{host.Output}");
+            await Eventually.TrueAsync(() => Plugin(env, pluginName).GetProperty("version").GetString() == "0.2.0", Deadline, $"version 0.2.0 of {pluginName} loaded\n{host.Output}");
             bool HandedOver(JsonElement e) => e.GetProperty("unit").GetString() == unit && e.GetProperty("summary").GetString()!.EndsWith("to version 0.2.0", StringComparison.Ordinal);
-            await Eventually.TrueAsync(() => Events(http, "unit_handed_over").Any(HandedOver), Deadline, $"{unit} handed over to version 0.2.0");
-            Assert.Equal((pid, "ready"), await UnitAsync(http, unit));
+            await Eventually.TrueAsync(() => env.Events("unit_handed_over").Any(HandedOver), Deadline, $"{unit} handed over to version 0.2.0");
+            Assert.Equal((pid, "ready"), UnitOf(env, unit));
         }
         else
         {
-            var first = await RunSequenceAsync(http, unit, host);
+            var first = await RunSequenceAsync(env, unit, host);
             if (kind == "driver")
             {
                 Assert.Equal("PASS", first.Verdict);
@@ -89,7 +87,7 @@ public sealed class NewPluginTests(ITestOutputHelper output)
             }
 
             await DotnetAsync(folder, "build", Path.Combine("src", name), "--no-dependencies");
-            var second = await RunSequenceAsync(http, unit, host);
+            var second = await RunSequenceAsync(env, unit, host);
             if (kind == "driver")
             {
                 Assert.Equal("ACME,SAMPLE-1,SN0001,1.0", second.Replies["identify"]);
@@ -99,7 +97,7 @@ public sealed class NewPluginTests(ITestOutputHelper output)
                 Assert.Equal("FAIL", second.Verdict);
             }
 
-            Assert.Equal((pid, "ready"), await UnitAsync(http, unit)); // the same worker ran both
+            Assert.Equal((pid, "ready"), UnitOf(env, unit)); // the same worker ran both
         }
 
         output.WriteLine($"{kind}: made {made.TotalSeconds:F1} s, built {built.TotalSeconds:F1} s, tests green {green.TotalSeconds:F1} s, loaded and running {loaded.TotalSeconds:F1} s, changed build taken up {clock.Elapsed.TotalSeconds:F1} s");
@@ -202,35 +200,32 @@ public sealed class NewPluginTests(ITestOutputHelper output)
         return text;
     }
 
-    private static async Task<int> ReadyAsync(HttpClient http, string unit, HostProcess host)
+    private static async Task<int> ReadyAsync(HostUnderTest env, string unit, HostProcess host)
     {
-        await Eventually.TrueAsync(() => UnitAsync(http, unit).Result.State == "ready", Deadline, $"{unit} ready\n{host.Output}");
-        return (await UnitAsync(http, unit)).Pid;
+        await Eventually.TrueAsync(() => env.UnitIs(unit, "ready"), Deadline, $"{unit} ready\n{host.Output}");
+        return UnitOf(env, unit).Pid;
     }
 
-    private static async Task<(int Pid, string State)> UnitAsync(HttpClient http, string unit)
+    private static (int Pid, string State) UnitOf(HostUnderTest env, string unit)
     {
-        var status = await http.GetFromJsonAsync<JsonElement>($"/api/units/{unit}");
+        var status = env.Unit(unit) ?? throw new Xunit.Sdk.XunitException($"the host has no unit {unit}");
         return (status.GetProperty("pid").GetInt32(), status.GetProperty("state").GetString()!);
     }
 
-    private static JsonElement Plugin(HttpClient http, string name) =>
-        http.GetFromJsonAsync<JsonElement>("/api/plugins").Result.EnumerateArray().Single(p => p.GetProperty("name").GetString() == name);
-
-    private static JsonElement[] Events(HttpClient http, string kind) =>
-        [.. http.GetFromJsonAsync<JsonElement>("/api/events/recent").Result.EnumerateArray().Where(e => e.GetProperty("kind").GetString() == kind)];
+    private static JsonElement Plugin(HostUnderTest env, string name) =>
+        env.Http.GetFromJsonAsync<JsonElement>("/api/plugins").Result.EnumerateArray().Single(p => p.GetProperty("name").GetString() == name);
 
     /// <summary>One execution through the unit's operation, to its end: its verdict and each query step's reply.</summary>
-    private static async Task<(string Verdict, Dictionary<string, string> Replies)> RunSequenceAsync(HttpClient http, string unit, HostProcess host)
+    private static async Task<(string Verdict, Dictionary<string, string> Replies)> RunSequenceAsync(HostUnderTest env, string unit, HostProcess host)
     {
-        using var started = await http.PostAsJsonAsync($"/api/units/{unit}/ops/startSequence", new { });
+        using var started = await env.Http.PostAsJsonAsync($"/api/units/{unit}/ops/startSequence", new { });
         var answer = await started.Content.ReadFromJsonAsync<JsonElement>();
         Assert.True(started.IsSuccessStatusCode, answer.ToString());
         var execution = answer.GetProperty("data").GetProperty("execution").GetString();
         bool Of(JsonElement e) => e.GetProperty("payload").TryGetProperty("execution", out var id) && id.GetString() == execution;
-        await Eventually.TrueAsync(() => Events(http, "station_sequence_complete").Any(Of), Deadline, $"execution {execution} to complete\n{host.Output}");
-        var end = Events(http, "station_sequence_complete").Single(Of);
-        var replies = Events(http, "station_step_complete").Where(Of).Select(e => e.GetProperty("payload"))
+        await Eventually.TrueAsync(() => env.Events("station_sequence_complete").Any(Of), Deadline, $"execution {execution} to complete\n{host.Output}");
+        var end = env.Events("station_sequence_complete").Single(Of);
+        var replies = env.Events("station_step_complete").Where(Of).Select(e => e.GetProperty("payload"))
             .Where(p => p.TryGetProperty("reply", out _)).ToDictionary(p => p.GetProperty("step").GetString()!, p => p.GetProperty("reply").GetString()!);
         return (end.GetProperty("payload").GetProperty("verdict").GetString()!, replies);
     }
