@@ -259,7 +259,9 @@ public sealed class StationBatchTests : IAsyncLifetime
     [Fact]
     public async Task The_station_api_lists_batches_runs_a_sequence_streams_it_to_a_subscriber_and_serves_its_results()
     {
-        WriteBatch("line1", SlowPackage(steps: 5, wait: "20ms"));
+        // Steps long enough that the second start below meets a running sequence (at 20 ms a step the
+        // first run could end before it under load, and the second start then succeeded).
+        WriteBatch("line1", SlowPackage(steps: 5, wait: "400ms"));
         var host = _host.Start();
         await WaitReadyAsync("line1", host);
         const string Api = "/plugins/station-batch/api";
