@@ -46,10 +46,10 @@ internal sealed class OutputCopies : IDisposable
         }
     }
 
-    public void Write(OutputLine line)
+    public void Write(OutputLine line, ReadOnlySpan<byte> utf8)
     {
         var file = line.Stream == OutputStream.Stderr ? _stderr : _stdout;
-        file?.Write(line);
+        file?.Write(line, utf8);
     }
 
     public void Flush()

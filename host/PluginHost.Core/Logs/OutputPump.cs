@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text.Unicode;
 using System.IO.Pipes;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
@@ -15,7 +16,10 @@ internal static class OutputPump
 {
     public const int MaxLineBytes = 1024 * 1024;
     private const int IdleBuffer = 4 * 1024;
-    private const int BurstBuffer = 64 * 1024;
+
+    // The pipe holds 1 MiB (ProcessSpawner): while a unit bursts, each read takes up to 128 KiB of it,
+    // so a 10 MB burst is ≈ 80 reads, file writes and flushes, not thousands.
+    private const int BurstBuffer = 128 * 1024;
 
     public static async Task PumpAsync(SafePipeHandle pipe, OutputStream stream, UnitLog log, TimeProvider time)
     {
@@ -46,17 +50,19 @@ internal static class OutputPump
                 break;
             }
 
+            // One timestamp per read: the lines of one chunk arrived together.
             var now = time.GetUtcNow();
             var start = 0;
-            for (var i = 0; i < read; i++)
+            while (start < read)
             {
-                if (buffer[i] != (byte)'\n')
+                var newline = buffer.AsSpan(start, read - start).IndexOf((byte)'\n'); // vectorized
+                if (newline < 0)
                 {
-                    continue;
+                    break;
                 }
 
-                Emit(buffer.AsSpan(start, i - start), pending, stream, now, log, decoder);
-                start = i + 1;
+                Emit(buffer.AsSpan(start, newline), pending, stream, now, log, decoder);
+                start += newline + 1;
             }
 
             pending.Write(buffer, start, read - start);
@@ -78,19 +84,22 @@ internal static class OutputPump
 
     private static void Emit(ReadOnlySpan<byte> tail, MemoryStream pending, OutputStream stream, DateTimeOffset now, UnitLog log, UTF8Encoding decoder)
     {
-        string text;
+        ReadOnlySpan<byte> line;
         if (pending.Length == 0)
         {
-            text = decoder.GetString(TrimCr(tail));
+            line = TrimCr(tail);
         }
         else
         {
             pending.Write(tail);
-            text = decoder.GetString(TrimCr(pending.GetBuffer().AsSpan(0, (int)pending.Length)));
-            pending.SetLength(0);
+            line = TrimCr(pending.GetBuffer().AsSpan(0, (int)pending.Length));
         }
 
-        log.Append(new OutputLine(stream, text, now));
+        // Valid UTF-8 (nearly always) goes to the file as it was read; anything else is written as
+        // decoded, its bad bytes replaced (U+FFFD), so the file only ever holds valid UTF-8.
+        var text = decoder.GetString(line);
+        log.Append(new OutputLine(stream, text, now), Utf8.IsValid(line) ? line : default);
+        pending.SetLength(0);
     }
 
     private static ReadOnlySpan<byte> TrimCr(ReadOnlySpan<byte> line) => line.Length > 0 && line[^1] == (byte)'\r' ? line[..^1] : line;

@@ -24,7 +24,8 @@ internal sealed class RotatingLogFile : IDisposable
     private readonly StorageComponent _health;
     private readonly bool _stamped;
     private FileStream? _file;
-    private const int BufferBytes = 16 * 1024;
+    // A whole chunk of the pump's (128 KiB plus a stamp per line) in one write(2).
+    private const int BufferBytes = 256 * 1024;
 
     // Rented for the lines of one chunk and returned by Flush: a quiet unit holds no buffer.
     private byte[]? _buffer;
@@ -49,6 +50,7 @@ internal sealed class RotatingLogFile : IDisposable
         PrivateFiles.CreateFolder(System.IO.Path.GetDirectoryName(path)!);
         _file = Open();
         PrivateFiles.Restrict(path); // a log of an earlier host may have been made 0644
+        DeleteLeftBehind(path);
     }
 
     public string Path => _path;
@@ -56,8 +58,12 @@ internal sealed class RotatingLogFile : IDisposable
     /// <summary>Lines that could not be written to the file since it was opened (they are still in the tail and went to followers).</summary>
     public long LinesLost => Interlocked.Read(ref _lost);
 
-    public void Write(OutputLine line)
+    public void Write(OutputLine line) => Write(line, default);
+
+    /// <param name="utf8">The line's text in UTF-8 when the caller has it (the pump's bytes as read); empty: encoded here.</param>
+    public void Write(OutputLine line, ReadOnlySpan<byte> utf8)
     {
+        var encoded = !utf8.IsEmpty || line.Text.Length == 0;
         // Lines read in one chunk share a timestamp: format it once per chunk, not once per line.
         if (_stamped && (line.Timestamp != _stampTime || line.Stream != _stampStream))
         {
@@ -66,7 +72,8 @@ internal sealed class RotatingLogFile : IDisposable
         }
 
         _stampTime = line.Timestamp;
-        var bytes = _stamp.Length + Utf8.GetByteCount(line.Text) + 1;
+        var textBytes = encoded ? utf8.Length : Utf8.GetByteCount(line.Text);
+        var bytes = _stamp.Length + textBytes + 1;
         var length = _file?.Position ?? 0;
         if (length + _buffered + bytes > _settings.MaxFileBytes && length + _buffered > 0)
         {
@@ -83,7 +90,7 @@ internal sealed class RotatingLogFile : IDisposable
             Flush();
             var single = new byte[bytes];
             _stamp.CopyTo(single, 0);
-            Utf8.GetBytes(line.Text, 0, line.Text.Length, single, _stamp.Length);
+            Encode(line.Text, utf8, encoded, single.AsSpan(_stamp.Length));
             single[^1] = (byte)'\n';
             WriteBlock(single, lines: 1, line.Timestamp);
             return;
@@ -92,9 +99,20 @@ internal sealed class RotatingLogFile : IDisposable
         _buffer ??= ArrayPool<byte>.Shared.Rent(BufferBytes);
         _stamp.CopyTo(_buffer, _buffered);
         _buffered += _stamp.Length;
-        _buffered += Utf8.GetBytes(line.Text, 0, line.Text.Length, _buffer, _buffered);
+        _buffered += Encode(line.Text, utf8, encoded, _buffer.AsSpan(_buffered));
         _buffer[_buffered++] = (byte)'\n';
         _bufferedLines++;
+    }
+
+    private static int Encode(string text, ReadOnlySpan<byte> utf8, bool encoded, Span<byte> into)
+    {
+        if (encoded)
+        {
+            utf8.CopyTo(into);
+            return utf8.Length;
+        }
+
+        return Utf8.GetBytes(text, into);
     }
 
     public void Flush()
@@ -180,6 +198,11 @@ internal sealed class RotatingLogFile : IDisposable
         {
             _file?.Dispose();
             _file = null;
+
+            // A rename onto an existing file frees that file's blocks inside the call (≈ 5–10 ms for
+            // 10 MB on ext4, measured): the oldest file is renamed aside instead and deleted off the
+            // writer's path, so every rename below lands on a free name.
+            DeleteBehind(_settings.KeepFiles > 0 ? $"{_path}.{_settings.KeepFiles}" : null);
             for (var i = _settings.KeepFiles - 1; i >= 1; i--)
             {
                 var from = $"{_path}.{i}";
@@ -195,7 +218,7 @@ internal sealed class RotatingLogFile : IDisposable
             }
             else
             {
-                File.Delete(_path);
+                DeleteBehind(_path);
             }
 
             _file = Open();
@@ -204,6 +227,46 @@ internal sealed class RotatingLogFile : IDisposable
         {
             // Renames need no space, a new file does (an inode): the next write opens it again.
             _health.Failed(ex);
+        }
+    }
+
+    private static void DeleteBehind(string? path)
+    {
+        if (path is null || !File.Exists(path))
+        {
+            return;
+        }
+
+        var doomed = $"{path}.{Environment.ProcessId}.{Interlocked.Increment(ref _doomed)}.deleted";
+        File.Move(path, doomed);
+        _ = Task.Run(() =>
+        {
+            try
+            {
+                File.Delete(doomed);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Left behind; the next host that opens this log deletes it (DeleteLeftBehind).
+            }
+        });
+    }
+
+    private static long _doomed;
+
+    /// <summary>Old files a host renamed aside and did not get to delete (it was killed in between).</summary>
+    private static void DeleteLeftBehind(string path)
+    {
+        try
+        {
+            foreach (var doomed in Directory.EnumerateFiles(System.IO.Path.GetDirectoryName(path)!, System.IO.Path.GetFileName(path) + ".*.deleted"))
+            {
+                File.Delete(doomed);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Only space is at stake, and the next start tries again.
         }
     }
 

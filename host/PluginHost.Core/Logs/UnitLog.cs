@@ -35,13 +35,16 @@ internal sealed class UnitLog : IDisposable
     /// <summary>Raised for every line (readiness by log pattern, plugin notifications). Handlers must be quick.</summary>
     public event Action<OutputLine>? LineCaptured;
 
-    public void Append(OutputLine line)
+    public void Append(OutputLine line) => Append(line, default);
+
+    /// <param name="utf8">The line's text as read, when it is exactly <c>line.Text</c> in UTF-8 (empty: encoded here).</param>
+    public void Append(OutputLine line, ReadOnlySpan<byte> utf8)
     {
         Follower[] followers;
         lock (_gate)
         {
-            _file.Write(line);
-            _copies?.Write(line);
+            _file.Write(line, utf8);
+            _copies?.Write(line, utf8);
             followers = _followers.Count == 0 ? [] : [.. _followers];
         }
 

@@ -64,6 +64,21 @@ public sealed class OutputCaptureTests(ITestOutputHelper output) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task The_log_file_holds_each_line_as_read_when_it_is_UTF_8_and_as_decoded_when_it_is_not()
+    {
+        // The pump copies valid UTF-8 to the file as read and encodes the decoded text otherwise: both must give whole, valid lines.
+        await _engine.RunAsync(UnitYaml.Bash("bytes", "printf \"crlf\\r\\n\"; printf \"caf\\xc3\\xa9 \\xe2\\x82\\xac\\n\"; printf \"bad \\xff\\xfe end\\n\"; printf \"\\n\"; printf \"tail\"", "restart: never"));
+        await _engine.WaitForStateAsync("bytes", "stopped");
+        var unit = _engine.Unit("bytes");
+        await Eventually.TrueAsync(() => unit.Log.LinesCaptured == 5, TimeSpan.FromSeconds(10), "five lines captured");
+
+        var bytes = await File.ReadAllBytesAsync(unit.Log.FilePath);
+        Assert.True(System.Text.Unicode.Utf8.IsValid(bytes), "the log file holds only valid UTF-8");
+        var texts = System.Text.Encoding.UTF8.GetString(bytes).Split('\n')[..^1].Select(l => l.Split(' ', 3)[2]).ToArray();
+        Assert.Equal(["crlf", "café €", "bad \uFFFD\uFFFD end", "", "tail"], texts);
+    }
+
+    [Fact]
     public async Task A_follower_sees_new_lines_live_and_a_slow_one_loses_only_its_own_oldest_lines()
     {
         await _engine.RunAsync(UnitYaml.Bash("live", "for i in $(seq 1 300); do echo line $i; done; sleep 300"));
