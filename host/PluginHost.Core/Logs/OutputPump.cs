@@ -1,7 +1,7 @@
 using System.Buffers;
-using System.Text.Unicode;
 using System.IO.Pipes;
 using System.Text;
+using System.Text.Unicode;
 using Microsoft.Win32.SafeHandles;
 using PluginHost.Contracts.Units;
 

@@ -63,7 +63,7 @@ internal sealed class RotatingLogFile : IDisposable
     /// <param name="utf8">The line's text in UTF-8 when the caller has it (the pump's bytes as read); empty: encoded here.</param>
     public void Write(OutputLine line, ReadOnlySpan<byte> utf8)
     {
-        var encoded = !utf8.IsEmpty || line.Text.Length == 0;
+        var encoded = !utf8.IsEmpty || line.Text.Length == 0; // the bytes are at hand: copied, not encoded again
         // Lines read in one chunk share a timestamp: format it once per chunk, not once per line.
         if (_stamped && (line.Timestamp != _stampTime || line.Stream != _stampStream))
         {
