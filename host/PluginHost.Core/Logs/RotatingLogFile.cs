@@ -19,6 +19,9 @@ namespace PluginHost.Core.Logs;
 internal sealed class RotatingLogFile : IDisposable
 {
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false);
+
+    // Numbers the files renamed aside for deletion, so that two rotations never pick the same name.
+    private static long _doomed;
     private readonly string _path;
     private readonly LogSettings _settings;
     private readonly StorageComponent _health;
@@ -251,8 +254,6 @@ internal sealed class RotatingLogFile : IDisposable
             }
         });
     }
-
-    private static long _doomed;
 
     /// <summary>Old files a host renamed aside and did not get to delete (it was killed in between).</summary>
     private static void DeleteLeftBehind(string path)
