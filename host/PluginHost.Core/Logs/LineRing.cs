@@ -1,28 +1,60 @@
+using System.Text;
 using PluginHost.Contracts.Units;
 
 namespace PluginHost.Core.Logs;
 
-/// <summary>The last N output lines of a unit, for <c>tail</c>; fixed memory whatever the unit writes.</summary>
-internal sealed class LineRing(int capacity)
+/// <summary>
+/// The last N output lines of a unit, for <c>logs</c> and failure reports, kept as the UTF-8 bytes
+/// the unit wrote and decoded only when read: capture copies bytes, it builds no string per line.
+/// Memory is bounded in lines and in bytes, whatever the unit writes; the log file keeps everything.
+/// </summary>
+internal sealed class LineRing
 {
-    private readonly int _capacity = Math.Max(1, capacity);
+    private const int FirstBytes = 4 * 1024;
+
+    private readonly int _capacity;
+    private readonly int _maxBytes;
     private readonly Lock _gate = new();
 
-    // Grows up to the capacity: a quiet unit does not pay for a full ring.
-    private OutputLine[] _lines = new OutputLine[Math.Min(16, Math.Max(1, capacity))];
-    private long _count;
+    // Both grow up to their bounds: a quiet unit does not pay for a full ring.
+    private Entry[] _lines;
+    private byte[] _bytes = [];
+    private long _count; // lines ever added; the newest is _count - 1
+    private int _held; // lines still in the ring (the oldest ones are dropped to make room)
+    private long _written; // bytes ever added; byte i lives at _bytes[i % _bytes.Length]
+    private long _heldBytes;
 
-    public void Add(OutputLine line)
+    public LineRing(int capacity, int maxBytes = 1024 * 1024)
     {
+        _capacity = Math.Max(1, capacity);
+        _maxBytes = Math.Max(FirstBytes, maxBytes);
+        _lines = new Entry[Math.Min(16, _capacity)];
+    }
+
+    public void Add(OutputLine line) => Add(line.Stream, Encoding.UTF8.GetBytes(line.Text), line.Timestamp);
+
+    /// <param name="utf8">The line in UTF-8, without its terminator; a line longer than the ring's bytes keeps its start.</param>
+    public void Add(OutputStream stream, ReadOnlySpan<byte> utf8, DateTimeOffset timestamp)
+    {
+        if (utf8.Length > _maxBytes)
+        {
+            utf8 = utf8[..CharacterStart(utf8, _maxBytes)];
+        }
+
         lock (_gate)
         {
-            if (_count == _lines.Length && _lines.Length < _capacity)
+            GrowFor(utf8.Length);
+            while (_held > 0 && (_held == _lines.Length || _heldBytes + utf8.Length > _bytes.Length))
             {
-                Array.Resize(ref _lines, Math.Min(_capacity, _lines.Length * 2));
+                _heldBytes -= _lines[(_count - _held) % _lines.Length].Length;
+                _held--;
             }
 
-            _lines[_count % _lines.Length] = line;
+            _lines[_count % _lines.Length] = new Entry(_written, utf8.Length, stream, timestamp);
+            Copy(utf8);
             _count++;
+            _held++;
+            _heldBytes += utf8.Length;
         }
     }
 
@@ -31,14 +63,97 @@ internal sealed class LineRing(int capacity)
     {
         lock (_gate)
         {
-            var n = (int)Math.Min(Math.Min(max, _lines.Length), _count);
+            var n = (int)Math.Min(Math.Max(0, max), _held);
             var result = new OutputLine[n];
             for (var i = 0; i < n; i++)
             {
-                result[i] = _lines[(_count - n + i) % _lines.Length];
+                var entry = _lines[(_count - n + i) % _lines.Length];
+                result[i] = new OutputLine(entry.Stream, Decode(entry), entry.Timestamp);
             }
 
             return result;
         }
     }
+
+    private void GrowFor(int length)
+    {
+        // Positions are absolute (_count, _written): a larger array keeps every held item at
+        // "position % length", so each one moves from its old place to its new one.
+        if (_held == _lines.Length && _lines.Length < _capacity)
+        {
+            var lines = new Entry[Math.Min(_capacity, _lines.Length * 2)];
+            for (var i = _count - _held; i < _count; i++)
+            {
+                lines[i % lines.Length] = _lines[i % _lines.Length];
+            }
+
+            _lines = lines;
+        }
+
+        var wanted = _heldBytes + length;
+        if (wanted > _bytes.Length && _bytes.Length < _maxBytes)
+        {
+            var size = Math.Max(FirstBytes, _bytes.Length);
+            while (size < wanted && size < _maxBytes)
+            {
+                size = Math.Min(_maxBytes, size * 2);
+            }
+
+            var bytes = new byte[size];
+            for (var i = _written - _heldBytes; i < _written; i++)
+            {
+                bytes[i % size] = _bytes[i % _bytes.Length];
+            }
+
+            _bytes = bytes;
+        }
+    }
+
+    private void Copy(ReadOnlySpan<byte> utf8)
+    {
+        if (utf8.IsEmpty)
+        {
+            return; // an empty line needs no bytes (and the ring may have none yet)
+        }
+
+        var at = (int)(_written % _bytes.Length);
+        var first = Math.Min(utf8.Length, _bytes.Length - at);
+        utf8[..first].CopyTo(_bytes.AsSpan(at));
+        utf8[first..].CopyTo(_bytes);
+        _written += utf8.Length;
+    }
+
+    private string Decode(Entry entry)
+    {
+        if (entry.Length == 0)
+        {
+            return "";
+        }
+
+        var at = (int)(entry.Offset % _bytes.Length);
+        if (at + entry.Length <= _bytes.Length)
+        {
+            return Encoding.UTF8.GetString(_bytes, at, entry.Length);
+        }
+
+        var joined = new byte[entry.Length];
+        var first = _bytes.Length - at;
+        _bytes.AsSpan(at, first).CopyTo(joined);
+        _bytes.AsSpan(0, entry.Length - first).CopyTo(joined.AsSpan(first));
+        return Encoding.UTF8.GetString(joined);
+    }
+
+    /// <summary>The largest cut at or before <paramref name="limit"/> that does not split a character.</summary>
+    private static int CharacterStart(ReadOnlySpan<byte> utf8, int limit)
+    {
+        var cut = limit;
+        while (cut > 0 && (utf8[cut] & 0xC0) == 0x80)
+        {
+            cut--;
+        }
+
+        return cut;
+    }
+
+    private readonly record struct Entry(long Offset, int Length, OutputStream Stream, DateTimeOffset Timestamp);
 }

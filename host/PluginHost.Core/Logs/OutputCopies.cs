@@ -46,10 +46,10 @@ internal sealed class OutputCopies : IDisposable
         }
     }
 
-    public void Write(OutputLine line, ReadOnlySpan<byte> utf8)
+    public void Write(OutputStream stream, DateTimeOffset timestamp, ReadOnlySpan<byte> utf8)
     {
-        var file = line.Stream == OutputStream.Stderr ? _stderr : _stdout;
-        file?.Write(line, utf8);
+        var file = stream == OutputStream.Stderr ? _stderr : _stdout;
+        file?.Write(stream, timestamp, utf8);
     }
 
     public void Flush()

@@ -27,7 +27,6 @@ internal static class OutputPump
         ArgumentNullException.ThrowIfNull(time);
         await using var reader = new AnonymousPipeClientStream(PipeDirection.In, pipe);
         var pending = new MemoryStream();
-        var decoder = new UTF8Encoding(false, throwOnInvalidBytes: false);
         var size = IdleBuffer;
         while (true)
         {
@@ -61,7 +60,7 @@ internal static class OutputPump
                     break;
                 }
 
-                Emit(buffer.AsSpan(start, newline), pending, stream, now, log, decoder);
+                Emit(buffer.AsSpan(start, newline), pending, stream, now, log);
                 start += newline + 1;
             }
 
@@ -69,7 +68,7 @@ internal static class OutputPump
             ArrayPool<byte>.Shared.Return(buffer);
             if (pending.Length >= MaxLineBytes)
             {
-                Emit([], pending, stream, now, log, decoder);
+                Emit([], pending, stream, now, log);
             }
 
             log.Flush();
@@ -77,12 +76,12 @@ internal static class OutputPump
 
         if (pending.Length > 0)
         {
-            Emit([], pending, stream, time.GetUtcNow(), log, decoder);
+            Emit([], pending, stream, time.GetUtcNow(), log);
             log.Flush();
         }
     }
 
-    private static void Emit(ReadOnlySpan<byte> tail, MemoryStream pending, OutputStream stream, DateTimeOffset now, UnitLog log, UTF8Encoding decoder)
+    private static void Emit(ReadOnlySpan<byte> tail, MemoryStream pending, OutputStream stream, DateTimeOffset now, UnitLog log)
     {
         ReadOnlySpan<byte> line;
         if (pending.Length == 0)
@@ -95,10 +94,9 @@ internal static class OutputPump
             line = TrimCr(pending.GetBuffer().AsSpan(0, (int)pending.Length));
         }
 
-        // Valid UTF-8 (nearly always) goes to the file as it was read; anything else is written as
-        // decoded, its bad bytes replaced (U+FFFD), so the file only ever holds valid UTF-8.
-        var text = decoder.GetString(line);
-        log.Append(new OutputLine(stream, text, now), Utf8.IsValid(line) ? line : default);
+        // Valid UTF-8 (nearly always) is kept as it was read; anything else as decoded, its bad
+        // bytes replaced (U+FFFD), so the file and the tail only ever hold valid UTF-8.
+        log.Append(stream, Utf8.IsValid(line) ? line : Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(line)), now);
         pending.SetLength(0);
     }
 

@@ -61,22 +61,32 @@ internal sealed class RotatingLogFile : IDisposable
     /// <summary>Lines that could not be written to the file since it was opened (they are still in the tail and went to followers).</summary>
     public long LinesLost => Interlocked.Read(ref _lost);
 
-    public void Write(OutputLine line) => Write(line, default);
-
-    /// <param name="utf8">The line's text in UTF-8 when the caller has it (the pump's bytes as read); empty: encoded here.</param>
-    public void Write(OutputLine line, ReadOnlySpan<byte> utf8)
+    public void Write(OutputLine line)
     {
-        var encoded = !utf8.IsEmpty || line.Text.Length == 0; // the bytes are at hand: copied, not encoded again
-        // Lines read in one chunk share a timestamp: format it once per chunk, not once per line.
-        if (_stamped && (line.Timestamp != _stampTime || line.Stream != _stampStream))
+        // Lines made in the host (alerts, a terminal's): encoded once, here.
+        var bytes = ArrayPool<byte>.Shared.Rent(Utf8.GetMaxByteCount(line.Text.Length));
+        try
         {
-            _stampStream = line.Stream;
-            _stamp = Utf8.GetBytes($"{line.Timestamp:yyyy-MM-ddTHH:mm:ss.fffZ} {Stream(line.Stream)} ");
+            Write(line.Stream, line.Timestamp, bytes.AsSpan(0, Utf8.GetBytes(line.Text, bytes)));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(bytes);
+        }
+    }
+
+    /// <param name="utf8">The line in valid UTF-8, without its terminator (the pump's bytes as read).</param>
+    public void Write(OutputStream stream, DateTimeOffset timestamp, ReadOnlySpan<byte> utf8)
+    {
+        // Lines read in one chunk share a timestamp: format it once per chunk, not once per line.
+        if (_stamped && (timestamp != _stampTime || stream != _stampStream))
+        {
+            _stampStream = stream;
+            _stamp = Utf8.GetBytes($"{timestamp:yyyy-MM-ddTHH:mm:ss.fffZ} {Stream(stream)} ");
         }
 
-        _stampTime = line.Timestamp;
-        var textBytes = encoded ? utf8.Length : Utf8.GetByteCount(line.Text);
-        var bytes = _stamp.Length + textBytes + 1;
+        _stampTime = timestamp;
+        var bytes = _stamp.Length + utf8.Length + 1;
         var length = _file?.Position ?? 0;
         if (length + _buffered + bytes > _settings.MaxFileBytes && length + _buffered > 0)
         {
@@ -93,29 +103,19 @@ internal sealed class RotatingLogFile : IDisposable
             Flush();
             var single = new byte[bytes];
             _stamp.CopyTo(single, 0);
-            Encode(line.Text, utf8, encoded, single.AsSpan(_stamp.Length));
+            utf8.CopyTo(single.AsSpan(_stamp.Length));
             single[^1] = (byte)'\n';
-            WriteBlock(single, lines: 1, line.Timestamp);
+            WriteBlock(single, lines: 1, timestamp);
             return;
         }
 
         _buffer ??= ArrayPool<byte>.Shared.Rent(BufferBytes);
         _stamp.CopyTo(_buffer, _buffered);
         _buffered += _stamp.Length;
-        _buffered += Encode(line.Text, utf8, encoded, _buffer.AsSpan(_buffered));
+        utf8.CopyTo(_buffer.AsSpan(_buffered));
+        _buffered += utf8.Length;
         _buffer[_buffered++] = (byte)'\n';
         _bufferedLines++;
-    }
-
-    private static int Encode(string text, ReadOnlySpan<byte> utf8, bool encoded, Span<byte> into)
-    {
-        if (encoded)
-        {
-            utf8.CopyTo(into);
-            return utf8.Length;
-        }
-
-        return Utf8.GetBytes(text, into);
     }
 
     public void Flush()

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Threading.Channels;
 using PluginHost.Contracts.Units;
 
@@ -35,27 +36,45 @@ internal sealed class UnitLog : IDisposable
     /// <summary>Raised for every line (readiness by log pattern, plugin notifications). Handlers must be quick.</summary>
     public event Action<OutputLine>? LineCaptured;
 
-    public void Append(OutputLine line) => Append(line, default);
+    /// <summary>A line made in the host (a terminal's, whose text is decoded as it is read).</summary>
+    public void Append(OutputLine line)
+    {
+        var utf8 = Encoding.UTF8.GetBytes(line.Text);
+        Append(line.Stream, utf8, line.Timestamp, line);
+    }
 
-    /// <param name="utf8">The line's text as read, when it is exactly <c>line.Text</c> in UTF-8 (empty: encoded here).</param>
-    public void Append(OutputLine line, ReadOnlySpan<byte> utf8)
+    /// <summary>
+    /// A line as the pump read it, in valid UTF-8 without its terminator. Its bytes go to the file
+    /// and the tail as they are; a string is made only while someone takes lines as they come
+    /// (a follower, a readiness pattern, output events).
+    /// </summary>
+    public void Append(OutputStream stream, ReadOnlySpan<byte> utf8, DateTimeOffset timestamp) => Append(stream, utf8, timestamp, null);
+
+    private void Append(OutputStream stream, ReadOnlySpan<byte> utf8, DateTimeOffset timestamp, OutputLine? line)
     {
         Follower[] followers;
         lock (_gate)
         {
-            _file.Write(line, utf8);
-            _copies?.Write(line, utf8);
+            _file.Write(stream, timestamp, utf8);
+            _copies?.Write(stream, timestamp, utf8);
             followers = _followers.Count == 0 ? [] : [.. _followers];
         }
 
-        _tail.Add(line);
+        _tail.Add(stream, utf8, timestamp);
         Interlocked.Increment(ref _lines);
+        var captured = LineCaptured;
+        if (followers.Length == 0 && captured is null)
+        {
+            return;
+        }
+
+        line ??= new OutputLine(stream, Encoding.UTF8.GetString(utf8), timestamp);
         foreach (var follower in followers)
         {
             follower.Offer(line);
         }
 
-        LineCaptured?.Invoke(line);
+        captured?.Invoke(line);
     }
 
     /// <summary>Writes buffered lines to the file (after each chunk read from the process).</summary>
