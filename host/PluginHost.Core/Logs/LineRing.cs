@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using PluginHost.Contracts.Units;
 
@@ -34,6 +35,7 @@ internal sealed class LineRing
     public void Add(OutputLine line) => Add(line.Stream, Encoding.UTF8.GetBytes(line.Text), line.Timestamp);
 
     /// <param name="utf8">The line in UTF-8, without its terminator; a line longer than the ring's bytes keeps its start.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per line: see OutputPump.CutLines
     public void Add(OutputStream stream, ReadOnlySpan<byte> utf8, DateTimeOffset timestamp)
     {
         if (utf8.Length > _maxBytes)

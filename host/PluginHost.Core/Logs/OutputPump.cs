@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipes;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Unicode;
 using Microsoft.Win32.SafeHandles;
@@ -36,7 +37,7 @@ internal static class OutputPump
             try
             {
                 read = await reader.ReadAsync(buffer).ConfigureAwait(false);
-                size = read == buffer.Length ? BurstBuffer : IdleBuffer;
+                size = read >= IdleBuffer ? BurstBuffer : IdleBuffer;
             }
             catch (IOException)
             {
@@ -51,20 +52,7 @@ internal static class OutputPump
 
             // One timestamp per read: the lines of one chunk arrived together.
             var now = time.GetUtcNow();
-            var start = 0;
-            while (start < read)
-            {
-                var newline = buffer.AsSpan(start, read - start).IndexOf((byte)'\n'); // vectorized
-                if (newline < 0)
-                {
-                    break;
-                }
-
-                Emit(buffer.AsSpan(start, newline), pending, stream, now, log);
-                start += newline + 1;
-            }
-
-            pending.Write(buffer, start, read - start);
+            CutLines(buffer.AsSpan(0, read), pending, stream, now, log);
             ArrayPool<byte>.Shared.Return(buffer);
             if (pending.Length >= MaxLineBytes)
             {
@@ -81,6 +69,28 @@ internal static class OutputPump
         }
     }
 
+    /// <summary>Emits every line the chunk completes; what follows the last newline waits in <paramref name="pending"/>.</summary>
+    // Compiled optimized from the first call: a burst right after a start would otherwise run
+    // unoptimized code for its first ≈ 100 ms and make the JIT recompile it in the middle.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void CutLines(ReadOnlySpan<byte> chunk, MemoryStream pending, OutputStream stream, DateTimeOffset now, UnitLog log)
+    {
+        while (true)
+        {
+            var newline = chunk.IndexOf((byte)'\n'); // vectorized
+            if (newline < 0)
+            {
+                break;
+            }
+
+            Emit(chunk[..newline], pending, stream, now, log);
+            chunk = chunk[(newline + 1)..];
+        }
+
+        pending.Write(chunk);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Emit(ReadOnlySpan<byte> tail, MemoryStream pending, OutputStream stream, DateTimeOffset now, UnitLog log)
     {
         ReadOnlySpan<byte> line;

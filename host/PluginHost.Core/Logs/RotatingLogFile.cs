@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Text;
 using PluginHost.Contracts.Units;
 using PluginHost.Core.Storage;
@@ -76,6 +77,7 @@ internal sealed class RotatingLogFile : IDisposable
     }
 
     /// <param name="utf8">The line in valid UTF-8, without its terminator (the pump's bytes as read).</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per line: see OutputPump.CutLines
     public void Write(OutputStream stream, DateTimeOffset timestamp, ReadOnlySpan<byte> utf8)
     {
         // Lines read in one chunk share a timestamp: format it once per chunk, not once per line.

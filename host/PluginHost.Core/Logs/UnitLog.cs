@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Threading.Channels;
 using PluginHost.Contracts.Units;
@@ -50,6 +51,7 @@ internal sealed class UnitLog : IDisposable
     /// </summary>
     public void Append(OutputStream stream, ReadOnlySpan<byte> utf8, DateTimeOffset timestamp) => Append(stream, utf8, timestamp, null);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per line: see OutputPump.CutLines
     private void Append(OutputStream stream, ReadOnlySpan<byte> utf8, DateTimeOffset timestamp, OutputLine? line)
     {
         Follower[] followers;
