@@ -90,6 +90,28 @@ public sealed class LivenessMonitorTests
         Assert.Contains($"connection to port {closed} failed", await dead.WaitAsync(TimeSpan.FromSeconds(10)));
     }
 
+    [Fact]
+    public async Task A_unit_with_nothing_to_probe_is_asked_again_only_every_five_minutes_until_a_probe_appears()
+    {
+        // The kind has no probe at first (Unsupported), then a reloaded plugin brings one that fails.
+        var script = new ProbeScript(ProbeResult.Unsupported, ProbeResult.Unsupported, ProbeResult.Unhealthy("gone"), ProbeResult.Unhealthy("gone"), ProbeResult.Unhealthy("gone"));
+        var monitor = new LivenessMonitor(Probe(script.AnswerAsync), _clock);
+
+        var dead = monitor.WatchAsync(null, CancellationToken.None);
+        await TickAsync(dead, TimeSpan.FromSeconds(10), times: 1);
+        Assert.Equal(1, script.Calls);
+
+        await TickAsync(dead, TimeSpan.FromSeconds(10), times: 29); // 290 s: not asked again yet
+        Assert.Equal(1, script.Calls);
+
+        await TickAsync(dead, TimeSpan.FromSeconds(10), times: 1); // 5 minutes after the first answer
+        Assert.Equal(2, script.Calls);
+
+        await TickAsync(dead, LivenessMonitor.NothingToProbeInterval, times: 1); // the probe appears: back to every 10 s
+        await TickAsync(dead, TimeSpan.FromSeconds(10), times: 2);
+        Assert.Equal("3 consecutive failures: gone", await dead.WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
     private UnitProbe Probe(Func<ProbeKind, CancellationToken, ValueTask<ProbeResult>> kindProbe) =>
         new(kindProbe, () => new Dictionary<string, int>(), new ProbeRunner(_clock), _clock);
 
