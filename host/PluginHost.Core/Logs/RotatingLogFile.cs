@@ -23,6 +23,12 @@ internal sealed class RotatingLogFile : IDisposable
 
     // Numbers the files renamed aside for deletion, so that two rotations never pick the same name.
     private static long _doomed;
+
+    // Files renamed aside by this host are deleted by this host: only those of an earlier host can
+    // be left behind, so each folder is listed once per host, not once per log opened in it (1,000
+    // units listed the logs folder 1,000 times at start).
+    private static readonly Dictionary<string, string[]> LeftBehind = new(StringComparer.Ordinal);
+
     private readonly string _path;
     private readonly LogSettings _settings;
     private readonly StorageComponent _health;
@@ -262,7 +268,8 @@ internal sealed class RotatingLogFile : IDisposable
     {
         try
         {
-            foreach (var doomed in Directory.EnumerateFiles(System.IO.Path.GetDirectoryName(path)!, System.IO.Path.GetFileName(path) + ".*.deleted"))
+            var prefix = System.IO.Path.GetFileName(path) + ".";
+            foreach (var doomed in LeftBehindIn(System.IO.Path.GetDirectoryName(path)!).Where(f => System.IO.Path.GetFileName(f).StartsWith(prefix, StringComparison.Ordinal)))
             {
                 File.Delete(doomed);
             }
@@ -270,6 +277,20 @@ internal sealed class RotatingLogFile : IDisposable
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             // Only space is at stake, and the next start tries again.
+        }
+    }
+
+    private static string[] LeftBehindIn(string folder)
+    {
+        lock (LeftBehind)
+        {
+            if (!LeftBehind.TryGetValue(folder, out var files))
+            {
+                files = Directory.GetFiles(folder, "*.deleted");
+                LeftBehind[folder] = files;
+            }
+
+            return files;
         }
     }
 
