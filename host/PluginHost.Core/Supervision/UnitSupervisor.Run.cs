@@ -281,6 +281,12 @@ internal sealed partial class UnitSupervisor
         await EndedAsync(child, readiness, null).ConfigureAwait(false);
     }
 
+    // A spawn blocks its thread until the child has exec'd (posix_spawn is a vfork). 1,000 units
+    // starting at once blocked every thread-pool thread in spawns, and the API stopped answering
+    // (a status request over 30 s at 3,000 units) while the pool slowly added threads. So at most
+    // one spawn per core runs; the other units wait for a slot without holding a thread.
+    private static readonly SemaphoreSlim SpawnSlots = new(Environment.ProcessorCount);
+
     private async Task<RunningChild> LaunchAsync(CancellationToken phase)
     {
         _context.Ports = _services.Ports.Allocate(Name, Manifest.Ports);
@@ -303,7 +309,17 @@ internal sealed partial class UnitSupervisor
         var request = Placeholders.Resolve(plan, _context);
         CopyOutput(plan.StandardOutPath, plan.StandardErrorPath);
         _lastExit = null; // a previous process's exit is old news once a new one runs
-        var child = ChildLauncher.Spawn(plan, request, plan.Stop ?? Manifest.Stop, Log, _services.Time);
+        RunningChild child;
+        await SpawnSlots.WaitAsync(phase).ConfigureAwait(false);
+        try
+        {
+            child = ChildLauncher.Spawn(plan, request, plan.Stop ?? Manifest.Stop, Log, _services.Time);
+        }
+        finally
+        {
+            SpawnSlots.Release();
+        }
+
         child = child with { OutputEvents = OutputEvents.Attach(plan.OutputEventKind, plan.OutputEventsPerSecond, Log, _context.Events, _services.Time) };
         var now = child.Process.StartedAt;
         lock (_gate)
