@@ -49,6 +49,14 @@ internal static unsafe partial class LibC
     [LibraryImport(Lib)]
     public static partial uint getuid();
 
+    /// <summary>getsid(2): the session of any process, one syscall (no /proc read); -1 when it is gone.</summary>
+    [LibraryImport(Lib)]
+    public static partial int getsid(int pid);
+
+    /// <summary>getpgid(2): the process group of any process; -1 when it is gone.</summary>
+    [LibraryImport(Lib)]
+    public static partial int getpgid(int pid);
+
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int waitpid(int pid, int* status, int options);
 

@@ -86,12 +86,23 @@ internal sealed record ProcStat(int Pid, char State, int ParentPid, int ProcessG
         All().Where(stat => stat.Session == session || stat.ProcessGroup == session).ToArray();
 
     /// <summary>Every live (non-zombie) process on the machine: one pass over /proc.</summary>
-    public static IEnumerable<ProcStat> All()
+    /// <summary>The pids in /proc now, read from its directory only.</summary>
+    public static IEnumerable<int> Pids()
     {
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
-            if (int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
-                && Read(pid) is { IsZombie: false } stat)
+            if (int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+            {
+                yield return pid;
+            }
+        }
+    }
+
+    public static IEnumerable<ProcStat> All()
+    {
+        foreach (var pid in Pids())
+        {
+            if (Read(pid) is { IsZombie: false } stat)
             {
                 yield return stat;
             }
