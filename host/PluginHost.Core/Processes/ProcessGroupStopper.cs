@@ -61,7 +61,8 @@ internal static class ProcessGroupStopper
     private static async Task<bool> WaitUntilEmptyAsync(ProcessFamily family, TimeSpan deadline, TimeProvider time, CancellationToken cancellationToken)
     {
         var start = time.GetTimestamp();
-        while (family.Members().Count > 0)
+        var members = family.Members();
+        while (members.Count > 0)
         {
             if (time.GetElapsedTime(start) >= deadline)
             {
@@ -69,8 +70,19 @@ internal static class ProcessGroupStopper
             }
 
             await Task.Delay(CheckInterval, time, cancellationToken).ConfigureAwait(false);
+
+            // While a member seen last time still runs, that is all a check needs to know: the family
+            // is looked for again (every process on the machine asked) only once they are all gone,
+            // for any it started meanwhile. 3,000 units stopping at once each looked every 10 ms.
+            if (!members.Exists(StillRuns))
+            {
+                members = family.Members();
+            }
         }
 
         return true;
     }
+
+    private static bool StillRuns(ProcStat member) =>
+        ProcStat.Read(member.Pid) is { IsZombie: false } now && now.StartTimeTicks == member.StartTimeTicks;
 }
