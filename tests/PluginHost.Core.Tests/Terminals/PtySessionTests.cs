@@ -197,7 +197,7 @@ public sealed partial class PtySessionTests : IAsyncLifetime
             bytes.AddRange((await viewer.ReadAsync(timeout.Token))!.Value.ToArray());
         }
 
-        // The log cuts lines at 64K characters (bounded memory); joined, they are every character, none mangled.
+        // The log cuts lines at 64 KiB (bounded memory), between characters; joined, they are every character, none mangled.
         var logged = await Eventually.WaitAsync(() => _engine.Unit("utf8").Log.Tail(50) is var tail && tail.Any(l => l.Text.Contains("UTF8-DONE", StringComparison.Ordinal))
             ? string.Concat(tail.Where(l => l.Text.StartsWith('한')).Select(l => l.Text)) : null, EngineFixture.Deadline, "the long line in the log");
         Assert.Equal(new string('한', 100_000), logged);
