@@ -32,8 +32,6 @@ internal sealed class LineRing
         _lines = new Entry[Math.Min(16, _capacity)];
     }
 
-    public void Add(OutputLine line) => Add(line.Stream, Encoding.UTF8.GetBytes(line.Text), line.Timestamp);
-
     /// <param name="utf8">The line in UTF-8, without its terminator; a line longer than the ring's bytes keeps its start.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per line: see OutputPump.CutLines
     public void Add(OutputStream stream, ReadOnlySpan<byte> utf8, DateTimeOffset timestamp)

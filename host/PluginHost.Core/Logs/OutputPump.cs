@@ -1,8 +1,6 @@
 using System.Buffers;
 using System.IO.Pipes;
 using System.Runtime.CompilerServices;
-using System.Text;
-using System.Text.Unicode;
 using Microsoft.Win32.SafeHandles;
 using PluginHost.Contracts.Units;
 
@@ -104,9 +102,7 @@ internal static class OutputPump
             line = TrimCr(pending.GetBuffer().AsSpan(0, (int)pending.Length));
         }
 
-        // Valid UTF-8 (nearly always) is kept as it was read; anything else as decoded, its bad
-        // bytes replaced (U+FFFD), so the file and the tail only ever hold valid UTF-8.
-        log.Append(stream, Utf8.IsValid(line) ? line : Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(line)), now);
+        log.Append(stream, line, now);
         pending.SetLength(0);
     }
 

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Text;
+using System.Text.Unicode;
 using System.Threading.Channels;
 using PluginHost.Contracts.Units;
 
@@ -37,7 +38,7 @@ internal sealed class UnitLog : IDisposable
     /// <summary>Raised for every line (readiness by log pattern, plugin notifications). Handlers must be quick.</summary>
     public event Action<OutputLine>? LineCaptured;
 
-    /// <summary>A line made in the host (a terminal's, whose text is decoded as it is read).</summary>
+    /// <summary>A line made as text (tests, lines the host writes itself).</summary>
     public void Append(OutputLine line)
     {
         var utf8 = Encoding.UTF8.GetBytes(line.Text);
@@ -45,11 +46,13 @@ internal sealed class UnitLog : IDisposable
     }
 
     /// <summary>
-    /// A line as the pump read it, in valid UTF-8 without its terminator. Its bytes go to the file
-    /// and the tail as they are; a string is made only while someone takes lines as they come
-    /// (a follower, a readiness pattern, output events).
+    /// A line as a pump read it (a pipe's, a terminal's), without its terminator. Valid UTF-8
+    /// (nearly always) goes to the file and the tail as it is; anything else as decoded, its bad
+    /// bytes replaced (U+FFFD), so both only ever hold valid UTF-8. A string is made only while
+    /// someone takes lines as they come (a follower, a readiness pattern, output events).
     /// </summary>
-    public void Append(OutputStream stream, ReadOnlySpan<byte> utf8, DateTimeOffset timestamp) => Append(stream, utf8, timestamp, null);
+    public void Append(OutputStream stream, ReadOnlySpan<byte> utf8, DateTimeOffset timestamp) =>
+        Append(stream, Utf8.IsValid(utf8) ? utf8 : Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(utf8)), timestamp, null);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per line: see OutputPump.CutLines
     private void Append(OutputStream stream, ReadOnlySpan<byte> utf8, DateTimeOffset timestamp, OutputLine? line)

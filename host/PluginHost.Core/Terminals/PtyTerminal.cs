@@ -1,6 +1,4 @@
 using System.Runtime.InteropServices;
-using System.Text;
-using System.Text.Unicode;
 using PluginHost.Contracts.Units;
 using PluginHost.Core.Logs;
 using PluginHost.Core.Processes;
@@ -333,9 +331,7 @@ internal sealed class PtyTerminal : IUnitTerminal, IDisposable
 
     private void EmitLine(DateTimeOffset now)
     {
-        var line = _line.GetBuffer().AsSpan(0, (int)_line.Length);
-        // Valid UTF-8 is kept as the program wrote it; anything else as decoded (bad bytes as U+FFFD).
-        _log.Append(OutputStream.Terminal, Utf8.IsValid(line) ? line : Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(line)), now);
+        _log.Append(OutputStream.Terminal, _line.GetBuffer().AsSpan(0, (int)_line.Length), now);
         _line.SetLength(0);
     }
 
