@@ -8,8 +8,8 @@ namespace PluginHost.Core.Processes;
 /// </summary>
 /// <remarks>
 /// What cannot be caught without cgroups: a process that leaves the session and whose parent exits
-/// before any scan saw it (scans run at every stop and every usage sample, 2 s apart). Its parent is
-/// then init; nothing left in /proc ties it to the unit.
+/// before any scan saw it (scans run at every stop and every usage sample: 2 s apart, up to a minute
+/// with thousands of units). Its parent is then init; nothing left in /proc ties it to the unit.
 /// </remarks>
 internal sealed class ProcessFamily(int session)
 {
