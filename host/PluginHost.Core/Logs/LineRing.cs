@@ -38,7 +38,7 @@ internal sealed class LineRing
     {
         if (utf8.Length > _maxBytes)
         {
-            utf8 = utf8[..CharacterStart(utf8, _maxBytes)];
+            utf8 = utf8[..Utf8Cut.AtOrBefore(utf8, _maxBytes)];
         }
 
         lock (_gate)
@@ -141,18 +141,6 @@ internal sealed class LineRing
         _bytes.AsSpan(at, first).CopyTo(joined);
         _bytes.AsSpan(0, entry.Length - first).CopyTo(joined.AsSpan(first));
         return Encoding.UTF8.GetString(joined);
-    }
-
-    /// <summary>The largest cut at or before <paramref name="limit"/> that does not split a character.</summary>
-    private static int CharacterStart(ReadOnlySpan<byte> utf8, int limit)
-    {
-        var cut = limit;
-        while (cut > 0 && (utf8[cut] & 0xC0) == 0x80)
-        {
-            cut--;
-        }
-
-        return cut;
     }
 
     private readonly record struct Entry(long Offset, int Length, OutputStream Stream, DateTimeOffset Timestamp);

@@ -316,12 +316,7 @@ internal sealed class PtyTerminal : IUnitTerminal, IDisposable
         while (_line.Length > MaxLineBytes)
         {
             var line = _line.GetBuffer().AsSpan(0, (int)_line.Length);
-            var cut = MaxLineBytes;
-            while (cut > 0 && (line[cut] & 0xC0) == 0x80)
-            {
-                cut--;
-            }
-
+            var cut = Utf8Cut.AtOrBefore(line, MaxLineBytes);
             var rest = line[(cut == 0 ? MaxLineBytes : cut)..].ToArray(); // no character starts anywhere (garbage): cut anyway
             _line.SetLength(line.Length - rest.Length);
             EmitLine(now);
