@@ -136,7 +136,9 @@ public sealed partial class ShimmyTests : IAsyncLifetime
 
         Assert.False(answer.GetProperty("success").GetBoolean(), answer.ToString());
         Assert.Equal("START_TIMEOUT", answer.GetProperty("code").GetString());
-        Assert.Equal(2, Starts().Length); // the first start and exactly one restart
+        // The first start and exactly one restart, counted by the host: the fake's own record may
+        // miss a start killed at the timeout before Python got as far as writing it (a loaded CI machine).
+        Assert.Equal(2, (await EventsAsync("llm", "unit_state")).Count(s => s.GetProperty("to").GetString() == "starting"));
         Assert.Equal(("failed", "START_TIMEOUT"), (unit.GetProperty("state").GetString(), unit.GetProperty("lastError").GetProperty("code").GetString()));
         var notice = Assert.Single(await EventsAsync("llm", "shimmy_failed"));
         Assert.Equal("START_TIMEOUT", notice.GetProperty("code").GetString());
