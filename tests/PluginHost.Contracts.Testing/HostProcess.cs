@@ -53,6 +53,10 @@ public sealed partial class HostProcess : IAsyncDisposable
     public static HostProcess StartInheriting(string workingDirectory, string redirections, params string[] args) =>
         Start(workingDirectory, null, new ProcessStartInfo("/bin/bash", ["-c", $"exec {redirections}; exec dotnet exec \"$@\"", "bash", Executable, .. args]));
 
+    /// <summary>Starts the host with at most <paramref name="limit"/> open file descriptors (soft and hard RLIMIT_NOFILE).</summary>
+    public static HostProcess StartWithDescriptorLimit(string workingDirectory, int limit, params string[] args) =>
+        Start(workingDirectory, null, new ProcessStartInfo("/bin/bash", ["-c", $"ulimit -n {limit} && exec dotnet exec \"$@\"", "bash", Executable, .. args]));
+
     /// <summary>
     /// Starts the host with these signal dispositions whatever the test runner inherited — under a
     /// script's background job SIGINT and SIGQUIT arrive ignored — e.g. <c>--default-signal=INT,QUIT</c>

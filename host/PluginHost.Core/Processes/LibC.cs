@@ -18,6 +18,7 @@ internal static unsafe partial class LibC
     public const int ECHILD = 10;
     public const int ENOENT = 2;
     public const int EACCES = 13;
+    public const int EMFILE = 24;
 
     public const int O_RDONLY = 0;
     public const int O_RDWR = 2;
@@ -48,6 +49,19 @@ internal static unsafe partial class LibC
 
     [LibraryImport(Lib)]
     public static partial uint getuid();
+
+    public const int RLIMIT_NOFILE = 7; // the same number on x86_64 and aarch64
+
+    /// <summary>struct rlimit: the soft limit (what applies) and the hard limit (how far it may be raised).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct RLimit
+    {
+        public ulong Current;
+        public ulong Maximum;
+    }
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int getrlimit(int resource, RLimit* limit);
 
     /// <summary>getsid(2): the session of any process, one syscall (no /proc read); -1 when it is gone.</summary>
     [LibraryImport(Lib)]

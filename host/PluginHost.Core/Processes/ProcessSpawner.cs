@@ -21,9 +21,11 @@ internal static unsafe class ProcessSpawner
     {
         ArgumentNullException.ThrowIfNull(request);
         var stdout = CreatePipe();
-        var stderr = CreatePipe();
+        PipeFds stderr = new() { Read = -1, Write = -1 };
         try
         {
+            stderr = CreatePipe();
+            DescriptorReserve.Check(Math.Max(stderr.Read, stderr.Write));
             var pid = SpawnRaw(request.Command, [request.Command, .. request.Arguments], Environment(request.Environment), request.WorkingDirectory,
                 [(0, "/dev/null", LibC.O_RDONLY)], [(stdout.Write, 1), (stderr.Write, 2)]);
             LibC.close(stdout.Write);
@@ -71,11 +73,15 @@ internal static unsafe class ProcessSpawner
         var master = LibC.posix_openpt(LibC.O_RDWR | LibC.O_NOCTTY | LibC.O_CLOEXEC);
         if (master < 0)
         {
-            throw new SpawnException(Marshal.GetLastPInvokeError(), "posix_openpt failed: " + Marshal.GetLastPInvokeErrorMessage());
+            var errno = Marshal.GetLastPInvokeError();
+            throw new SpawnException(errno, errno == LibC.EMFILE
+                ? DescriptorReserve.OutOfDescriptors(DescriptorReserve.Limit())
+                : "posix_openpt failed: " + Marshal.GetLastPInvokeErrorMessage());
         }
 
         try
         {
+            DescriptorReserve.Check(master);
             if (LibC.grantpt(master) != 0 || LibC.unlockpt(master) != 0)
             {
                 throw new SpawnException(Marshal.GetLastPInvokeError(), "grantpt/unlockpt failed: " + Marshal.GetLastPInvokeErrorMessage());
@@ -219,7 +225,10 @@ internal static unsafe class ProcessSpawner
         var fds = stackalloc int[2];
         if (LibC.pipe2(fds, LibC.O_CLOEXEC) != 0)
         {
-            throw new SpawnException(Marshal.GetLastPInvokeError(), "pipe2 failed: " + Marshal.GetLastPInvokeErrorMessage());
+            var errno = Marshal.GetLastPInvokeError();
+            throw new SpawnException(errno, errno == LibC.EMFILE
+                ? DescriptorReserve.OutOfDescriptors(DescriptorReserve.Limit())
+                : "pipe2 failed: " + Marshal.GetLastPInvokeErrorMessage());
         }
 
         LibC.fcntl(fds[1], LibC.F_SETPIPE_SZ, PipeBytes); // best effort

@@ -20,7 +20,20 @@ internal sealed class PortConflictMonitor : IDisposable
     {
         ArgumentNullException.ThrowIfNull(time);
         _units = units;
-        _timer = time.CreateTimer(_ => Check(), null, interval, interval);
+        _timer = time.CreateTimer(_ => CheckWhenDue(), null, interval, interval);
+    }
+
+    private void CheckWhenDue()
+    {
+        try
+        {
+            Check();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // /proc unreadable for a moment (the host out of descriptors, say): a timer's exception
+            // would end the host, so this round is skipped and the next one looks again.
+        }
     }
 
     /// <summary>One round over every running unit's ports; returns the conflicts seen now.</summary>

@@ -42,7 +42,16 @@ internal sealed class UsageSampler : IDisposable
 
         var started = _time.GetTimestamp();
         var cost = Stopwatch.GetTimestamp(); // the CPU it costs is real time, whatever clock schedules it
-        Sample();
+        try
+        {
+            Sample();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // /proc unreadable for a moment (the host out of descriptors, say): a timer's exception
+            // would end the host, so this pass is skipped and the gauges keep their last values.
+        }
+
         var spacing = TimeSpan.FromTicks(Math.Min(MaxSpacing.Ticks, Stopwatch.GetElapsedTime(cost).Ticks * CostShare));
         Volatile.Write(ref _nextPass, started + (long)(spacing.TotalSeconds * _time.TimestampFrequency));
     }

@@ -46,11 +46,43 @@ internal static class ChildLauncher
     {
         var spawned = ProcessSpawner.Spawn(request);
         var process = new RunningProcess(spawned.Pid, spawned.Pid, spawned.StartTimeTicks, time.GetUtcNow(), plan.Io);
+        OutputHolderWatch holder;
+        Task<ExitStatus> exited;
+        try
+        {
+            holder = WatchHolderOrKill(spawned);
+            exited = WatchOrKill(spawned.Pid, holder.Release);
+        }
+        catch
+        {
+            spawned.Stdout.Dispose();
+            spawned.Stderr.Dispose();
+            throw;
+        }
+
         var drained = Task.WhenAll(
             OutputPump.PumpAsync(spawned.Stdout, OutputStream.Stdout, log, time),
             OutputPump.PumpAsync(spawned.Stderr, OutputStream.Stderr, log, time));
-        var holder = new OutputHolderWatch(spawned.HolderPid, spawned.HolderStartTimeTicks, isChild: true, spawned.Stdout, spawned.Stderr);
-        return new RunningChild(process, stop, WatchOrKill(spawned.Pid, holder.Release), drained, holder);
+        return new RunningChild(process, stop, exited, drained, holder);
+    }
+
+    /// <summary>The holder watched; when it cannot be (no descriptor for its pidfd), the unit and the holder are killed, as in <see cref="WatchOrKill"/>.</summary>
+    private static OutputHolderWatch WatchHolderOrKill(SpawnedProcess spawned)
+    {
+        try
+        {
+            return new OutputHolderWatch(spawned.HolderPid, spawned.HolderStartTimeTicks, isChild: true, spawned.Stdout, spawned.Stderr);
+        }
+        catch (InvalidOperationException ex)
+        {
+            KillAndReap(spawned.Pid);
+            if (spawned.HolderPid > 0)
+            {
+                KillAndReap(spawned.HolderPid);
+            }
+
+            throw new SpawnException($"pid {spawned.Pid} was started but its output holder {spawned.HolderPid} cannot be watched ({ex.Message}); both were killed", ex);
+        }
     }
 
     /// <summary>A pseudo-terminal the host owns: the program's controlling terminal; its output read from the master.</summary>
@@ -70,7 +102,7 @@ internal static class ChildLauncher
     /// rather than run unseen, it is killed with its session at once and reaped, and the start fails
     /// as a spawn that failed.
     /// </summary>
-    private static unsafe Task<ExitStatus> WatchOrKill(int pid, Action release)
+    private static Task<ExitStatus> WatchOrKill(int pid, Action release)
     {
         try
         {
@@ -78,10 +110,16 @@ internal static class ChildLauncher
         }
         catch (InvalidOperationException ex)
         {
-            LibC.kill(-pid, LibC.SIGKILL);
-            LibC.waitpid(pid, null, 0);
+            KillAndReap(pid);
             release();
             throw new SpawnException($"pid {pid} was started but cannot be watched ({ex.Message}); it was killed", ex);
         }
+    }
+
+    /// <summary>Kills a session the host just started (the leader's pid is its id) and reaps its leader.</summary>
+    private static unsafe void KillAndReap(int pid)
+    {
+        LibC.kill(-pid, LibC.SIGKILL);
+        LibC.waitpid(pid, null, 0);
     }
 }
