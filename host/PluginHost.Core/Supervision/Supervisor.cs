@@ -19,16 +19,19 @@ internal sealed partial class Supervisor : ISupervisedUnits, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly UsageSampler _usage;
+    private readonly TimeSpan _stopDeadline;
     // Replaced whole, only under _gate; read without a lock (Volatile.Read) by the API and the sampler.
     private IReadOnlyDictionary<string, UnitSupervisor> _units = new Dictionary<string, UnitSupervisor>(StringComparer.Ordinal);
     private IReadOnlyList<string> _order = [];
 
-    public Supervisor(PluginCatalog plugins, UnitServices services, TimeSpan usageInterval, ILogger<Supervisor> logger)
+    /// <param name="stopDeadline">How long stopping every unit at host shutdown may take; what still runs then is killed.</param>
+    public Supervisor(PluginCatalog plugins, UnitServices services, TimeSpan usageInterval, TimeSpan stopDeadline, ILogger<Supervisor> logger)
     {
         ArgumentNullException.ThrowIfNull(plugins);
         ArgumentNullException.ThrowIfNull(services);
         _plugins = plugins;
         _services = services;
+        _stopDeadline = stopDeadline;
         _logger = logger;
         _usage = new UsageSampler(() => Volatile.Read(ref _units).Values, services.Time, usageInterval);
         plugins.AttachUnits(this);
@@ -248,13 +251,13 @@ internal sealed partial class Supervisor : ISupervisedUnits, IAsyncDisposable
             }
 
             var all = Task.WhenAll(stops.Values);
-            if (await Task.WhenAny(all, Task.Delay(StopAllDeadline, _services.Time)).ConfigureAwait(false) != all)
+            if (await Task.WhenAny(all, Task.Delay(_stopDeadline, _services.Time)).ConfigureAwait(false) != all)
             {
                 foreach (var (name, stop) in stops.Where(s => !s.Value.IsCompleted))
                 {
                     // Past the deadline: what still runs is killed, and the host goes on stopping.
                     units[name].Kill();
-                    Record(failures, $"{name}: not stopped within {PluginHost.Contracts.Specs.Duration.Format(StopAllDeadline)}; killed (SIGKILL to its processes)");
+                    Record(failures, $"{name}: not stopped within {PluginHost.Contracts.Specs.Duration.Format(_stopDeadline)}; killed (SIGKILL to its processes)");
                 }
             }
 
@@ -271,9 +274,6 @@ internal sealed partial class Supervisor : ISupervisedUnits, IAsyncDisposable
             _gate.Release();
         }
     }
-
-    /// <summary>One overall deadline for stopping every unit at host shutdown.</summary>
-    public static readonly TimeSpan StopAllDeadline = TimeSpan.FromMinutes(2);
 
     private static async Task StopOneAsync(UnitSupervisor unit, Task[] dependents, List<string> failures)
     {

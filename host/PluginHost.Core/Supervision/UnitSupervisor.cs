@@ -426,12 +426,18 @@ internal sealed partial class UnitSupervisor : ISupervisedUnit, IAsyncDisposable
     /// <summary>Beyond the stop grace: the driver's hook (bounded by the grace too), SIGKILL's own wait, the output drain.</summary>
     private static readonly TimeSpan StopSlack = TimeSpan.FromSeconds(30);
 
-    /// <summary>SIGKILL to every process of the running child's family, now (a stop that is stuck, the host's deadline).</summary>
+    /// <summary>
+    /// SIGKILL to every process of the running child's family, now (a stop that is stuck, the host's
+    /// deadline), and its output holder let go: the host may exit before the unit's own stop gets as
+    /// far as releasing it, and a holder, in a session of its own, would then hold a dead unit's
+    /// pipes for ever.
+    /// </summary>
     public void Kill()
     {
         if (Volatile.Read(ref _child) is { } child)
         {
             ProcessGroupStopper.Signal(child.Family, LibC.SIGKILL);
+            child.Holder.Release();
         }
     }
 

@@ -79,4 +79,54 @@ public sealed class SupervisionFaultTests
         Assert.Empty(failures); // the hook's overrun is the plugin's, and logged; the stop itself went on
         Assert.All(pids, pid => Assert.False(EngineFixture.IsAlive(pid), $"pid {pid} outlived the host stop"));
     }
+
+    [Fact]
+    public async Task A_unit_killed_at_the_host_stop_deadline_takes_its_output_holder_with_it()
+    {
+        // The stop hook hangs through the whole grace, so the unit's own stop is still waiting on it
+        // when the host's deadline kills what runs — and the host exits right after.
+        await using var engine = await EngineFixture.StartAsync(stopDeadline: TimeSpan.FromSeconds(1));
+        await engine.RunAsync("apiVersion: pluginhost/v1\nkind: sample\nname: stuck\nstop: { grace: 1m }\nspec: { message: hi, hangOnStop: true }\n");
+        var pid = (await engine.WaitForStateAsync("stuck", "ready")).Pid!.Value;
+        var holder = HolderOf(pid);
+        var holderStart = Core.Processes.ProcStat.Read(holder)!.StartTimeTicks;
+        try
+        {
+            var failures = await engine.Supervisor.StopAllAsync().WaitAsync(EngineFixture.Deadline);
+
+            Assert.Equal(["stuck: not stopped within 1s; killed (SIGKILL to its processes)"], failures);
+            await Contracts.Testing.Eventually.TrueAsync(() => !EngineFixture.IsAlive(pid) && !EngineFixture.IsAlive(holder), TimeSpan.FromSeconds(10),
+                $"the unit {pid} and its output holder {holder} to be killed at the deadline, not when the 1 min hook gives up");
+        }
+        finally
+        {
+            if (Core.Processes.ProcStat.Read(holder) is { IsZombie: false } left && left.StartTimeTicks == holderStart)
+            {
+                Core.Processes.LibC.kill(holder, Core.Processes.LibC.SIGKILL); // should the test fail: it would outlive the test run
+            }
+        }
+    }
+
+    /// <summary>The output holder of a unit's process: the one whose fd 3 is the pipe the unit writes its stdout to.</summary>
+    private static int HolderOf(int pid)
+    {
+        var pipe = new FileInfo($"/proc/{pid}/fd/1").LinkTarget;
+        return Core.Processes.ProcStat.All().Single(p => p.ParentPid == Environment.ProcessId && LinkOf(p.Pid) == pipe).Pid;
+
+        static string? LinkOf(int candidate)
+        {
+            try
+            {
+                return new FileInfo($"/proc/{candidate}/fd/3").LinkTarget;
+            }
+            catch (IOException)
+            {
+                return null;
+            }
+            catch (UnauthorizedAccessException)
+            {
+                return null;
+            }
+        }
+    }
 }
