@@ -82,6 +82,8 @@ class PluginHost(System):
     name = "PluginHost"
 
     def start(self, units):
+        if not os.path.exists(HOST_DLL):
+            sys.exit(f"no Release build of the host at {HOST_DLL}: build it first (dotnet build -c Release host/PluginHost), or run bench/run, which does")
         self.port = free_port()
         m = os.path.join(self.work, "manifests")
         os.makedirs(m, exist_ok=True)
