@@ -208,6 +208,28 @@ class Pm2(System):
         subprocess.run([PM2, "kill"], env=self.env(), capture_output=True, timeout=60)
 
 
+class Floor(System):
+    """No supervisor at all: the least a supervisor can do, for the restart figure only — a Python
+    loop blocked in waitpid(2) that posix_spawns the same command again the moment it ends."""
+    name = "no supervisor"
+    LOOP = ("import os, sys\n"
+            "argv = sys.argv[1:]\n"
+            "while True:\n"
+            "    pid = os.posix_spawn(argv[0], argv, os.environ)\n"
+            "    os.waitpid(pid, 0)\n")
+
+    def start(self, units):
+        (_, argv), = units
+        self.proc = subprocess.Popen([sys.executable, "-c", self.LOOP, *argv], start_new_session=True)
+
+    def ready(self):
+        return True
+
+    def shutdown(self):
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+
+
 def run(system_class, base, units, body):
     system = system_class(tempfile.mkdtemp(prefix=system_class.name + "-", dir=base))
     system.start(units)
@@ -433,7 +455,11 @@ def main():
     known = {cls.name: cls for cls in (PluginHost, Supervisord, Pm2)}
     systems = [known[name] for name in args.systems.split(",")]
     results = {}
-    floor = None
+    floor = restart_floor = None
+    if args.only in (None, "restart"):
+        lat = restart_latency(Floor, base, 0, args.samples)
+        restart_floor = (statistics.median(lat), statistics.quantiles(lat, n=10)[-1])
+        print(f"no supervisor (waitpid → posix_spawn): crash → restart median {restart_floor[0]:.1f} ms, p90 {restart_floor[1]:.1f} ms", flush=True)
     if args.only in (None, "burst"):
         floor = {mode: burst_floor(base, mode, args.bursts) for mode in ("block", "line")}
         print(f"no supervisor (writer | cat > file): burst 64 KiB writes {floor['block']:.1f} MB/s, per line {floor['line']:.1f} MB/s", flush=True)
@@ -465,10 +491,10 @@ def main():
     shutil.rmtree(base, ignore_errors=True)
     if args.only:
         return
-    print_table(results, versions(), args, floor)
+    print_table(results, versions(), args, floor, restart_floor)
 
 
-def print_table(results, versions, args, floor):
+def print_table(results, versions, args, floor, restart_floor):
     ph = results["PluginHost"]
 
     def ratio(key, other, lower_better=True):
@@ -504,6 +530,9 @@ def print_table(results, versions, args, floor):
         print(f"| {label} | " + " | ".join(cells) + " |")
     print()
     print("Ratios: how many times PluginHost is better (>1 = PluginHost better).")
+    if restart_floor:
+        print(f"No supervisor at all, a loop blocked in waitpid(2) that posix_spawns the unit again: crash → restart median {restart_floor[0]:.1f} ms, "
+              f"p90 {restart_floor[1]:.1f} ms (the same kill, the same bash stamp).")
     if floor:
         print(f"No supervisor at all, the same bursts through a pipe into `cat > file`: {floor['block']:.1f} MB/s in 64 KiB writes, "
               f"{floor['line']:.1f} MB/s one write(2) per line (medians of {args.bursts}).")

@@ -50,6 +50,13 @@ internal static unsafe partial class LibC
     [LibraryImport(Lib)]
     public static partial uint getuid();
 
+    /// <summary>O_DIRECTORY, whose value differs between x86_64 (0x10000) and arm/aarch64 (0x4000).</summary>
+    public static int DirectoryFlag => RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm ? 0x4000 : 0x10000;
+
+    /// <summary>getdents64(2) (glibc ≥ 2.30): the entries of an open directory into a buffer of struct linux_dirent64.</summary>
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial nint getdents64(int fd, byte* buffer, nuint size);
+
     public const int RLIMIT_NOFILE = 7; // the same number on x86_64 and aarch64
 
     /// <summary>struct rlimit: the soft limit (what applies) and the hard limit (how far it may be raised).</summary>

@@ -86,16 +86,58 @@ internal sealed record ProcStat(int Pid, char State, int ParentPid, int ProcessG
         All().Where(stat => stat.Session == session || stat.ProcessGroup == session).ToArray();
 
     /// <summary>Every live (non-zombie) process on the machine: one pass over /proc.</summary>
-    /// <summary>The pids in /proc now, read from its directory only.</summary>
-    public static IEnumerable<int> Pids()
+    /// <summary>
+    /// The pids in /proc now, read from its directory only, with getdents64 into a stack buffer: the
+    /// crash path lists them before every restart, and Directory.EnumerateDirectories took ≈ 250 µs
+    /// for 130 entries there (a string per entry, cold paths after an idle while).
+    /// </summary>
+    /// <exception cref="IOException">/proc cannot be opened (not Linux, or the host is out of descriptors).</exception>
+    public static unsafe List<int> Pids()
     {
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        byte* path = stackalloc byte[] { (byte)'/', (byte)'p', (byte)'r', (byte)'o', (byte)'c', 0 };
+        var fd = LibC.open(path, LibC.O_RDONLY | LibC.DirectoryFlag | LibC.O_CLOEXEC);
+        if (fd < 0)
         {
-            if (int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+            throw new IOException("cannot open /proc: " + Marshal.GetLastPInvokeErrorMessage());
+        }
+
+        const int Size = 16 * 1024;
+        var buffer = stackalloc byte[Size];
+        var pids = new List<int>(256);
+        try
+        {
+            nint length;
+            while ((length = LibC.getdents64(fd, buffer, Size)) > 0)
             {
-                yield return pid;
+                // struct linux_dirent64 { u64 d_ino; s64 d_off; u16 d_reclen; u8 d_type; char d_name[]; }
+                for (var offset = 0; offset < length; offset += *(ushort*)(buffer + offset + 16))
+                {
+                    var name = buffer + offset + 19;
+                    var pid = 0;
+                    var i = 0;
+                    for (; name[i] is >= (byte)'0' and <= (byte)'9' && i < 10; i++)
+                    {
+                        pid = (pid * 10) + (name[i] - '0');
+                    }
+
+                    if (i > 0 && name[i] == 0)
+                    {
+                        pids.Add(pid);
+                    }
+                }
+            }
+
+            if (length < 0)
+            {
+                throw new IOException("cannot read /proc: " + Marshal.GetLastPInvokeErrorMessage());
             }
         }
+        finally
+        {
+            LibC.close(fd);
+        }
+
+        return pids;
     }
 
     public static IEnumerable<ProcStat> All()

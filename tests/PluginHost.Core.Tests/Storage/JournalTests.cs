@@ -26,6 +26,44 @@ public sealed class JournalTests : IDisposable
     }
 
     [Fact]
+    public async Task A_process_record_is_on_disk_when_it_returns_with_every_transition_queued_before_it_and_later_transitions_follow()
+    {
+        var path = _dir.Combine("journal.db");
+        using var journal = new Journal(path);
+        var at = DateTimeOffset.UnixEpoch;
+
+        journal.RecordTransition("web", "idle", "starting", "autostart", null, at);
+        journal.RecordTransition("web", "starting", "starting", "spawning", null, at);
+        journal.RecordProcess(Record() with { Unit = "web" });
+        var (processesThen, transitionsThen) = (Rows(path, "SELECT unit FROM processes"), Rows(path, "SELECT reason FROM transitions ORDER BY id"));
+        journal.RecordTransition("web", "starting", "ready", "process started", 4242, at);
+        journal.ForgetProcess("web");
+        await Eventually.TrueAsync(() => Rows(path, "SELECT unit FROM processes").Count == 0, TimeSpan.FromSeconds(10), "the forget to be written behind");
+
+        Assert.Equal(["web"], processesThen);
+        Assert.Equal(["autostart", "spawning"], transitionsThen);
+        Assert.Equal(["autostart", "spawning", "process started"], Rows(path, "SELECT reason FROM transitions ORDER BY id"));
+        Assert.Equal(["autostart", "spawning", "process started"], journal.Transitions("web").Select(t => t.Reason));
+    }
+
+    /// <summary>What another reader of the file sees now (a host that took over after a crash would see the same).</summary>
+    private static List<string> Rows(string path, string sql)
+    {
+        using var reader = new SqliteConnection($"Data Source={path};Mode=ReadOnly;Pooling=False");
+        reader.Open();
+        using var command = reader.CreateCommand();
+        command.CommandText = sql;
+        using var rows = command.ExecuteReader();
+        var result = new List<string>();
+        while (rows.Read())
+        {
+            result.Add(rows.GetString(0));
+        }
+
+        return result;
+    }
+
+    [Fact]
     public void A_file_that_is_not_a_database_is_refused_naming_the_file_and_the_reason()
     {
         var path = _dir.Combine("journal.db");
