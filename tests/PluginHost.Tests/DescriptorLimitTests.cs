@@ -14,7 +14,7 @@ namespace PluginHost.Tests;
 /// </summary>
 public sealed class DescriptorLimitTests : IAsyncLifetime
 {
-    /// <summary>Far below what 100 units need (the host itself holds about 120, each unit's log one more, each running unit 4 more).</summary>
+    /// <summary>Far below what 100 units need (the host itself holds about 120, each running unit 3 more: its pipes and its pidfd; its log while it writes).</summary>
     private const int Limit = 400;
     private const int Units = 100;
     private readonly HostUnderTest _test = new("fd-limit");

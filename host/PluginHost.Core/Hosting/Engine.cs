@@ -41,7 +41,7 @@ internal sealed class Engine : IAsyncDisposable
         var journal = new Journal(journalPath, options.Time, options.Alarm.Component("the journal", journalPath));
         var services = new UnitServices(options.Time, options.Events, new PortAllocator(), new ProbeRunner(options.Time),
             options.DataDirectory, options.Logs, options.Loggers, options.Random, journal, options.Alarm);
-        var supervisor = new Supervisor(options.Plugins, services, options.UsageInterval, options.StopDeadline, options.Loggers.CreateLogger<Supervisor>());
+        var supervisor = new Supervisor(options.Plugins, services, options.UsageInterval, options.StopDeadline, options.QuietLogInterval, options.Loggers.CreateLogger<Supervisor>());
         var alerts = new Alerts.AlertCenter(options.Alerts, options.DataDirectory, options.Events, supervisor.Units, options.Time, options.Loggers.CreateLogger<Alerts.AlertCenter>());
         return new Engine(journal, services, supervisor, alerts);
     }
@@ -60,6 +60,9 @@ internal sealed record EngineOptions(string DataDirectory, EventBus Events, Stor
 {
     /// <summary>How often CPU and memory of every unit's processes are sampled.</summary>
     public TimeSpan UsageInterval { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>A unit's log file is closed once nothing was written to it for this long (one descriptor fewer per quiet unit).</summary>
+    public TimeSpan QuietLogInterval { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>One overall deadline for stopping every unit at host shutdown; what still runs then is killed.</summary>
     public TimeSpan StopDeadline { get; init; } = TimeSpan.FromMinutes(2);

@@ -82,6 +82,15 @@ internal sealed class UnitLog : IDisposable
         captured?.Invoke(line);
     }
 
+    /// <summary>Closes the log file if no line was written since the last call (see <see cref="RotatingLogFile.CloseIfQuiet"/>).</summary>
+    public void CloseIfQuiet()
+    {
+        lock (_gate)
+        {
+            _file.CloseIfQuiet();
+        }
+    }
+
     /// <summary>Writes buffered lines to the file (after each chunk read from the process).</summary>
     public void Flush()
     {

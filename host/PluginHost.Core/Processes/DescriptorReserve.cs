@@ -1,8 +1,8 @@
 namespace PluginHost.Core.Processes;
 
 /// <summary>
-/// Keeps the host's last file descriptors for the host itself. Every unit holds about five (its two
-/// pipes, two pidfds, its log file), so enough units take them all; if a start could take the last
+/// Keeps the host's last file descriptors for the host itself. Every running unit holds three or
+/// four (its two pipes, its pidfd, its log file while it writes), so enough units take them all; if a start could take the last
 /// ones, the API could not accept a connection, the journal could not open its files, and a scan of
 /// /proc could not open the next process's stat — the host would go on running blind. So a start
 /// that would leave fewer than <see cref="Reserved"/> free is refused with a clear error instead.
@@ -31,7 +31,7 @@ internal static unsafe class DescriptorReserve
 
     /// <summary>The message for a start refused, or one the kernel refused with EMFILE (too many open files).</summary>
     public static string OutOfDescriptors(long limit) =>
-        $"the host is out of file descriptors: its limit is {limit} and each running unit holds about 5 (the last {Reserved} are kept for the API, " +
+        $"the host is out of file descriptors: its limit is {limit} and each running unit holds 3 or 4 (the last {Reserved} are kept for the API, " +
         "the journal and the logs); raise the host's limit (ulimit -n before it starts, LimitNOFILE= in its systemd unit) or run fewer units — this start is retried";
 
     public static long Limit()

@@ -33,7 +33,7 @@ internal static unsafe class OutputHolder
         LibC.kill(holderPid, LibC.SIGKILL);
         if (isChild && !watched)
         {
-            _ = ExitWatch.WhenExited(holderPid, isChild: true);
+            _ = HolderExits.WhenExited(holderPid, isChild: true); // reaped by the next check
         }
     }
 }

@@ -19,13 +19,15 @@ internal sealed partial class Supervisor : ISupervisedUnits, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly UsageSampler _usage;
+    private readonly ITimer _quietLogs;
     private readonly TimeSpan _stopDeadline;
     // Replaced whole, only under _gate; read without a lock (Volatile.Read) by the API and the sampler.
     private IReadOnlyDictionary<string, UnitSupervisor> _units = new Dictionary<string, UnitSupervisor>(StringComparer.Ordinal);
     private IReadOnlyList<string> _order = [];
 
     /// <param name="stopDeadline">How long stopping every unit at host shutdown may take; what still runs then is killed.</param>
-    public Supervisor(PluginCatalog plugins, UnitServices services, TimeSpan usageInterval, TimeSpan stopDeadline, ILogger<Supervisor> logger)
+    /// <param name="quietLogInterval">A unit's log file is closed when nothing was written to it for this long (and opened again by its next line).</param>
+    public Supervisor(PluginCatalog plugins, UnitServices services, TimeSpan usageInterval, TimeSpan stopDeadline, TimeSpan quietLogInterval, ILogger<Supervisor> logger)
     {
         ArgumentNullException.ThrowIfNull(plugins);
         ArgumentNullException.ThrowIfNull(services);
@@ -34,7 +36,16 @@ internal sealed partial class Supervisor : ISupervisedUnits, IAsyncDisposable
         _stopDeadline = stopDeadline;
         _logger = logger;
         _usage = new UsageSampler(() => Volatile.Read(ref _units).Values, services.Time, usageInterval);
+        _quietLogs = services.Time.CreateTimer(_ => CloseQuietLogs(), null, quietLogInterval, quietLogInterval);
         plugins.AttachUnits(this);
+    }
+
+    private void CloseQuietLogs()
+    {
+        foreach (var unit in Volatile.Read(ref _units).Values)
+        {
+            unit.Log.CloseIfQuiet();
+        }
     }
 
     public UnitSupervisor? Find(string name) => Volatile.Read(ref _units).GetValueOrDefault(name);
@@ -307,6 +318,7 @@ internal sealed partial class Supervisor : ISupervisedUnits, IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _usage.Dispose();
+        _quietLogs.Dispose();
         await StopAllAsync().ConfigureAwait(false);
         _gate.Dispose();
     }

@@ -50,7 +50,7 @@ internal sealed class EngineFixture : IAsyncDisposable
     public string PluginFolder(string name) => _temp.Combine("plugins", name);
 
     /// <param name="random">The engine's source of jitter; a test may poison it to make the host itself fail.</param>
-    public static async Task<EngineFixture> StartAsync(LogSettings? logs = null, int recentEvents = 5000, TimeProvider? time = null, Func<double>? random = null, TimeSpan? stopDeadline = null)
+    public static async Task<EngineFixture> StartAsync(LogSettings? logs = null, int recentEvents = 5000, TimeProvider? time = null, Func<double>? random = null, TimeSpan? stopDeadline = null, TimeSpan? quietLogInterval = null)
     {
         var clock = time ?? TimeProvider.System;
         var temp = new TempDirectory("engine");
@@ -68,6 +68,7 @@ internal sealed class EngineFixture : IAsyncDisposable
             Logs = logs ?? LogSettings.Default,
             Random = random ?? (() => 0.5),
             StopDeadline = stopDeadline ?? TimeSpan.FromMinutes(2),
+            QuietLogInterval = quietLogInterval ?? TimeSpan.FromSeconds(30),
         });
         Directory.CreateDirectory(temp.Combine("manifests"));
         return new EngineFixture(temp, plugins, engine, events);

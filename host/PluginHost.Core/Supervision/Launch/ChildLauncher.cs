@@ -46,11 +46,10 @@ internal static class ChildLauncher
     {
         var spawned = ProcessSpawner.Spawn(request);
         var process = new RunningProcess(spawned.Pid, spawned.Pid, spawned.StartTimeTicks, time.GetUtcNow(), plan.Io);
-        OutputHolderWatch holder;
+        var holder = new OutputHolderWatch(spawned.HolderPid, spawned.HolderStartTimeTicks, isChild: true, spawned.Stdout, spawned.Stderr);
         Task<ExitStatus> exited;
         try
         {
-            holder = WatchHolderOrKill(spawned);
             exited = WatchOrKill(spawned.Pid, holder.Release);
         }
         catch
@@ -66,24 +65,6 @@ internal static class ChildLauncher
         return new RunningChild(process, stop, exited, drained, holder);
     }
 
-    /// <summary>The holder watched; when it cannot be (no descriptor for its pidfd), the unit and the holder are killed, as in <see cref="WatchOrKill"/>.</summary>
-    private static OutputHolderWatch WatchHolderOrKill(SpawnedProcess spawned)
-    {
-        try
-        {
-            return new OutputHolderWatch(spawned.HolderPid, spawned.HolderStartTimeTicks, isChild: true, spawned.Stdout, spawned.Stderr);
-        }
-        catch (InvalidOperationException ex)
-        {
-            KillAndReap(spawned.Pid);
-            if (spawned.HolderPid > 0)
-            {
-                KillAndReap(spawned.HolderPid);
-            }
-
-            throw new SpawnException($"pid {spawned.Pid} was started but its output holder {spawned.HolderPid} cannot be watched ({ex.Message}); both were killed", ex);
-        }
-    }
 
     /// <summary>A pseudo-terminal the host owns: the program's controlling terminal; its output read from the master.</summary>
     private static RunningChild SpawnTerminal(LaunchPlan plan, SpawnRequest request, StopSettings stop, UnitLog log, TimeProvider time)

@@ -21,7 +21,7 @@ internal sealed class OutputHolderWatch
     {
         (Pid, StartTimeTicks, IsChild) = (pid, startTimeTicks, isChild);
         (_stdout, _stderr) = (stdout, stderr);
-        Exited = pid > 0 ? ExitWatch.WhenExited(pid, isChild) : Task.FromResult(ExitStatus.Unknown);
+        Exited = pid > 0 ? HolderExits.WhenExited(pid, isChild) : Task.FromResult(ExitStatus.Unknown);
     }
 
     public static OutputHolderWatch None { get; } = new(0, 0, false, null, null);
@@ -68,7 +68,7 @@ internal sealed class OutputHolderWatch
                 if (pid > 0)
                 {
                     (Pid, StartTimeTicks, IsChild) = (pid, start, true);
-                    Exited = ExitWatch.WhenExited(pid, isChild: true);
+                    Exited = HolderExits.WhenExited(pid, isChild: true);
                 }
 
                 return pid;
