@@ -48,7 +48,7 @@ internal static class ChildLauncher
         var process = new RunningProcess(spawned.Pid, spawned.Pid, spawned.StartTimeTicks, time.GetUtcNow(), plan.Io);
         var holder = new OutputHolderWatch(spawned.HolderPid, spawned.HolderStartTimeTicks, isChild: true, spawned.Stdout, spawned.Stderr);
         Task<ExitStatus> exited;
-        try
+        try // watched before its pipes are read: a process that cannot be watched is killed, and its pipes closed here
         {
             exited = WatchOrKill(spawned.Pid, holder.Release);
         }
@@ -64,7 +64,6 @@ internal static class ChildLauncher
             OutputPump.PumpAsync(spawned.Stderr, OutputStream.Stderr, log, time));
         return new RunningChild(process, stop, exited, drained, holder);
     }
-
 
     /// <summary>A pseudo-terminal the host owns: the program's controlling terminal; its output read from the master.</summary>
     private static RunningChild SpawnTerminal(LaunchPlan plan, SpawnRequest request, StopSettings stop, UnitLog log, TimeProvider time)
@@ -83,7 +82,7 @@ internal static class ChildLauncher
     /// rather than run unseen, it is killed with its session at once and reaped, and the start fails
     /// as a spawn that failed.
     /// </summary>
-    private static Task<ExitStatus> WatchOrKill(int pid, Action release)
+    private static unsafe Task<ExitStatus> WatchOrKill(int pid, Action release)
     {
         try
         {
@@ -91,16 +90,10 @@ internal static class ChildLauncher
         }
         catch (InvalidOperationException ex)
         {
-            KillAndReap(pid);
+            LibC.kill(-pid, LibC.SIGKILL);
+            LibC.waitpid(pid, null, 0);
             release();
             throw new SpawnException($"pid {pid} was started but cannot be watched ({ex.Message}); it was killed", ex);
         }
-    }
-
-    /// <summary>Kills a session the host just started (the leader's pid is its id) and reaps its leader.</summary>
-    private static unsafe void KillAndReap(int pid)
-    {
-        LibC.kill(-pid, LibC.SIGKILL);
-        LibC.waitpid(pid, null, 0);
     }
 }
