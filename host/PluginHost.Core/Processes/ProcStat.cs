@@ -85,7 +85,6 @@ internal sealed record ProcStat(int Pid, char State, int ParentPid, int ProcessG
     public static IReadOnlyList<ProcStat> SessionMembers(int session) =>
         All().Where(stat => stat.Session == session || stat.ProcessGroup == session).ToArray();
 
-    /// <summary>Every live (non-zombie) process on the machine: one pass over /proc.</summary>
     /// <summary>
     /// The pids in /proc now, read from its directory only, with getdents64 into a stack buffer: the
     /// crash path lists them before every restart, and Directory.EnumerateDirectories took ≈ 250 µs
@@ -140,6 +139,7 @@ internal sealed record ProcStat(int Pid, char State, int ParentPid, int ProcessG
         return pids;
     }
 
+    /// <summary>Every live (non-zombie) process on the machine: one pass over /proc.</summary>
     public static IEnumerable<ProcStat> All()
     {
         foreach (var pid in Pids())
