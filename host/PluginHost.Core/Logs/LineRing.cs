@@ -43,19 +43,39 @@ internal sealed class LineRing
 
         lock (_gate)
         {
-            GrowFor(utf8.Length);
-            while (_held > 0 && (_held == _lines.Length || _heldBytes + utf8.Length > _bytes.Length))
-            {
-                _heldBytes -= _lines[(_count - _held) % _lines.Length].Length;
-                _held--;
-            }
-
-            _lines[_count % _lines.Length] = new Entry(_written, utf8.Length, stream, timestamp);
-            Copy(utf8);
-            _count++;
-            _held++;
-            _heldBytes += utf8.Length;
+            AddLocked(stream, utf8, timestamp);
         }
+    }
+
+    /// <summary>The lines of one read, under one lock: <paramref name="lines"/> are (start, length) in <paramref name="chunk"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Add(OutputStream stream, ReadOnlySpan<byte> chunk, ReadOnlySpan<(int Start, int Length)> lines, DateTimeOffset timestamp)
+    {
+        lock (_gate)
+        {
+            foreach (var (start, length) in lines)
+            {
+                var utf8 = chunk.Slice(start, length);
+                AddLocked(stream, utf8.Length > _maxBytes ? utf8[..Utf8Cut.AtOrBefore(utf8, _maxBytes)] : utf8, timestamp);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void AddLocked(OutputStream stream, ReadOnlySpan<byte> utf8, DateTimeOffset timestamp)
+    {
+        GrowFor(utf8.Length);
+        while (_held > 0 && (_held == _lines.Length || _heldBytes + utf8.Length > _bytes.Length))
+        {
+            _heldBytes -= _lines[(_count - _held) % _lines.Length].Length;
+            _held--;
+        }
+
+        _lines[_count % _lines.Length] = new Entry(_written, utf8.Length, stream, timestamp);
+        Copy(utf8);
+        _count++;
+        _held++;
+        _heldBytes += utf8.Length;
     }
 
     /// <summary>Up to <paramref name="max"/> most recent lines, oldest first.</summary>

@@ -73,20 +73,39 @@ internal static class OutputPump
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void CutLines(ReadOnlySpan<byte> chunk, MemoryStream pending, OutputStream stream, DateTimeOffset now, UnitLog log)
     {
-        while (true)
+        var newline = chunk.IndexOf((byte)'\n'); // vectorized
+        if (newline >= 0 && pending.Length > 0)
         {
-            var newline = chunk.IndexOf((byte)'\n'); // vectorized
-            if (newline < 0)
-            {
-                break;
-            }
-
+            // The line begun in an earlier read ends here: it is whole only with what waited.
             Emit(chunk[..newline], pending, stream, now, log);
             chunk = chunk[(newline + 1)..];
+            newline = chunk.IndexOf((byte)'\n');
         }
 
-        pending.Write(chunk);
+        // The lines wholly in this read go to the log together, a batch at a time.
+        Span<(int Start, int Length)> lines = stackalloc (int, int)[LinesPerBatch];
+        var count = 0;
+        var offset = 0;
+        while (newline >= 0)
+        {
+            var length = newline > 0 && chunk[offset + newline - 1] == (byte)'\r' ? newline - 1 : newline;
+            lines[count++] = (offset, length);
+            offset += newline + 1;
+            if (count == LinesPerBatch)
+            {
+                log.Append(stream, chunk, lines, now);
+                count = 0;
+            }
+
+            newline = chunk[offset..].IndexOf((byte)'\n');
+        }
+
+        log.Append(stream, chunk, lines[..count], now);
+        pending.Write(chunk[offset..]);
     }
+
+    /// <summary>Lines handed to the log at once (their offsets live on the stack: 2 KiB).</summary>
+    private const int LinesPerBatch = 256;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Emit(ReadOnlySpan<byte> tail, MemoryStream pending, OutputStream stream, DateTimeOffset now, UnitLog log)

@@ -54,6 +54,63 @@ internal sealed class UnitLog : IDisposable
     public void Append(OutputStream stream, ReadOnlySpan<byte> utf8, DateTimeOffset timestamp) =>
         Append(stream, Utf8.IsValid(utf8) ? utf8 : Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(utf8)), timestamp, null);
 
+    /// <summary>
+    /// The complete lines of one read at once, (start, length) in <paramref name="chunk"/>, without
+    /// their terminators: one validation, one lock for the file and one for the tail, one count,
+    /// where a line at a time paid each of them per line (≈ 50,000 times for a 10 MB burst).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Append(OutputStream stream, ReadOnlySpan<byte> chunk, ReadOnlySpan<(int Start, int Length)> lines, DateTimeOffset timestamp)
+    {
+        if (lines.IsEmpty)
+        {
+            return;
+        }
+
+        var (first, last) = (lines[0].Start, lines[^1].Start + lines[^1].Length);
+        if (!Utf8.IsValid(chunk[first..last]))
+        {
+            // Rare: each line goes its own way, its bad bytes replaced.
+            foreach (var (start, length) in lines)
+            {
+                Append(stream, chunk.Slice(start, length), timestamp);
+            }
+
+            return;
+        }
+
+        Follower[] followers;
+        lock (_gate)
+        {
+            foreach (var (start, length) in lines)
+            {
+                _file.Write(stream, timestamp, chunk.Slice(start, length));
+                _copies?.Write(stream, timestamp, chunk.Slice(start, length));
+            }
+
+            followers = _followers.Count == 0 ? [] : [.. _followers];
+        }
+
+        _tail.Add(stream, chunk, lines, timestamp);
+        Interlocked.Add(ref _lines, lines.Length);
+        var captured = LineCaptured;
+        if (followers.Length == 0 && captured is null)
+        {
+            return;
+        }
+
+        foreach (var (start, length) in lines)
+        {
+            var line = new OutputLine(stream, Encoding.UTF8.GetString(chunk.Slice(start, length)), timestamp);
+            foreach (var follower in followers)
+            {
+                follower.Offer(line);
+            }
+
+            captured?.Invoke(line);
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per line: see OutputPump.CutLines
     private void Append(OutputStream stream, ReadOnlySpan<byte> utf8, DateTimeOffset timestamp, OutputLine? line)
     {
