@@ -67,6 +67,13 @@ internal sealed class PortConflictMonitor : IDisposable
         }
     }
 
+    /// <summary>
+    /// Who may listen on a unit's ports: its family, and the host itself — a socket in the host on a
+    /// unit's port is a plugin's in-host side of that unit (the station master binds the port its
+    /// workers connect to), not a second server. Before a start, the host holding a port still blocks it.
+    /// </summary>
+    private static HashSet<int> Own(IEnumerable<ProcStat> family) => [.. family.Select(m => m.Pid), Environment.ProcessId];
+
     private List<(UnitSupervisor, PortListeners.Listener)> Find()
     {
         // Units with a process and ports, each with what it was given and the family that may listen on them.
@@ -83,7 +90,7 @@ internal sealed class PortConflictMonitor : IDisposable
         {
             foreach (var (unit, ports, family) in running)
             {
-                var members = family.Members().Select(m => m.Pid).ToHashSet();
+                var members = Own(family.Members());
                 conflicts.AddRange(ports.Values.SelectMany(PortListeners.On).Where(l => !members.Contains(l.Pid)).Select(l => (unit, l)));
             }
 
@@ -108,7 +115,7 @@ internal sealed class PortConflictMonitor : IDisposable
             }
 
             // The unit's own sockets first (a few processes), every process's descriptors only for the rest.
-            var members = family.MembersIn(all, children).Select(m => m.Pid).ToHashSet();
+            var members = Own(family.MembersIn(all, children));
             inodes.ExceptWith(PortListeners.Holders(inodes, members).Select(h => h.Inode));
             if (inodes.Count == 0)
             {
