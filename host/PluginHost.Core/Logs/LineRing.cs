@@ -32,23 +32,15 @@ internal sealed class LineRing
         _lines = new Entry[Math.Min(16, _capacity)];
     }
 
-    /// <param name="utf8">The line in UTF-8, without its terminator; a line longer than the ring's bytes keeps its start.</param>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per line: see OutputPump.CutLines
+    /// <param name="utf8">The line in UTF-8, without its terminator.</param>
     public void Add(OutputStream stream, ReadOnlySpan<byte> utf8, DateTimeOffset timestamp)
     {
-        if (utf8.Length > _maxBytes)
-        {
-            utf8 = utf8[..Utf8Cut.AtOrBefore(utf8, _maxBytes)];
-        }
-
-        lock (_gate)
-        {
-            AddLocked(stream, utf8, timestamp);
-        }
+        ReadOnlySpan<(int Start, int Length)> whole = [(0, utf8.Length)];
+        Add(stream, utf8, whole, timestamp);
     }
 
-    /// <summary>The lines of one read, under one lock: <paramref name="lines"/> are (start, length) in <paramref name="chunk"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <summary>Lines in UTF-8, (start, length) in <paramref name="chunk"/>, without their terminators, under one lock; a line longer than the ring's bytes keeps its start.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per line: see OutputPump.CutLines
     public void Add(OutputStream stream, ReadOnlySpan<byte> chunk, ReadOnlySpan<(int Start, int Length)> lines, DateTimeOffset timestamp)
     {
         lock (_gate)

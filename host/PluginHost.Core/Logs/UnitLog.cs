@@ -67,8 +67,7 @@ internal sealed class UnitLog : IDisposable
             return;
         }
 
-        var (first, last) = (lines[0].Start, lines[^1].Start + lines[^1].Length);
-        if (!Utf8.IsValid(chunk[first..last]))
+        if (!Utf8.IsValid(chunk[lines[0].Start..(lines[^1].Start + lines[^1].Length)]))
         {
             // Rare: each line goes its own way, its bad bytes replaced.
             foreach (var (start, length) in lines)
@@ -79,6 +78,20 @@ internal sealed class UnitLog : IDisposable
             return;
         }
 
+        Append(stream, chunk, lines, timestamp, made: null);
+    }
+
+    private void Append(OutputStream stream, ReadOnlySpan<byte> utf8, DateTimeOffset timestamp, OutputLine? line)
+    {
+        ReadOnlySpan<(int Start, int Length)> whole = [(0, utf8.Length)];
+        Append(stream, utf8, whole, timestamp, line);
+    }
+
+    /// <param name="lines">Valid UTF-8, each.</param>
+    /// <param name="made">The one line, already made as text (<see cref="Append(OutputLine)"/>).</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per line: see OutputPump.CutLines
+    private void Append(OutputStream stream, ReadOnlySpan<byte> chunk, ReadOnlySpan<(int Start, int Length)> lines, DateTimeOffset timestamp, OutputLine? made)
+    {
         Follower[] followers;
         lock (_gate)
         {
@@ -101,7 +114,7 @@ internal sealed class UnitLog : IDisposable
 
         foreach (var (start, length) in lines)
         {
-            var line = new OutputLine(stream, Encoding.UTF8.GetString(chunk.Slice(start, length)), timestamp);
+            var line = made ?? new OutputLine(stream, Encoding.UTF8.GetString(chunk.Slice(start, length)), timestamp);
             foreach (var follower in followers)
             {
                 follower.Offer(line);
@@ -109,34 +122,6 @@ internal sealed class UnitLog : IDisposable
 
             captured?.Invoke(line);
         }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per line: see OutputPump.CutLines
-    private void Append(OutputStream stream, ReadOnlySpan<byte> utf8, DateTimeOffset timestamp, OutputLine? line)
-    {
-        Follower[] followers;
-        lock (_gate)
-        {
-            _file.Write(stream, timestamp, utf8);
-            _copies?.Write(stream, timestamp, utf8);
-            followers = _followers.Count == 0 ? [] : [.. _followers];
-        }
-
-        _tail.Add(stream, utf8, timestamp);
-        Interlocked.Increment(ref _lines);
-        var captured = LineCaptured;
-        if (followers.Length == 0 && captured is null)
-        {
-            return;
-        }
-
-        line ??= new OutputLine(stream, Encoding.UTF8.GetString(utf8), timestamp);
-        foreach (var follower in followers)
-        {
-            follower.Offer(line);
-        }
-
-        captured?.Invoke(line);
     }
 
     /// <summary>Closes the log file if no line was written since the last call (see <see cref="RotatingLogFile.CloseIfQuiet"/>).</summary>

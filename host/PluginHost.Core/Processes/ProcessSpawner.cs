@@ -73,10 +73,7 @@ internal static unsafe class ProcessSpawner
         var master = LibC.posix_openpt(LibC.O_RDWR | LibC.O_NOCTTY | LibC.O_CLOEXEC);
         if (master < 0)
         {
-            var errno = Marshal.GetLastPInvokeError();
-            throw new SpawnException(errno, errno == LibC.EMFILE
-                ? DescriptorReserve.OutOfDescriptors(DescriptorReserve.Limit())
-                : "posix_openpt failed: " + Marshal.GetLastPInvokeErrorMessage());
+            throw DescriptorCallFailed("posix_openpt");
         }
 
         try
@@ -225,14 +222,20 @@ internal static unsafe class ProcessSpawner
         var fds = stackalloc int[2];
         if (LibC.pipe2(fds, LibC.O_CLOEXEC) != 0)
         {
-            var errno = Marshal.GetLastPInvokeError();
-            throw new SpawnException(errno, errno == LibC.EMFILE
-                ? DescriptorReserve.OutOfDescriptors(DescriptorReserve.Limit())
-                : "pipe2 failed: " + Marshal.GetLastPInvokeErrorMessage());
+            throw DescriptorCallFailed("pipe2");
         }
 
         LibC.fcntl(fds[1], LibC.F_SETPIPE_SZ, PipeBytes); // best effort
         return new PipeFds { Read = fds[0], Write = fds[1] };
+    }
+
+    /// <summary>A call that makes descriptors failed: out of them (EMFILE) says so with the remedy.</summary>
+    private static SpawnException DescriptorCallFailed(string call)
+    {
+        var errno = Marshal.GetLastPInvokeError();
+        return new SpawnException(errno, errno == LibC.EMFILE
+            ? DescriptorReserve.OutOfDescriptors(DescriptorReserve.Limit())
+            : $"{call} failed: " + Marshal.GetPInvokeErrorMessage(errno));
     }
 
     private static void Check(int result, string call)
